@@ -1,0 +1,343 @@
+//! The pg-backup-api client: which endpoint, which body, and what the answer
+//! must look like. Anything unexpected becomes a `Problem`.
+
+use crate::failure::Problem;
+use crate::transport::{Method, Request, Response, Transport};
+use crate::url::{ApiUrl, Endpoint};
+use miniserde::json::{self, Object, Value};
+
+/// The two kinds of operation this tool starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Recovery,
+    ConfigSwitch,
+}
+
+impl Kind {
+    /// The `type` pg-backup-api uses for it.
+    pub fn api_type(self) -> &'static str {
+        match self {
+            Kind::Recovery => "recovery",
+            Kind::ConfigSwitch => "config_switch",
+        }
+    }
+
+    /// How log lines name it: "Recovery operation 2026... is still in progress".
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Recovery => "recovery",
+            Kind::ConfigSwitch => "config switch",
+        }
+    }
+}
+
+/// The body of a POST that creates an operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewOperation {
+    pub kind: Kind,
+    pub json: String,
+}
+
+impl NewOperation {
+    pub fn recovery(backup_id: &str, ssh_command: &str, destination: &str) -> NewOperation {
+        let mut body = Object::new();
+        body.insert("type".into(), Value::String("recovery".into()));
+        body.insert("backup_id".into(), Value::String(backup_id.into()));
+        body.insert("remote_ssh_command".into(), Value::String(ssh_command.into()));
+        body.insert("destination_directory".into(), Value::String(destination.into()));
+        NewOperation { kind: Kind::Recovery, json: json::to_string(&Value::Object(body)) }
+    }
+
+    /// A config switch that applies `model`, or resets the config when `None`.
+    pub fn config_switch(model: Option<&str>) -> NewOperation {
+        let mut body = Object::new();
+        body.insert("type".into(), Value::String("config_switch".into()));
+        match model {
+            Some(name) => body.insert("model_name".into(), Value::String(name.into())),
+            None => body.insert("reset".into(), Value::Bool(true)),
+        };
+        NewOperation { kind: Kind::ConfigSwitch, json: json::to_string(&Value::Object(body)) }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    InProgress,
+    Done,
+    Failed,
+}
+
+/// One entry of a server's list of operations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    pub id: String,
+    pub api_type: String,
+}
+
+pub struct Client {
+    url: ApiUrl,
+    transport: Transport,
+}
+
+impl Client {
+    pub fn new(url: ApiUrl, transport: Transport) -> Client {
+        Client { url, transport }
+    }
+
+    pub fn status_endpoint(&self) -> Endpoint {
+        self.url.endpoint(&["status"])
+    }
+
+    pub fn operations_endpoint(&self, server: &str) -> Endpoint {
+        self.url.endpoint(&["servers", server, "operations"])
+    }
+
+    pub fn operation_endpoint(&self, server: &str, id: &str) -> Endpoint {
+        self.url.endpoint(&["servers", server, "operations", id])
+    }
+
+    /// GET /status: the JSON string it answers ("OK" when all is well).
+    pub fn status(&self) -> Result<String, Problem> {
+        match self.get(&self.status_endpoint())? {
+            Value::String(text) => Ok(text),
+            _ => Err(Problem::Malformed("/status did not answer a JSON string".into())),
+        }
+    }
+
+    /// POST /servers/S/operations: the id of the new operation.
+    pub fn create(&self, server: &str, operation: &NewOperation) -> Result<String, Problem> {
+        let endpoint = self.operations_endpoint(server);
+        let request =
+            Request { method: Method::Post, endpoint: &endpoint, json: Some(&operation.json) };
+        let answer = decode(self.transport.send(&request)?)?;
+        string_field(&answer, "operation_id").filter(|id| !id.is_empty()).ok_or_else(|| missing("operation_id"))
+    }
+
+    /// GET /servers/S/operations/ID: where the operation stands.
+    pub fn operation_status(&self, server: &str, id: &str) -> Result<Status, Problem> {
+        let answer = self.get(&self.operation_endpoint(server, id))?;
+        match string_field(&answer, "status").as_deref() {
+            Some("IN_PROGRESS") => Ok(Status::InProgress),
+            Some("DONE") => Ok(Status::Done),
+            Some("FAILED") => Ok(Status::Failed),
+            Some(other) => Err(Problem::Malformed(format!("unknown operation status {other:?}"))),
+            None => Err(missing("status")),
+        }
+    }
+
+    /// GET /servers/S/operations: every operation the server knows.
+    pub fn operations(&self, server: &str) -> Result<Vec<Listed>, Problem> {
+        let answer = self.get(&self.operations_endpoint(server))?;
+        let Some(Value::Array(items)) = field(&answer, "operations") else {
+            return Err(missing("operations"));
+        };
+        items
+            .iter()
+            .map(|item| match (string_field(item, "id"), string_field(item, "type")) {
+                (Some(id), Some(api_type)) => Ok(Listed { id, api_type }),
+                _ => Err(Problem::Malformed("an operation in the list lacks id or type".into())),
+            })
+            .collect()
+    }
+
+    fn get(&self, endpoint: &Endpoint) -> Result<Value, Problem> {
+        decode(self.transport.send(&Request { method: Method::Get, endpoint, json: None })?)
+    }
+}
+
+/// Turns an answer into JSON, or into a `Problem` carrying the API's message.
+fn decode(response: Response) -> Result<Value, Problem> {
+    if !(200..300).contains(&response.status) {
+        let message = error_message(&response);
+        let location = match response.status {
+            300..=399 => Some(response.location.unwrap_or_else(|| "(no Location)".into())),
+            _ => None,
+        };
+        return Err(Problem::Status { code: response.status, message, location });
+    }
+    let text = std::str::from_utf8(&response.body)
+        .map_err(|_| Problem::Malformed("body is not UTF-8 text".into()))?;
+    json::from_str::<Value>(text).map_err(|_| {
+        Problem::Malformed(format!("body is not JSON: {}", one_line(text, 120)))
+    })
+}
+
+fn field<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
+    match value {
+        Value::Object(object) => object.get(key),
+        _ => None,
+    }
+}
+
+fn string_field(value: &Value, key: &str) -> Option<String> {
+    match field(value, key) {
+        Some(Value::String(text)) => Some(text.clone()),
+        _ => None,
+    }
+}
+
+fn missing(key: &str) -> Problem {
+    Problem::Malformed(format!("JSON answer lacks the string {key:?}"))
+}
+
+/// The API's own words for an error: the `error` of a JSON body (pg-backup-api's
+/// 404s), else the `<p>` of an HTML page (Werkzeug's 400/405/415/500), else
+/// its `<title>` (a proxy's 502), else the start of the text, else the reason.
+pub fn error_message(response: &Response) -> String {
+    let text = String::from_utf8_lossy(&response.body);
+    let code_prefix = format!("{} ", response.status);
+    if let Ok(value) = json::from_str::<Value>(&text) {
+        if let Some(error) = string_field(&value, "error") {
+            // "404 Not Found: Server 'x' does not exist" -> "Server 'x' does not exist"
+            let bare = match error.split_once(": ") {
+                Some((head, rest)) if head.starts_with(&code_prefix) => rest,
+                _ => &error,
+            };
+            return one_line(bare, 300).trim_end_matches('.').to_string();
+        }
+    }
+    let html = element(&text, "p").or_else(|| element(&text, "title")).or_else(|| element(&text, "h1"));
+    let message = match html {
+        Some(inner) => decode_entities(&strip_tags(inner)),
+        None if !text.trim_start().starts_with('<') => text.to_string(),
+        None => String::new(),
+    };
+    let message = one_line(&message, 300).trim_end_matches('.').to_string();
+    if message.is_empty() {
+        one_line(&response.reason, 80)
+    } else {
+        message
+    }
+}
+
+/// The text between the first `<tag ...>` and the next `</tag>`, any case.
+fn element<'a>(html: &'a str, tag: &str) -> Option<&'a str> {
+    let lower = html.to_ascii_lowercase();
+    let open = format!("<{tag}");
+    let mut from = 0;
+    while let Some(at) = lower[from..].find(&open).map(|i| i + from) {
+        let after = lower.as_bytes().get(at + open.len()).copied();
+        if matches!(after, Some(b'>' | b' ' | b'\t' | b'\n' | b'\r')) {
+            let start = at + lower[at..].find('>')? + 1;
+            let end = start + lower[start..].find(&format!("</{tag}>"))?;
+            return Some(&html[start..end]);
+        }
+        from = at + open.len();
+    }
+    None
+}
+
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Decodes the entities HTML error pages use: named basics and numeric ones.
+fn decode_entities(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let decoded = rest.find(';').filter(|&end| end <= 10).and_then(|end| {
+            let c = match &rest[1..end] {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some(' '),
+                num => num
+                    .strip_prefix("#x")
+                    .or_else(|| num.strip_prefix("#X"))
+                    .map(|hex| u32::from_str_radix(hex, 16))
+                    .or_else(|| num.strip_prefix('#').map(str::parse::<u32>))
+                    .and_then(Result::ok)
+                    .and_then(char::from_u32),
+            };
+            c.map(|c| (c, end))
+        });
+        match decoded {
+            Some((c, end)) => {
+                out.push(c);
+                rest = &rest[end + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Makes untrusted text safe for one log line: whitespace runs become one
+/// space, control characters go, and it is cut at `max` characters.
+pub fn one_line(text: &str, max: usize) -> String {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let joined: String = words.join(" ").chars().filter(|c| !c.is_control()).collect();
+    match joined.char_indices().nth(max) {
+        Some((cut, _)) => format!("{}...", &joined[..cut]),
+        None => joined,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, body: &str) -> Response {
+        Response { status, reason: "Reason".into(), body: body.as_bytes().to_vec(), ..Response::default() }
+    }
+
+    #[test]
+    fn bodies_are_the_exact_api_shapes() {
+        let recovery = NewOperation::recovery("latest", "ssh postgres@pg1", "/var/lib/pg");
+        let value: Value = json::from_str(&recovery.json).unwrap();
+        assert_eq!(string_field(&value, "type").as_deref(), Some("recovery"));
+        assert_eq!(string_field(&value, "backup_id").as_deref(), Some("latest"));
+        assert_eq!(string_field(&value, "remote_ssh_command").as_deref(), Some("ssh postgres@pg1"));
+        assert_eq!(string_field(&value, "destination_directory").as_deref(), Some("/var/lib/pg"));
+        assert_eq!(
+            NewOperation::config_switch(Some("m\"1")).json,
+            r#"{"model_name":"m\"1","type":"config_switch"}"#
+        );
+        assert_eq!(NewOperation::config_switch(None).json, r#"{"reset":true,"type":"config_switch"}"#);
+    }
+
+    #[test]
+    fn json_errors_lose_their_status_prefix() {
+        let r = response(404, r#"{"error": "404 Not Found: Server 'nosuch' does not exist"}"#);
+        assert_eq!(error_message(&r), "Server 'nosuch' does not exist");
+        let r = response(404, r#"{"error": "Resource not found"}"#);
+        assert_eq!(error_message(&r), "Resource not found");
+    }
+
+    #[test]
+    fn html_pages_give_their_paragraph_with_entities_decoded() {
+        let page = "<!doctype html>\n<html lang=en>\n<title>400 Bad Request</title>\n<h1>Bad Request</h1>\n\
+                    <p>Request body is missing ``backup_id`` &#39;x&#x27; &amp;\n more</p>\n";
+        assert_eq!(error_message(&response(400, page)), "Request body is missing ``backup_id`` 'x' & more");
+        let nginx = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>";
+        assert_eq!(error_message(&response(502, nginx)), "502 Bad Gateway");
+        assert_eq!(error_message(&response(503, "")), "Reason");
+        assert_eq!(error_message(&response(503, "busy\r\n\x1b[31m now")), "busy [31m now");
+        assert_eq!(error_message(&response(500, "<p>&bogus; &#xZZ; &</p>")), "&bogus; &#xZZ; &");
+    }
+
+    #[test]
+    fn long_messages_are_cut() {
+        assert_eq!(one_line(&"é".repeat(400), 3), "ééé...");
+        assert_eq!(one_line("a\n\tb", 10), "a b");
+    }
+}

@@ -1,0 +1,143 @@
+//! Log lines in the Python tool's format: `YYYY-MM-DD HH:MM:SS,mmm LEVEL: message`.
+//!
+//! Timestamps are UTC: a static binary on a scratch image has no time zone
+//! database to read, and UTC reads the same on every host of a cluster.
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+impl Level {
+    fn name(self) -> &'static str {
+        match self {
+            Level::Info => "INFO",
+            Level::Warning => "WARNING",
+            Level::Error => "ERROR",
+        }
+    }
+}
+
+/// Writes log lines to stderr, or appends them to a file.
+pub struct Logger {
+    file: Option<File>,
+    /// Unit tests read the lines back instead of writing them anywhere.
+    #[cfg(test)]
+    pub captured: Option<std::cell::RefCell<Vec<String>>>,
+}
+
+impl Logger {
+    pub fn stderr() -> Logger {
+        Logger {
+            file: None,
+            #[cfg(test)]
+            captured: None,
+        }
+    }
+
+    #[cfg(test)]
+    pub fn capture() -> Logger {
+        Logger { file: None, captured: Some(Default::default()) }
+    }
+
+    /// The messages captured so far, as `LEVEL: message`.
+    #[cfg(test)]
+    pub fn lines(&self) -> Vec<String> {
+        self.captured.as_ref().map(|c| c.borrow().clone()).unwrap_or_default()
+    }
+
+    /// Opens `path` for appending, creating it if needed.
+    pub fn append_to(path: &Path) -> std::io::Result<Logger> {
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        Ok(Logger {
+            file: Some(file),
+            #[cfg(test)]
+            captured: None,
+        })
+    }
+
+    pub fn info(&self, message: &str) {
+        self.log(Level::Info, message);
+    }
+
+    pub fn warning(&self, message: &str) {
+        self.log(Level::Warning, message);
+    }
+
+    pub fn error(&self, message: &str) {
+        self.log(Level::Error, message);
+    }
+
+    /// Writes one line with a single write, so concurrent writers to the same
+    /// file (O_APPEND) never interleave inside a line. A failing log write is
+    /// ignored: losing a line must not change the outcome of a recovery.
+    pub fn log(&self, level: Level, message: &str) {
+        #[cfg(test)]
+        if let Some(captured) = &self.captured {
+            captured.borrow_mut().push(format!("{}: {message}", level.name()));
+            return;
+        }
+        let line = format!("{} {}: {}\n", timestamp(SystemTime::now()), level.name(), message);
+        let _ = match &self.file {
+            Some(file) => (&*file).write_all(line.as_bytes()),
+            None => std::io::stderr().lock().write_all(line.as_bytes()),
+        };
+    }
+}
+
+/// Formats a time as `2026-11-25 17:10:25,123` (UTC).
+pub fn timestamp(time: SystemTime) -> String {
+    let since_epoch = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since_epoch.as_secs();
+    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
+    let of_day = secs % 86_400;
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02},{:03}",
+        of_day / 3600,
+        of_day / 60 % 60,
+        of_day % 60,
+        since_epoch.subsec_millis()
+    )
+}
+
+/// Days since 1970-01-01 to a (year, month, day) of the proleptic Gregorian
+/// calendar (Howard Hinnant's well-known algorithm).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn at(secs: u64, millis: u64) -> String {
+        timestamp(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis))
+    }
+
+    #[test]
+    fn formats_like_python_logging() {
+        assert_eq!(at(0, 0), "1970-01-01 00:00:00,000");
+        // 2026-11-25 17:10:25 UTC
+        assert_eq!(at(1_795_626_625, 123), "2026-11-25 17:10:25,123");
+        // A leap day and the last second of a year.
+        assert_eq!(at(951_782_400, 7), "2000-02-29 00:00:00,007");
+        assert_eq!(at(1_735_689_599, 999), "2024-12-31 23:59:59,999");
+    }
+}

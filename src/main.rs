@@ -1,0 +1,42 @@
+//! patroni_barman: drives Barman through pg-backup-api for Patroni, as a
+//! custom bootstrap or replica creation method (`recover`) and as the
+//! `on_role_change` callback (`config-switch`).
+//!
+//! `main` parses, runs, and turns the outcome into the exit code; nothing
+//! else exits the process.
+
+mod api;
+mod cli;
+mod clock;
+mod failure;
+mod log;
+mod outcome;
+mod poll;
+mod retry;
+mod run;
+mod transport;
+mod url;
+
+use outcome::Outcome;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let outcome = match cli::parse(std::env::args_os().skip(1)) {
+        Ok(cli::Parsed::Print(text)) => {
+            print!("{text}");
+            Outcome::Success
+        }
+        Ok(cli::Parsed::NoSubcommand) => {
+            eprintln!("patroni_barman: error: no subcommand given: use recover or config-switch (see --help)");
+            Outcome::NoSubcommand
+        }
+        Ok(cli::Parsed::Run(command)) => run::run(*command, &clock::SystemClock).unwrap_or_else(usage_error),
+        Err(message) => usage_error(message),
+    };
+    ExitCode::from(outcome.exit_code())
+}
+
+fn usage_error(message: String) -> Outcome {
+    eprintln!("patroni_barman: error: {message} (see --help)");
+    Outcome::Usage
+}

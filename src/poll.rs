@@ -1,0 +1,156 @@
+//! Waiting for an operation: when to poll, and when to stop waiting.
+
+use crate::api::{Kind, Status};
+use crate::clock::Clock;
+use crate::failure::Problem;
+use crate::log::Logger;
+use crate::retry::{Budget, Next, RetryPolicy};
+use std::time::Duration;
+
+/// The shortest pause between polls, when the operation has just started.
+pub const FIRST_PAUSE: Duration = Duration::from_millis(250);
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PollPolicy {
+    /// The longest pause between two polls (`--loop-wait`).
+    pub loop_wait: Duration,
+    /// Give up waiting after this long (`--max-wait`); `None` waits forever.
+    pub max_wait: Option<Duration>,
+}
+
+/// The pause before the next poll of an operation that has been running for
+/// `age`: a twelfth of its age, at least 0.25 s and at most `loop_wait`. A
+/// config switch (0.3-2.5 s) is seen within a quarter of a second of its end,
+/// anything that ends within 10 s within 0.85 s, and a recovery of hours is
+/// polled every `loop_wait`. The first poll, right after the POST, has no pause.
+pub fn pause_before_next_poll(age: Duration, loop_wait: Duration) -> Duration {
+    (age / 12).max(FIRST_PAUSE).min(loop_wait)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum End {
+    Finished(Status),
+    /// `--max-wait` ran out; the operation goes on on the Barman host.
+    StillRunning,
+    Error(Problem),
+}
+
+/// Polls with `ask` until the operation is DONE or FAILED, the retries run
+/// out, or `max_wait` passes. A good answer restores the retry budget, so an
+/// outage shorter than the budget is ridden out at any point of a long wait.
+pub fn wait_for(
+    clock: &dyn Clock,
+    log: &Logger,
+    (retry, poll): (RetryPolicy, PollPolicy),
+    (kind, id, what): (Kind, &str, &str),
+    mut ask: impl FnMut() -> Result<Status, Problem>,
+) -> End {
+    let started = clock.now();
+    let deadline = poll.max_wait.map(|limit| started + limit);
+    let mut budget = Budget::new(retry);
+    loop {
+        let pause = match ask() {
+            Ok(Status::InProgress) => {
+                budget.reset();
+                log.info(&format!("{} operation {id} is still in progress", capitalized(kind.label())));
+                pause_before_next_poll(clock.now() - started, poll.loop_wait)
+            }
+            Ok(finished) => return End::Finished(finished),
+            Err(problem) => match budget.record(log, what, &problem) {
+                Next::RetryAfter(wait) => wait,
+                Next::GiveUp => return End::Error(problem),
+            },
+        };
+        let pause = match deadline {
+            Some(deadline) if clock.now() >= deadline => return End::StillRunning,
+            Some(deadline) => pause.min(deadline - clock.now()),
+            None => pause,
+        };
+        clock.sleep(pause);
+    }
+}
+
+pub fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FakeClock;
+
+    const SECOND: Duration = Duration::from_secs(1);
+    const RETRY: RetryPolicy = RetryPolicy { wait: Duration::from_secs(2), attempts: 3 };
+    const POLL: PollPolicy = PollPolicy { loop_wait: Duration::from_secs(10), max_wait: None };
+
+    #[test]
+    fn pauses_grow_with_age_and_stay_within_bounds() {
+        let wait = |age: f64, loop_wait: f64| {
+            pause_before_next_poll(Duration::from_secs_f64(age), Duration::from_secs_f64(loop_wait))
+                .as_secs_f64()
+        };
+        assert_eq!(wait(0.0, 10.0), 0.25);
+        assert_eq!(wait(1.0, 10.0), 0.25);
+        assert_eq!(wait(6.0, 10.0), 0.5);
+        assert!(wait(9.99, 10.0) < 0.85);
+        assert_eq!(wait(60.0, 5.0), 5.0);
+        assert_eq!(wait(3600.0, 10.0), 10.0);
+        assert_eq!(wait(0.0, 0.05), 0.05);
+    }
+
+    #[test]
+    fn an_operation_that_ends_within_10_s_is_seen_within_a_second() {
+        for done_at_ms in (0..10_000).step_by(37) {
+            let done_at = Duration::from_millis(done_at_ms);
+            let (clock, log) = (FakeClock::new(), Logger::capture());
+            let start = clock.now();
+            let end = wait_for(&clock, &log, (RETRY, POLL), (Kind::Recovery, "1", "GET u"), || {
+                Ok(if clock.now() - start >= done_at { Status::Done } else { Status::InProgress })
+            });
+            assert_eq!(end, End::Finished(Status::Done));
+            assert!(clock.elapsed() - done_at < SECOND, "done at {done_at:?}, seen at {:?}", clock.elapsed());
+        }
+    }
+
+    #[test]
+    fn an_answered_poll_restores_the_retry_budget() {
+        let (clock, log) = (FakeClock::new(), Logger::capture());
+        // Two failures, an answer, two failures, an answer, then DONE: never
+        // three failures in a row, so never out of attempts.
+        let mut script = "xx.xx.D".chars();
+        let end = wait_for(&clock, &log, (RETRY, POLL), (Kind::ConfigSwitch, "7", "GET u"), || {
+            match script.next().unwrap() {
+                'x' => Err(Problem::Broken("reset".into())),
+                '.' => Ok(Status::InProgress),
+                _ => Ok(Status::Done),
+            }
+        });
+        assert_eq!(end, End::Finished(Status::Done));
+        assert!(log.lines().contains(&"INFO: Config switch operation 7 is still in progress".to_string()));
+    }
+
+    #[test]
+    fn retries_run_out_during_a_long_outage() {
+        let (clock, log) = (FakeClock::new(), Logger::capture());
+        let end = wait_for(&clock, &log, (RETRY, POLL), (Kind::Recovery, "1", "GET u"), || {
+            Err(Problem::Unreachable("refused".into()))
+        });
+        assert_eq!(end, End::Error(Problem::Unreachable("refused".into())));
+        assert_eq!(*clock.slept.borrow(), vec![RETRY.wait; 2]);
+    }
+
+    #[test]
+    fn max_wait_stops_waiting_at_the_deadline() {
+        let (clock, log) = (FakeClock::new(), Logger::capture());
+        let poll = PollPolicy { loop_wait: Duration::from_secs(10), max_wait: Some(Duration::from_secs(30)) };
+        let mut polls = 0;
+        let end = wait_for(&clock, &log, (RETRY, poll), (Kind::Recovery, "1", "GET u"), || {
+            polls += 1;
+            Ok(Status::InProgress)
+        });
+        assert_eq!(end, End::StillRunning);
+        assert_eq!(clock.elapsed(), Duration::from_secs(30));
+        assert!(polls > 2);
+    }
+}

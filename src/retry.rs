@@ -1,0 +1,153 @@
+//! The retry budget: how many attempts a request gets and how long to wait
+//! between them. Whether a failure is worth retrying at all is decided by
+//! `Problem::class`; this module only counts and logs.
+
+use crate::clock::Clock;
+use crate::failure::{Class, Problem};
+use crate::log::Logger;
+use std::time::Duration;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Pause after a failed attempt (`--retry-wait`).
+    pub wait: Duration,
+    /// Attempts in all, at least one (`--max-retries`).
+    pub attempts: u32,
+}
+
+/// What to do after a failed attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    RetryAfter(Duration),
+    GiveUp,
+}
+
+/// Counts the failures of one request, or of one operation's polls, where a
+/// good answer starts the count again.
+pub struct Budget {
+    policy: RetryPolicy,
+    failures: u32,
+}
+
+impl Budget {
+    pub fn new(policy: RetryPolicy) -> Budget {
+        Budget { policy, failures: 0 }
+    }
+
+    /// A good answer: an outage later on gets the whole budget again.
+    pub fn reset(&mut self) {
+        self.failures = 0;
+    }
+
+    /// Records a failed attempt at `what` ("GET http://..."), logs it, and says
+    /// whether to try again.
+    pub fn record(&mut self, log: &Logger, what: &str, problem: &Problem) -> Next {
+        if problem.class() == Class::Definitive {
+            log.error(&format!("{what} failed: {problem} (not retried)."));
+            return Next::GiveUp;
+        }
+        self.failures += 1;
+        let attempts = self.policy.attempts.max(1);
+        let attempt = format!("Attempt {} of {attempts} on {what} failed: {problem}", self.failures);
+        if self.failures >= attempts {
+            log.error(&format!("{attempt}."));
+            log.error("Maximum number of retries exceeded, exiting.");
+            return Next::GiveUp;
+        }
+        let wait = self.policy.wait;
+        log.warning(&format!("{attempt}; retrying in {} s.", wait.as_secs_f64()));
+        Next::RetryAfter(wait)
+    }
+}
+
+/// Runs `attempt` until it succeeds, fails definitively, or runs out of
+/// attempts; the error returned is the last one.
+pub fn call<T>(
+    policy: RetryPolicy,
+    clock: &dyn Clock,
+    log: &Logger,
+    what: &str,
+    mut attempt: impl FnMut() -> Result<T, Problem>,
+) -> Result<T, Problem> {
+    let mut budget = Budget::new(policy);
+    loop {
+        match attempt() {
+            Ok(value) => return Ok(value),
+            Err(problem) => match budget.record(log, what, &problem) {
+                Next::RetryAfter(wait) => clock.sleep(wait),
+                Next::GiveUp => return Err(problem),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FakeClock;
+
+    const POLICY: RetryPolicy = RetryPolicy { wait: Duration::from_millis(250), attempts: 3 };
+
+    fn refused() -> Problem {
+        Problem::Unreachable("connection refused".into())
+    }
+
+    #[test]
+    fn transient_failures_use_every_attempt_and_wait_between_only() {
+        let (clock, log) = (FakeClock::new(), Logger::capture());
+        let mut tries = 0;
+        let result: Result<(), _> = call(POLICY, &clock, &log, "GET u", || {
+            tries += 1;
+            Err(refused())
+        });
+        assert_eq!(result, Err(refused()));
+        assert_eq!(tries, 3);
+        assert_eq!(*clock.slept.borrow(), vec![POLICY.wait; 2]);
+        assert_eq!(
+            log.lines(),
+            vec![
+                "WARNING: Attempt 1 of 3 on GET u failed: cannot connect: connection refused; retrying in 0.25 s.",
+                "WARNING: Attempt 2 of 3 on GET u failed: cannot connect: connection refused; retrying in 0.25 s.",
+                "ERROR: Attempt 3 of 3 on GET u failed: cannot connect: connection refused.",
+                "ERROR: Maximum number of retries exceeded, exiting.",
+            ]
+        );
+    }
+
+    #[test]
+    fn definitive_failures_are_not_retried() {
+        let (clock, log) = (FakeClock::new(), Logger::capture());
+        let mut tries = 0;
+        let gone = Problem::Status { code: 404, message: "Resource not found".into(), location: None };
+        let result: Result<(), _> = call(POLICY, &clock, &log, "GET u", || {
+            tries += 1;
+            Err(gone.clone())
+        });
+        assert_eq!((result, tries), (Err(gone), 1));
+        assert!(clock.slept.borrow().is_empty());
+        assert_eq!(log.lines(), vec!["ERROR: GET u failed: HTTP 404: Resource not found (not retried)."]);
+    }
+
+    #[test]
+    fn zero_attempts_still_makes_one() {
+        let (clock, log) = (FakeClock::new(), Logger::capture());
+        let policy = RetryPolicy { attempts: 0, ..POLICY };
+        let mut tries = 0;
+        let _ = call(policy, &clock, &log, "GET u", || -> Result<(), _> {
+            tries += 1;
+            Err(refused())
+        });
+        assert_eq!(tries, 1);
+    }
+
+    #[test]
+    fn a_success_after_failures_returns_its_value() {
+        let (clock, log) = (FakeClock::new(), Logger::capture());
+        let mut tries = 0;
+        let result = call(POLICY, &clock, &log, "GET u", || {
+            tries += 1;
+            if tries < 3 { Err(refused()) } else { Ok(tries) }
+        });
+        assert_eq!(result, Ok(3));
+    }
+}

@@ -1,0 +1,222 @@
+//! The two jobs: check pg-backup-api, create one operation, wait for it.
+
+use crate::api::{Client, Kind, Listed, NewOperation, Status};
+use crate::cli::{Change, Command, ConfigSwitch, Job, Recover};
+use crate::clock::Clock;
+use crate::failure::Problem;
+use crate::log::Logger;
+use crate::outcome::{Outcome, Sub};
+use crate::poll::{self, capitalized, End, PollPolicy};
+use crate::retry::{self, Budget, Next, RetryPolicy};
+use crate::transport::Transport;
+use std::time::Duration;
+
+/// pg-backup-api refuses a second operation for a server within the same
+/// second (its ids have one-second resolution).
+const SAME_SECOND: Duration = Duration::from_secs(1);
+
+/// Opens the log, prepares the transport and runs the job. `Err` is a usage
+/// error (the log file or a certificate file cannot be used): nothing is sent.
+pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
+    let log = match &command.log_file {
+        Some(path) => Logger::append_to(path)
+            .map_err(|e| format!("--log-file {}: {e}", path.display()))?,
+        None => Logger::stderr(),
+    };
+    let transport = Transport::new(&command.api_url, command.http_timeout, &command.tls)?;
+    for option in &command.ignored {
+        log.info(&format!("Ignoring option {option}, which patroni_barman does not use."));
+    }
+    let session = Session {
+        client: Client::new(command.api_url, transport),
+        log: &log,
+        clock,
+        retry: command.retry,
+        poll: command.poll,
+    };
+    Ok(match &command.job {
+        Job::Recover(recover) => session.recover(recover),
+        Job::ConfigSwitch(switch) => session.config_switch(switch),
+    })
+}
+
+struct Session<'a> {
+    client: Client,
+    log: &'a Logger,
+    clock: &'a dyn Clock,
+    retry: RetryPolicy,
+    poll: PollPolicy,
+}
+
+impl Session<'_> {
+    fn recover(&self, job: &Recover) -> Outcome {
+        let operation = NewOperation::recovery(&job.backup_id, &job.ssh_command, &job.data_directory);
+        self.execute(Sub::Recover, &job.server, &operation)
+    }
+
+    fn config_switch(&self, job: &ConfigSwitch) -> Outcome {
+        let change = match &job.change {
+            Ok(change) => change,
+            Err(why) => {
+                self.log.error(&format!("Invalid config switch: {why}."));
+                return Outcome::InvalidModel;
+            }
+        };
+        if !job.switch_when.applies_to(&job.role) {
+            self.log.info(&format!(
+                "Config switch operation was skipped (role={}, switch_when={}).",
+                job.role,
+                job.switch_when.name()
+            ));
+            return Outcome::Skipped;
+        }
+        let model = match change {
+            Change::Model(name) => Some(name.as_str()),
+            Change::Reset => None,
+        };
+        self.execute(Sub::ConfigSwitch, &job.server, &NewOperation::config_switch(model))
+    }
+
+    /// Checks /status, creates the operation once, and waits for its end.
+    fn execute(&self, sub: Sub, server: &str, operation: &NewOperation) -> Outcome {
+        if let Err(outcome) = self.check_status() {
+            return outcome;
+        }
+        let Ok(id) = self.create_once(server, operation) else {
+            return Outcome::ApiError(sub);
+        };
+        let kind = operation.kind;
+        let what = format!("GET {}", self.client.operation_endpoint(server, &id));
+        let policies = (self.retry, self.poll);
+        let end = poll::wait_for(self.clock, self.log, policies, (kind, &id, &what), || {
+            self.client.operation_status(server, &id)
+        });
+        let label = capitalized(kind.label());
+        match end {
+            End::Finished(Status::Done) => {
+                self.log.info(&format!("{label} operation finished successfully."));
+                Outcome::Success
+            }
+            End::Finished(_) => {
+                self.log.error(&format!(
+                    "{label} operation failed. pg-backup-api does not say why: read \
+                     {server}/output/{id}.json under barman_home on the Barman host."
+                ));
+                Outcome::OperationFailed(sub)
+            }
+            End::StillRunning => {
+                let waited = self.poll.max_wait.unwrap_or_default().as_secs_f64();
+                self.log.error(&format!(
+                    "Stopped waiting after --max-wait {waited} s: {} operation {id} is still running \
+                     on the Barman host; follow it at {}.",
+                    kind.label(),
+                    self.client.operation_endpoint(server, &id)
+                ));
+                Outcome::StillRunning
+            }
+            End::Error(_) => Outcome::ApiError(sub),
+        }
+    }
+
+    /// GET /status must answer the JSON string "OK".
+    fn check_status(&self) -> Result<(), Outcome> {
+        let endpoint = self.client.status_endpoint();
+        let what = format!("GET {endpoint}");
+        match retry::call(self.retry, self.clock, self.log, &what, || self.client.status()) {
+            Ok(status) if status == "OK" => Ok(()),
+            Ok(status) => {
+                self.log.error(&format!(
+                    "pg-backup-api is not ready: {endpoint} answered {status:?}, expected \"OK\"."
+                ));
+                Err(Outcome::ApiNotOk)
+            }
+            Err(problem) => {
+                self.log.error(&format!("pg-backup-api at {endpoint} is not usable: {problem}."));
+                Err(Outcome::ApiNotOk)
+            }
+        }
+    }
+
+    fn list(&self, server: &str) -> Result<Vec<Listed>, Problem> {
+        let what = format!("GET {}", self.client.operations_endpoint(server));
+        retry::call(self.retry, self.clock, self.log, &what, || self.client.operations(server))
+    }
+
+    /// Creates the operation, at most once per run. A POST is sent again only
+    /// when it surely created nothing; after a failure that may have created
+    /// the operation anyway (no answer, a 5xx), the server's list of
+    /// operations is compared with the one taken before the first POST, and a
+    /// new operation of the same type is followed instead of creating another.
+    fn create_once(&self, server: &str, operation: &NewOperation) -> Result<String, Problem> {
+        let before = self.list(server)?;
+        let what = format!("POST {}", self.client.operations_endpoint(server));
+        let mut budget = Budget::new(self.retry);
+        let label = operation.kind.label();
+        loop {
+            let sent_at = self.clock.now();
+            let problem = match self.client.create(server, operation) {
+                Ok(id) => {
+                    self.log.info(&format!("Created the {label} operation with ID {id}"));
+                    return Ok(id);
+                }
+                Err(problem) => problem,
+            };
+            let next = budget.record(self.log, &what, &problem);
+            if !problem.may_have_taken_effect() {
+                match next {
+                    Next::RetryAfter(wait) => self.clock.sleep(wait),
+                    Next::GiveUp => return Err(problem),
+                }
+                continue;
+            }
+            // Look no sooner than the retry wait, and never POST again within
+            // the second of the last POST.
+            let wait = match next {
+                Next::RetryAfter(wait) => wait,
+                Next::GiveUp => Duration::ZERO,
+            };
+            let since = self.clock.now() - sent_at;
+            self.clock.sleep(wait.max(SAME_SECOND.saturating_sub(since)));
+            if let Some(id) = newest_operation(&before, &self.list(server)?, operation.kind) {
+                self.log.warning(&format!(
+                    "The {label} operation with ID {id} appeared although the POST failed; \
+                     following it instead of creating another."
+                ));
+                return Ok(id);
+            }
+            if next == Next::GiveUp {
+                return Err(problem);
+            }
+        }
+    }
+}
+
+/// The newest operation of `kind` in `now` that was not in `before`. Ids are
+/// timestamps (`20261125T171209`), so the greatest is the newest.
+fn newest_operation(before: &[Listed], now: &[Listed], kind: Kind) -> Option<String> {
+    now.iter()
+        .filter(|op| op.api_type == kind.api_type() && !before.iter().any(|old| old.id == op.id))
+        .map(|op| op.id.clone())
+        .max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(id: &str, api_type: &str) -> Listed {
+        Listed { id: id.into(), api_type: api_type.into() }
+    }
+
+    #[test]
+    fn only_a_new_operation_of_the_same_type_is_adopted() {
+        let before = [listed("20261125T100000", "recovery"), listed("20261125T100001", "config_switch")];
+        let mut now = before.to_vec();
+        assert_eq!(newest_operation(&before, &now, Kind::Recovery), None);
+        now.push(listed("20261125T110000", "config_switch"));
+        assert_eq!(newest_operation(&before, &now, Kind::Recovery), None);
+        now.push(listed("20261125T110005", "recovery"));
+        now.push(listed("20261125T110002", "recovery"));
+        assert_eq!(newest_operation(&before, &now, Kind::Recovery).as_deref(), Some("20261125T110005"));
+    }
+}

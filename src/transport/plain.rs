@@ -1,0 +1,95 @@
+//! Plain `http://` through minreq.
+
+use super::{Method, Request, Response, MAX_BODY, MAX_HEADERS, MAX_STATUS_LINE};
+use crate::failure::Problem;
+use std::io::{self, Read};
+use std::time::Duration;
+
+pub fn send(
+    request: &Request,
+    timeout: Duration,
+    headers: &[(&'static str, String)],
+) -> Result<Response, Problem> {
+    let method = match request.method {
+        Method::Get => minreq::Method::Get,
+        Method::Post => minreq::Method::Post,
+    };
+    // minreq's deadline is absolute from the start of the request, in whole
+    // seconds; `--http-timeout` is whole seconds for that reason.
+    let mut outgoing = minreq::Request::new(method, request.endpoint.url.clone())
+        .with_timeout(timeout.as_secs().max(1))
+        .with_follow_redirects(false)
+        .with_max_headers_size(MAX_HEADERS)
+        .with_max_status_line_length(MAX_STATUS_LINE);
+    for (name, value) in headers {
+        outgoing = outgoing.with_header(*name, value);
+    }
+    if let Some(json) = request.json {
+        outgoing = outgoing.with_header("Content-Type", "application/json").with_body(json);
+    }
+    let mut answer = outgoing.send_lazy().map_err(|e| from_minreq(e, timeout))?;
+    let header = |name: &str| {
+        answer
+            .headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let declared_length = header("content-length").and_then(|v| v.parse::<u64>().ok());
+    let mut response = Response {
+        status: answer.status_code,
+        reason: answer.reason_phrase.clone(),
+        location: header("location"),
+        body: Vec::new(),
+    };
+    if declared_length.is_some_and(|n| n > MAX_BODY as u64) {
+        return Err(body_too_large());
+    }
+    (&mut answer)
+        .take(MAX_BODY as u64 + 1)
+        .read_to_end(&mut response.body)
+        .map_err(|e| from_io(e, timeout))?;
+    if response.body.len() > MAX_BODY {
+        return Err(body_too_large());
+    }
+    // minreq ends a Content-Length body quietly when the peer closes early.
+    if let Some(n) = declared_length.filter(|&n| (response.body.len() as u64) < n) {
+        let got = response.body.len();
+        return Err(Problem::Broken(format!("closed after {got} of {n} body bytes")));
+    }
+    Ok(response)
+}
+
+pub fn body_too_large() -> Problem {
+    Problem::TooLarge(format!("body over {} bytes", MAX_BODY))
+}
+
+fn from_minreq(error: minreq::Error, timeout: Duration) -> Problem {
+    use minreq::Error as E;
+    match error {
+        E::IoError(e) => from_io(e, timeout),
+        E::AddressNotFound => Problem::Unreachable("host name not found".into()),
+        E::HeadersOverflow => Problem::TooLarge(format!("headers over {MAX_HEADERS} bytes")),
+        E::StatusLineOverflow => {
+            Problem::TooLarge(format!("status line over {MAX_STATUS_LINE} bytes"))
+        }
+        other => Problem::Malformed(other.to_string()),
+    }
+}
+
+/// Sorts an I/O error by whether the request can have reached the server.
+fn from_io(error: io::Error, timeout: Duration) -> Problem {
+    use io::ErrorKind as K;
+    let text = error.to_string();
+    match error.kind() {
+        K::ConnectionRefused | K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable => {
+            Problem::Unreachable(text)
+        }
+        // std reports a failed name lookup with no more specific kind.
+        _ if text.contains("failed to lookup address") => Problem::Unreachable(text),
+        K::TimedOut | K::WouldBlock => Problem::Timeout(timeout),
+        K::InvalidData => Problem::Malformed(text),
+        K::UnexpectedEof => Problem::Broken("closed before a complete answer".into()),
+        _ => Problem::Broken(text),
+    }
+}
