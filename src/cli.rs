@@ -177,30 +177,33 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
     }
     let Some(sub) = typed.sub else { return Ok(Parsed::NoSubcommand) };
     let api_url = ApiUrl::parse(typed.required("api-url")?).map_err(|why| format!("--api-url {why}"))?;
-    let job = match sub {
-        Sub::Recover => Job::Recover(recover(&typed)?),
-        Sub::ConfigSwitch => Job::ConfigSwitch(config_switch(&typed)?),
-    };
     let default_loop_wait = if sub == Sub::Recover { 10.0 } else { 5.0 };
-    let path = |name| typed.value(name).map(PathBuf::from);
     let max_retries = match typed.value("max-retries") {
         None => 5,
         Some(text) => text.trim().parse::<u32>().map_err(|_| {
             format!("--max-retries must be a whole number of attempts, not {text:?}")
         })?,
     };
+    let retry = RetryPolicy { wait: typed.seconds("retry-wait", 2.0, false)?, attempts: max_retries };
+    let poll = PollPolicy {
+        loop_wait: typed.seconds("loop-wait", default_loop_wait, false)?,
+        max_wait: match typed.value("max-wait") {
+            Some(_) => Some(typed.seconds("max-wait", 0.0, false)?),
+            None => None,
+        },
+    };
+    let http_timeout = typed.seconds("http-timeout", 30.0, true)?;
+    let job = match sub {
+        Sub::Recover => Job::Recover(recover(&typed)?),
+        Sub::ConfigSwitch => Job::ConfigSwitch(config_switch(&typed)?),
+    };
+    let path = |name| typed.value(name).map(PathBuf::from);
     Ok(Parsed::Run(Box::new(Command {
         api_url,
         tls: TlsFiles { ca_file: path("ca-file"), cert_file: path("cert-file"), key_file: path("key-file") },
-        retry: RetryPolicy { wait: typed.seconds("retry-wait", 2.0, false)?, attempts: max_retries },
-        poll: PollPolicy {
-            loop_wait: typed.seconds("loop-wait", default_loop_wait, false)?,
-            max_wait: match typed.value("max-wait") {
-                Some(_) => Some(typed.seconds("max-wait", 0.0, false)?),
-                None => None,
-            },
-        },
-        http_timeout: typed.seconds("http-timeout", 30.0, true)?,
+        retry,
+        poll,
+        http_timeout,
         log_file: path("log-file"),
         ignored: typed.ignored,
         job,

@@ -12,6 +12,7 @@ mod tls;
 
 use crate::failure::Problem;
 use crate::url::{ApiUrl, Endpoint, Scheme};
+use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -83,7 +84,7 @@ impl Transport {
         }
         #[cfg(feature = "tls")]
         let tls = match url.scheme {
-            Scheme::Https => Some(tls::Tls::new(url.bare_host(), files)?),
+            Scheme::Https => Some(tls::Tls::new(url, files)?),
             Scheme::Http => None,
         };
         #[cfg(not(feature = "tls"))]
@@ -108,6 +109,32 @@ impl Transport {
             return tls.send(request, self.timeout, &self.headers);
         }
         plain::send(request, self.timeout, &self.headers)
+    }
+}
+
+pub(crate) fn body_too_large() -> Problem {
+    Problem::TooLarge(format!("body over {MAX_BODY} bytes"))
+}
+
+/// Sorts an I/O error by whether the request can have reached the server.
+pub(crate) fn io_problem(error: io::Error, timeout: Duration) -> Problem {
+    use io::ErrorKind as K;
+    // "Connection refused (os error 111)" -> "connection refused"
+    let full = error.to_string();
+    let text = match full.find(" (os error") {
+        Some(at) => full[..at].to_lowercase(),
+        None => full,
+    };
+    match error.kind() {
+        K::ConnectionRefused | K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable => {
+            Problem::Unreachable(text)
+        }
+        // std reports a failed name lookup with no more specific kind.
+        _ if text.contains("failed to lookup address") => Problem::Unreachable(text),
+        K::TimedOut | K::WouldBlock => Problem::Timeout(timeout),
+        K::InvalidData => Problem::Malformed(text),
+        K::UnexpectedEof => Problem::Broken("closed before a complete answer".into()),
+        _ => Problem::Broken(text),
     }
 }
 

@@ -1,8 +1,8 @@
 //! Plain `http://` through minreq.
 
-use super::{Method, Request, Response, MAX_BODY, MAX_HEADERS, MAX_STATUS_LINE};
+use super::{body_too_large, io_problem, Method, Request, Response, MAX_BODY, MAX_HEADERS, MAX_STATUS_LINE};
 use crate::failure::Problem;
-use std::io::{self, Read};
+use std::io::Read;
 use std::time::Duration;
 
 pub fn send(
@@ -48,7 +48,7 @@ pub fn send(
     (&mut answer)
         .take(MAX_BODY as u64 + 1)
         .read_to_end(&mut response.body)
-        .map_err(|e| from_io(e, timeout))?;
+        .map_err(|e| io_problem(e, timeout))?;
     if response.body.len() > MAX_BODY {
         return Err(body_too_large());
     }
@@ -60,36 +60,15 @@ pub fn send(
     Ok(response)
 }
 
-pub fn body_too_large() -> Problem {
-    Problem::TooLarge(format!("body over {} bytes", MAX_BODY))
-}
-
 fn from_minreq(error: minreq::Error, timeout: Duration) -> Problem {
     use minreq::Error as E;
     match error {
-        E::IoError(e) => from_io(e, timeout),
+        E::IoError(e) => io_problem(e, timeout),
         E::AddressNotFound => Problem::Unreachable("host name not found".into()),
         E::HeadersOverflow => Problem::TooLarge(format!("headers over {MAX_HEADERS} bytes")),
         E::StatusLineOverflow => {
             Problem::TooLarge(format!("status line over {MAX_STATUS_LINE} bytes"))
         }
         other => Problem::Malformed(other.to_string()),
-    }
-}
-
-/// Sorts an I/O error by whether the request can have reached the server.
-fn from_io(error: io::Error, timeout: Duration) -> Problem {
-    use io::ErrorKind as K;
-    let text = error.to_string();
-    match error.kind() {
-        K::ConnectionRefused | K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable => {
-            Problem::Unreachable(text)
-        }
-        // std reports a failed name lookup with no more specific kind.
-        _ if text.contains("failed to lookup address") => Problem::Unreachable(text),
-        K::TimedOut | K::WouldBlock => Problem::Timeout(timeout),
-        K::InvalidData => Problem::Malformed(text),
-        K::UnexpectedEof => Problem::Broken("closed before a complete answer".into()),
-        _ => Problem::Broken(text),
     }
 }

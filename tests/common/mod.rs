@@ -1,0 +1,245 @@
+//! Test support: the stub pg-backup-api from `scripts/`, and the real binary.
+//!
+//! Each test starts its own stub on a free port, runs `patroni_barman`
+//! against it over real sockets, then reads what the stub received.
+
+#![allow(dead_code)]
+
+use miniserde::json::{self, Value};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_patroni_barman");
+
+/// A fresh, empty directory for one test.
+pub fn scratch_dir() -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "patroni_barman-test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// One request as the stub recorded it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub route: String,
+    pub body: String,
+    pub time: f64,
+    pub headers: Vec<(String, String)>,
+    pub client_cert_cn: Option<String>,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// `METHOD path`, the short form most assertions compare.
+    pub fn line(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+
+    /// The JSON body, with object keys sorted (miniserde's Object is ordered).
+    pub fn json(&self) -> String {
+        json::to_string(&json::from_str::<Value>(&self.body).expect("a JSON body"))
+    }
+}
+
+pub struct Stub {
+    child: Child,
+    pub port: u16,
+    pub dir: PathBuf,
+    record: PathBuf,
+}
+
+impl Stub {
+    /// Starts the stub with a scenario (JSON text, "{}" for the real API).
+    pub fn start(scenario: &str) -> Stub {
+        Stub::start_with(scenario, &[])
+    }
+
+    pub fn start_with(scenario: &str, extra: &[&str]) -> Stub {
+        let dir = scratch_dir();
+        let record = dir.join("requests.jsonl");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/stub_api.py");
+        let mut child = Command::new("python3")
+            .arg(script)
+            .args(["--scenario", scenario, "--lifetime", "120", "--record"])
+            .arg(&record)
+            .args(extra)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("python3 runs the stub");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let port = line.trim().strip_prefix("PORT ").and_then(|p| p.parse().ok());
+        let port = port.unwrap_or_else(|| panic!("stub did not start: {line:?}"));
+        Stub { child, port, dir, record }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Every request received so far, in order.
+    pub fn requests(&self) -> Vec<Seen> {
+        let text = std::fs::read_to_string(&self.record).unwrap_or_default();
+        text.lines().map(parse_seen).collect()
+    }
+
+    /// Requests received so far, as `METHOD path` lines.
+    pub fn lines(&self) -> Vec<String> {
+        self.requests().iter().map(Seen::line).collect()
+    }
+}
+
+impl Drop for Stub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn parse_seen(line: &str) -> Seen {
+    let Ok(Value::Object(record)) = json::from_str::<Value>(line) else { panic!("bad record {line}") };
+    let text = |key: &str| match record.get(key) {
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let headers = match record.get("headers") {
+        Some(Value::Object(h)) => h
+            .iter()
+            .filter_map(|(k, v)| match v {
+                Value::String(s) => Some((k.clone(), s.clone())),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let time = match record.get("t") {
+        Some(Value::Number(n)) => n.to_string().parse().unwrap(),
+        _ => 0.0,
+    };
+    Seen {
+        method: text("method").unwrap(),
+        path: text("path").unwrap(),
+        route: text("route").unwrap_or_default(),
+        body: text("body").unwrap_or_default(),
+        time,
+        headers,
+        client_cert_cn: text("client_cert_cn"),
+    }
+}
+
+/// How a run of the binary ended.
+#[derive(Debug)]
+pub struct Ran {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Ran {
+    /// Log lines without their timestamp (`LEVEL: message`), after checking
+    /// that each has the Python tool's format.
+    pub fn log(&self) -> Vec<String> {
+        log_messages(&self.stderr)
+    }
+
+    /// Whether some log line contains `text`.
+    pub fn logged(&self, text: &str) -> bool {
+        self.stderr.contains(text)
+    }
+}
+
+/// Strips and checks `YYYY-MM-DD HH:MM:SS,mmm ` from each line.
+pub fn log_messages(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|line| {
+            let shape = "dddd-dd-dd dd:dd:dd,ddd ";
+            let ok = line.len() > shape.len()
+                && line.bytes().zip(shape.bytes()).all(|(b, s)| if s == b'd' { b.is_ascii_digit() } else { b == s });
+            assert!(ok, "not a log line: {line:?}");
+            line[shape.len()..].to_string()
+        })
+        .collect()
+}
+
+/// Runs the binary with `args`; kills it if it outlives `limit`.
+pub fn run_for(args: &[&str], limit: Duration) -> Ran {
+    run_command(Command::new(BIN).args(args), limit)
+}
+
+pub fn run(args: &[&str]) -> Ran {
+    run_for(args, Duration::from_secs(60))
+}
+
+pub fn run_command(command: &mut Command, limit: Duration) -> Ran {
+    let started = Instant::now();
+    let child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let pid = child.id();
+    let watchdog = std::thread::spawn(move || {
+        while started.elapsed() < limit {
+            std::thread::sleep(Duration::from_millis(20));
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                return false;
+            }
+        }
+        let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+        true
+    });
+    let output = child.wait_with_output().unwrap();
+    let elapsed = started.elapsed();
+    assert!(!watchdog.join().unwrap() || elapsed < limit, "patroni_barman hung: killed after {limit:?}");
+    Ran {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        elapsed,
+    }
+}
+
+/// Fast waits for tests: polls and retries in milliseconds.
+pub const FAST: [&str; 6] = ["--loop-wait", "0.05", "--retry-wait", "0.05", "--http-timeout", "2"];
+
+/// `recover` as Patroni's bootstrap calls it, against `stub`, with `extra` options.
+pub fn recover_args(url: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["--api-url", url].iter().map(|s| s.to_string()).collect();
+    args.extend(
+        ["recover", "--scope=batman", "--datadir=/var/lib/pg/data", "--barman-server=main", "--ssh-command=ssh postgres@pg1"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
+    args.extend(FAST.iter().map(|s| s.to_string()));
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+/// `config-switch` as Patroni's on_role_change callback calls it.
+pub fn switch_args(url: &str, role: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["--api-url", url, "config-switch", "--barman-server", "main"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(FAST.iter().map(|s| s.to_string()));
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(["on_role_change", role, "batman"].iter().map(|s| s.to_string()));
+    args
+}
+
+pub fn run_strings(args: &[String]) -> Ran {
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    run(&refs)
+}
