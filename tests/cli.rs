@@ -13,7 +13,10 @@ fn help_and_version_print_to_stdout_and_exit_0() {
     let ran = run(&["recover", "-h"]);
     assert!(ran.stdout.contains("--data-directory DIR"));
     let ran = run(&["--version"]);
-    assert_eq!(ran.stdout, format!("patroni_barman {}\n", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        ran.stdout,
+        format!("patroni_barman {}\n", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -26,19 +29,68 @@ fn no_subcommand_exits_255() {
 #[test]
 fn usage_errors_exit_64_with_one_line_naming_the_option() {
     let cases: &[(&[&str], &str)] = &[
-        (&["recover", "--barman-server", "s", "--ssh-command", "c", "--datadir", "d"], "--api-url is required"),
-        (&["--api-url", "http://h", "restore"], "unknown subcommand \"restore\""),
-        (&["--api-url", "http://h", "recover", "--barman-server", "s", "--datadir", "d"], "--ssh-command is required"),
-        (&["--api-url", "http://h", "--retry-wait", "soon", "recover"], "--retry-wait must be a number of seconds"),
-        (&["--api-url", "h:7480", "recover"], "--api-url must start with http:// or https://"),
-        (&["--api-url", "http://h", "config-switch", "--barman-server", "s", "--reset", "--switch-when", "always",
-           "on_role_change", "leader", "c"], "unknown role \"leader\""),
+        (
+            &[
+                "recover",
+                "--barman-server",
+                "s",
+                "--ssh-command",
+                "c",
+                "--datadir",
+                "d",
+            ],
+            "--api-url is required",
+        ),
+        (
+            &["--api-url", "http://h", "restore"],
+            "unknown subcommand \"restore\"",
+        ),
+        (
+            &[
+                "--api-url",
+                "http://h",
+                "recover",
+                "--barman-server",
+                "s",
+                "--datadir",
+                "d",
+            ],
+            "--ssh-command is required",
+        ),
+        (
+            &["--api-url", "http://h", "--retry-wait", "soon", "recover"],
+            "--retry-wait must be a number of seconds",
+        ),
+        (
+            &["--api-url", "h:7480", "recover"],
+            "--api-url must start with http:// or https://",
+        ),
+        (
+            &[
+                "--api-url",
+                "http://h",
+                "config-switch",
+                "--barman-server",
+                "s",
+                "--reset",
+                "--switch-when",
+                "always",
+                "on_role_change",
+                "leader",
+                "c",
+            ],
+            "unknown role \"leader\"",
+        ),
     ];
     for (args, expected) in cases {
         let ran = run(args);
         assert_eq!(ran.code, 64, "{args:?}: {}", ran.stderr);
         assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
-        assert!(ran.stderr.starts_with("patroni_barman: error: "), "{}", ran.stderr);
+        assert!(
+            ran.stderr.starts_with("patroni_barman: error: "),
+            "{}",
+            ran.stderr
+        );
         assert!(ran.stderr.contains(expected), "{args:?}: {}", ran.stderr);
     }
 }

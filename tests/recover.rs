@@ -5,7 +5,11 @@ mod common;
 use common::*;
 
 fn created_id(ran: &Ran) -> String {
-    let line = ran.log().into_iter().find(|l| l.contains("Created the recovery operation with ID ")).unwrap();
+    let line = ran
+        .log()
+        .into_iter()
+        .find(|l| l.contains("Created the recovery operation with ID "))
+        .unwrap();
     line.rsplit(' ').next().unwrap().to_string()
 }
 
@@ -28,7 +32,14 @@ fn done_exits_0_after_polling_with_exact_requests() {
     let poll = format!("GET /servers/main/operations/{id}");
     assert_eq!(
         stub.lines(),
-        vec!["GET /status", "GET /servers/main/operations", "POST /servers/main/operations", &poll, &poll, &poll]
+        vec![
+            "GET /status",
+            "GET /servers/main/operations",
+            "POST /servers/main/operations",
+            &poll,
+            &poll,
+            &poll
+        ]
     );
     let post = &stub.requests()[2];
     assert_eq!(post.header("content-type"), Some("application/json"));
@@ -43,7 +54,11 @@ fn failed_operation_exits_1() {
     let stub = Stub::start(r#"{"operations": [{"in_progress_polls": 1, "result": "FAILED"}]}"#);
     let ran = run_strings(&recover_args(&stub.url(), &[]));
     assert_eq!(ran.code, 1, "{}", ran.stderr);
-    assert!(ran.log().last().unwrap().starts_with("ERROR: Recovery operation failed."));
+    assert!(ran
+        .log()
+        .last()
+        .unwrap()
+        .starts_with("ERROR: Recovery operation failed."));
 }
 
 #[test]
@@ -51,9 +66,16 @@ fn unknown_server_exits_2_with_the_api_message_and_no_retry() {
     let stub = Stub::start(r#"{"servers": ["other"]}"#);
     let ran = run_strings(&recover_args(&stub.url(), &[]));
     assert_eq!(ran.code, 2, "{}", ran.stderr);
-    assert!(ran.logged("HTTP 404: No barman config found for 'main'"), "{}", ran.stderr);
+    assert!(
+        ran.logged("HTTP 404: No barman config found for 'main'"),
+        "{}",
+        ran.stderr
+    );
     assert!(ran.logged("(not retried)"));
-    assert_eq!(stub.lines(), vec!["GET /status", "GET /servers/main/operations"]);
+    assert_eq!(
+        stub.lines(),
+        vec!["GET /status", "GET /servers/main/operations"]
+    );
 }
 
 #[test]
@@ -63,8 +85,18 @@ fn unknown_backup_exits_2_and_shows_why() {
     args.push("--backup-id=20200101T000000".into());
     let ran = run_strings(&args);
     assert_eq!(ran.code, 2, "{}", ran.stderr);
-    assert!(ran.logged("HTTP 404: Backup '20200101T000000' does not exist"), "{}", ran.stderr);
-    assert_eq!(stub.lines().iter().filter(|l| l.starts_with("POST")).count(), 1);
+    assert!(
+        ran.logged("HTTP 404: Backup '20200101T000000' does not exist"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(
+        stub.lines()
+            .iter()
+            .filter(|l| l.starts_with("POST"))
+            .count(),
+        1
+    );
 }
 
 #[test]
@@ -72,17 +104,32 @@ fn status_not_ok_exits_254_and_creates_nothing() {
     let stub = Stub::start(r#"{"status_body": "\"MAINTENANCE\""}"#);
     let ran = run_strings(&recover_args(&stub.url(), &[]));
     assert_eq!(ran.code, 254, "{}", ran.stderr);
-    assert!(ran.logged(r#"answered "MAINTENANCE", expected "OK""#), "{}", ran.stderr);
+    assert!(
+        ran.logged(r#"answered "MAINTENANCE", expected "OK""#),
+        "{}",
+        ran.stderr
+    );
     assert_eq!(stub.lines(), vec!["GET /status"]);
 }
 
 #[test]
 fn unreachable_api_exits_254_after_the_retries() {
     // A port that was just free: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let ran = run_strings(&recover_args(&format!("http://127.0.0.1:{port}"), &["--max-retries", "3"]));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let ran = run_strings(&recover_args(
+        &format!("http://127.0.0.1:{port}"),
+        &["--max-retries", "3"],
+    ));
     assert_eq!(ran.code, 254, "{}", ran.stderr);
-    let attempts = ran.log().iter().filter(|l| l.contains("status failed: cannot connect: connection refused")).count();
+    let attempts = ran
+        .log()
+        .iter()
+        .filter(|l| l.contains("status failed: cannot connect: connection refused"))
+        .count();
     assert_eq!(attempts, 3, "{}", ran.stderr);
     assert!(ran.logged("Maximum number of retries exceeded, exiting."));
 }
@@ -92,18 +139,39 @@ fn replica_method_call_with_empty_connstring_and_path_prefix() {
     let stub = Stub::start(r#"{"prefix": "/pgbackup"}"#);
     let url = format!("{}/pgbackup", stub.url());
     let ran = run(&[
-        "--api-url", &url, "recover", "--scope=batman", "--datadir=/pg/replica", "--role=replica",
-        "--connstring=", "--barman-server=main", "--backup-id=oldest", "--ssh-command=ssh -p 2222 postgres@pg2",
+        "--api-url",
+        &url,
+        "recover",
+        "--scope=batman",
+        "--datadir=/pg/replica",
+        "--role=replica",
+        "--connstring=",
+        "--barman-server=main",
+        "--backup-id=oldest",
+        "--ssh-command=ssh -p 2222 postgres@pg2",
         "--loop-wait=0.05",
     ]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     for option in ["--scope", "--role", "--connstring"] {
-        assert!(ran.logged(&format!("Ignoring option {option},")), "{option}");
+        assert!(
+            ran.logged(&format!("Ignoring option {option},")),
+            "{option}"
+        );
     }
     let requests = stub.requests();
-    assert!(requests.iter().all(|r| r.path.starts_with("/pgbackup/")), "{:?}", stub.lines());
-    assert!(requests[2].body.contains(r#""backup_id":"oldest""#), "{}", requests[2].body);
-    assert!(requests[2].body.contains(r#""remote_ssh_command":"ssh -p 2222 postgres@pg2""#));
+    assert!(
+        requests.iter().all(|r| r.path.starts_with("/pgbackup/")),
+        "{:?}",
+        stub.lines()
+    );
+    assert!(
+        requests[2].body.contains(r#""backup_id":"oldest""#),
+        "{}",
+        requests[2].body
+    );
+    assert!(requests[2]
+        .body
+        .contains(r#""remote_ssh_command":"ssh -p 2222 postgres@pg2""#));
 }
 
 #[test]
@@ -111,8 +179,14 @@ fn global_options_from_the_method_section_come_after_the_subcommand() {
     let stub = Stub::start(r#"{"prefix": "/pgbackup"}"#);
     let api_url = format!("--api-url={}/pgbackup/", stub.url());
     let ran = run(&[
-        "recover", "--scope=batman", "--datadir=/pg/data", &api_url, "--barman-server=main",
-        "--ssh-command=ssh postgres@pg1", "--loop-wait=0.05", "--max-retries=2",
+        "recover",
+        "--scope=batman",
+        "--datadir=/pg/data",
+        &api_url,
+        "--barman-server=main",
+        "--ssh-command=ssh postgres@pg1",
+        "--loop-wait=0.05",
+        "--max-retries=2",
     ]);
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert_eq!(stub.lines()[0], "GET /pgbackup/status");
@@ -126,7 +200,11 @@ fn odd_server_names_stay_one_encoded_segment() {
         args.retain(|a| a != "--barman-server=main");
         args.push(format!("--barman-server={name}"));
         let ran = run_strings(&args);
-        let post = stub.requests().into_iter().rfind(|r| r.method == "POST").unwrap();
+        let post = stub
+            .requests()
+            .into_iter()
+            .rfind(|r| r.method == "POST")
+            .unwrap();
         assert_eq!(post.path, format!("/servers/{encoded}/operations"));
         // Werkzeug itself routes a decoded "/" apart, so that name gets a 404 there;
         // what matters is that the name never escapes its segment.
@@ -148,13 +226,32 @@ fn log_file_gets_the_lines_appended_and_stderr_stays_empty() {
     let text = std::fs::read_to_string(&log).unwrap();
     let (first, rest) = text.split_once('\n').unwrap();
     assert_eq!(first, "earlier line");
-    assert!(log_messages(rest).last().unwrap().ends_with("Recovery operation finished successfully."));
+    assert!(log_messages(rest)
+        .last()
+        .unwrap()
+        .ends_with("Recovery operation finished successfully."));
 }
 
 #[test]
 fn unwritable_log_file_is_a_usage_error() {
-    let ran = run(&["--api-url", "http://127.0.0.1:9", "--log-file", "/nonexistent/dir/x.log", "recover",
-        "--barman-server", "s", "--ssh-command", "c", "--datadir", "d"]);
+    let ran = run(&[
+        "--api-url",
+        "http://127.0.0.1:9",
+        "--log-file",
+        "/nonexistent/dir/x.log",
+        "recover",
+        "--barman-server",
+        "s",
+        "--ssh-command",
+        "c",
+        "--datadir",
+        "d",
+    ]);
     assert_eq!(ran.code, 64);
-    assert!(ran.stderr.starts_with("patroni_barman: error: --log-file /nonexistent/dir/x.log:"), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .starts_with("patroni_barman: error: --log-file /nonexistent/dir/x.log:"),
+        "{}",
+        ran.stderr
+    );
 }

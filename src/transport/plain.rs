@@ -28,6 +28,11 @@ pub fn send(
         outgoing = outgoing.with_header("Content-Type", "application/json").with_body(json);
     }
     let mut answer = outgoing.send_lazy().map_err(|e| from_minreq(e, timeout))?;
+    // minreq stands in a made-up 503 for a missing or unreadable status line,
+    // which is what a connection closed without an answer looks like.
+    if answer.status_code == 503 && answer.reason_phrase == "Server did not provide a status line" {
+        return Err(Problem::Broken("closed without a valid HTTP status line".into()));
+    }
     let header = |name: &str| {
         answer
             .headers

@@ -41,7 +41,10 @@ pub struct Seen {
 
 impl Seen {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// `METHOD path`, the short form most assertions compare.
@@ -81,10 +84,20 @@ impl Stub {
             .spawn()
             .expect("python3 runs the stub");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let port = line.trim().strip_prefix("PORT ").and_then(|p| p.parse().ok());
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok());
         let port = port.unwrap_or_else(|| panic!("stub did not start: {line:?}"));
-        Stub { child, port, dir, record }
+        Stub {
+            child,
+            port,
+            dir,
+            record,
+        }
     }
 
     pub fn url(&self) -> String {
@@ -112,7 +125,9 @@ impl Drop for Stub {
 }
 
 fn parse_seen(line: &str) -> Seen {
-    let Ok(Value::Object(record)) = json::from_str::<Value>(line) else { panic!("bad record {line}") };
+    let Ok(Value::Object(record)) = json::from_str::<Value>(line) else {
+        panic!("bad record {line}")
+    };
     let text = |key: &str| match record.get(key) {
         Some(Value::String(s)) => Some(s.clone()),
         _ => None,
@@ -170,7 +185,13 @@ pub fn log_messages(text: &str) -> Vec<String> {
         .map(|line| {
             let shape = "dddd-dd-dd dd:dd:dd,ddd ";
             let ok = line.len() > shape.len()
-                && line.bytes().zip(shape.bytes()).all(|(b, s)| if s == b'd' { b.is_ascii_digit() } else { b == s });
+                && line.bytes().zip(shape.bytes()).all(|(b, s)| {
+                    if s == b'd' {
+                        b.is_ascii_digit()
+                    } else {
+                        b == s
+                    }
+                });
             assert!(ok, "not a log line: {line:?}");
             line[shape.len()..].to_string()
         })
@@ -188,7 +209,11 @@ pub fn run(args: &[&str]) -> Ran {
 
 pub fn run_command(command: &mut Command, limit: Duration) -> Ran {
     let started = Instant::now();
-    let child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let pid = child.id();
     let watchdog = std::thread::spawn(move || {
         while started.elapsed() < limit {
@@ -202,7 +227,10 @@ pub fn run_command(command: &mut Command, limit: Duration) -> Ran {
     });
     let output = child.wait_with_output().unwrap();
     let elapsed = started.elapsed();
-    assert!(!watchdog.join().unwrap() || elapsed < limit, "patroni_barman hung: killed after {limit:?}");
+    assert!(
+        !watchdog.join().unwrap() || elapsed < limit,
+        "patroni_barman hung: killed after {limit:?}"
+    );
     Ran {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -212,15 +240,28 @@ pub fn run_command(command: &mut Command, limit: Duration) -> Ran {
 }
 
 /// Fast waits for tests: polls and retries in milliseconds.
-pub const FAST: [&str; 6] = ["--loop-wait", "0.05", "--retry-wait", "0.05", "--http-timeout", "2"];
+pub const FAST: [&str; 6] = [
+    "--loop-wait",
+    "0.05",
+    "--retry-wait",
+    "0.05",
+    "--http-timeout",
+    "2",
+];
 
 /// `recover` as Patroni's bootstrap calls it, against `stub`, with `extra` options.
 pub fn recover_args(url: &str, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = ["--api-url", url].iter().map(|s| s.to_string()).collect();
     args.extend(
-        ["recover", "--scope=batman", "--datadir=/var/lib/pg/data", "--barman-server=main", "--ssh-command=ssh postgres@pg1"]
-            .iter()
-            .map(|s| s.to_string()),
+        [
+            "recover",
+            "--scope=batman",
+            "--datadir=/var/lib/pg/data",
+            "--barman-server=main",
+            "--ssh-command=ssh postgres@pg1",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
     );
     args.extend(FAST.iter().map(|s| s.to_string()));
     args.extend(extra.iter().map(|s| s.to_string()));
@@ -235,7 +276,11 @@ pub fn switch_args(url: &str, role: &str, extra: &[&str]) -> Vec<String> {
         .collect();
     args.extend(FAST.iter().map(|s| s.to_string()));
     args.extend(extra.iter().map(|s| s.to_string()));
-    args.extend(["on_role_change", role, "batman"].iter().map(|s| s.to_string()));
+    args.extend(
+        ["on_role_change", role, "batman"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
     args
 }
 

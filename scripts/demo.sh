@@ -1,0 +1,33 @@
+#!/bin/sh
+# Runs a recover and a config-switch against the stub API, as Patroni would
+# call them, and shows their logs and exit codes. Usage: scripts/demo.sh BIN
+set -u
+bin=${1:?usage: scripts/demo.sh BIN}
+dir=$(mktemp -d)
+trap 'kill $stub 2>/dev/null; rm -rf "$dir"' EXIT
+# Real timings: a config switch is DONE 0.4 s after its POST, the recovery 2 s.
+python3 "$(dirname "$0")/stub_api.py" --lifetime 60 --record "$dir/requests.jsonl" --scenario \
+    '{"servers": ["pg-cluster"], "operations": [{"done_after": 2}, {"done_after": 0.4}]}' > "$dir/port" &
+stub=$!
+while ! [ -s "$dir/port" ]; do sleep 0.05; done
+url="http://127.0.0.1:$(cut -d' ' -f2 "$dir/port")"
+
+echo "== recover, as Patroni's bootstrap method runs it (stub at $url)"
+"$bin" --api-url "$url" recover --scope=batman --datadir=/var/lib/postgresql/data \
+    --barman-server=pg-cluster "--ssh-command=ssh postgres@pg-node-1"
+echo "== exit code $?"
+echo
+echo "== config-switch, as Patroni's on_role_change callback runs it on promotion"
+"$bin" --api-url "$url" config-switch --barman-server pg-cluster --barman-model pg-node-1 \
+    --switch-when promoted on_role_change primary batman
+echo "== exit code $?"
+echo
+echo "== the same callback on a replica: skipped, nothing sent"
+"$bin" --api-url "$url" config-switch --barman-server pg-cluster --barman-model pg-node-1 \
+    --switch-when promoted on_role_change replica batman
+echo "== exit code $?"
+echo
+echo "== requests the stub received"
+python3 -c 'import json,sys
+for line in open(sys.argv[1]):
+    r = json.loads(line); print(" ", r["method"], r["path"], r["body"])' "$dir/requests.jsonl"

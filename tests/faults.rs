@@ -1,0 +1,347 @@
+//! Failure handling beyond the Python tool: deadlines, retry classes, at most
+//! one operation per run, bounded input, no secrets in logs.
+
+mod common;
+use common::*;
+use std::time::Duration;
+
+fn posts(stub: &Stub) -> usize {
+    stub.requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count()
+}
+
+/// The ids of the operations polled, in order, without repeats.
+fn polled_ids(stub: &Stub) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for r in stub.requests().iter().filter(|r| r.route == "poll") {
+        let id = r.path.rsplit('/').next().unwrap().to_string();
+        if ids.last() != Some(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
+#[test]
+fn an_api_outage_of_5_s_mid_poll_is_ridden_out() {
+    // A 5 s outage, a good poll, then a 2 s outage: 4 + 2 failed attempts in
+    // all, more than the 5 allowed, so this passes only because an answered
+    // poll restores the budget.
+    let stub = Stub::start(
+        r#"{"operations": [{"in_progress_polls": 3}],
+            "faults": [{"route": "poll", "skip": 1, "action": {"outage": 5}},
+                       {"route": "poll", "skip": 3, "action": {"outage": 2}}]}"#,
+    );
+    let ran = run_strings(&recover_args(
+        &stub.url(),
+        &["--retry-wait", "1.5", "--max-retries", "5"],
+    ));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(posts(&stub), 1);
+    assert!(
+        ran.logged("connection refused; retrying in 1.5 s."),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.log().iter().filter(|l| l.contains("Attempt ")).count() >= 6,
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.elapsed >= Duration::from_secs(7));
+    assert_eq!(polled_ids(&stub).len(), 1);
+}
+
+#[test]
+fn a_hung_poll_is_timed_out_and_retried() {
+    let stub = Stub::start(
+        r#"{"operations": [{"in_progress_polls": 1}],
+            "faults": [{"route": "poll", "skip": 1, "action": {"hang": true}}]}"#,
+    );
+    let ran = run_strings(&recover_args(&stub.url(), &["--http-timeout", "1"]));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.logged("failed: no complete answer within 1 s (--http-timeout); retrying"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.elapsed < Duration::from_secs(4));
+}
+
+#[test]
+fn a_trickling_server_is_cut_by_the_whole_request_deadline() {
+    // One byte every 0.2 s would take half a minute for the whole answer.
+    let stub = Stub::start(
+        r#"{"faults": [{"route": "status", "times": -1, "action": {"trickle": 0.2}}]}"#,
+    );
+    let ran = run_strings(&recover_args(
+        &stub.url(),
+        &["--http-timeout", "1", "--max-retries", "2"],
+    ));
+    assert_eq!(ran.code, 254, "{}", ran.stderr);
+    assert!(
+        ran.logged("no complete answer within 1 s"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.elapsed < Duration::from_secs(5), "{:?}", ran.elapsed);
+}
+
+#[test]
+fn proxy_502_and_503_pages_are_retried() {
+    let page = |code: u16, text: &str| {
+        let skip = code - 502;
+        format!(
+            r#"{{"route": "poll", "skip": {skip}, "action": {{"respond": {{"code": {code}, "body": "<html><head><title>{code} {text}</title></head><body><h1>{code} {text}</h1><hr>nginx</body></html>"}}}}}}"#
+        )
+    };
+    let scenario = format!(
+        r#"{{"faults": [{}, {}]}}"#,
+        page(502, "Bad Gateway"),
+        page(503, "Service Unavailable")
+    );
+    let stub = Stub::start(&scenario);
+    let ran = run_strings(&switch_args(
+        &stub.url(),
+        "primary",
+        &["--reset", "--switch-when", "always"],
+    ));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.logged("Attempt 1 of 5 on GET"), "{}", ran.stderr);
+    assert!(
+        ran.logged("failed: HTTP 502: 502 Bad Gateway; retrying"),
+        "{}",
+        ran.stderr
+    );
+    assert!(ran.logged("failed: HTTP 503: 503 Service Unavailable; retrying"));
+}
+
+#[test]
+fn a_400_page_is_shown_verbatim_and_not_retried() {
+    let stub = Stub::start(
+        r#"{"faults": [{"route": "create", "action": {"respond": {"code": 400,
+            "body": "<!doctype html>\n<title>400 Bad Request</title>\n<h1>Bad Request</h1>\n<p>Request body is missing ``backup_id`` for &#39;main&#39;</p>\n"}}}]}"#,
+    );
+    let ran = run_strings(&recover_args(&stub.url(), &[]));
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.logged(
+            "failed: HTTP 400: Request body is missing ``backup_id`` for 'main' (not retried)."
+        ),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(posts(&stub), 1);
+}
+
+#[test]
+fn a_500_after_the_operation_was_created_is_adopted_not_repeated() {
+    let stub =
+        Stub::start(r#"{"faults": [{"route": "create", "action": {"after_create": "500"}}]}"#);
+    let ran = run_strings(&recover_args(&stub.url(), &[]));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(posts(&stub), 1);
+    assert!(
+        ran.logged("appeared although the POST failed; following it instead of creating another."),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(polled_ids(&stub).len(), 1);
+}
+
+#[test]
+fn a_post_dropped_after_the_operation_was_created_is_adopted() {
+    let stub =
+        Stub::start(r#"{"faults": [{"route": "create", "action": {"after_create": "drop"}}]}"#);
+    let ran = run_strings(&switch_args(
+        &stub.url(),
+        "primary",
+        &["--barman-model", "m", "--switch-when", "always"],
+    ));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(posts(&stub), 1);
+    assert!(
+        ran.logged("appeared although the POST failed"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn a_post_dropped_before_creating_anything_is_sent_again_a_second_later() {
+    let stub = Stub::start(r#"{"faults": [{"route": "create", "action": {"drop": true}}]}"#);
+    let ran = run_strings(&recover_args(&stub.url(), &[]));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let requests = stub.requests();
+    let post_times: Vec<f64> = requests
+        .iter()
+        .filter(|r| r.method == "POST")
+        .map(|r| r.time)
+        .collect();
+    assert_eq!(post_times.len(), 2);
+    assert!(post_times[1] - post_times[0] >= 1.0, "{post_times:?}");
+    // The list was read before the first POST and again before the second.
+    let routes: Vec<&str> = requests.iter().map(|r| r.route.as_str()).take(5).collect();
+    assert_eq!(routes, ["status", "list", "create", "list", "create"]);
+}
+
+#[test]
+fn a_refused_post_is_retried_blindly() {
+    // The listener goes away while the list is read: the POST finds no one.
+    let stub = Stub::start(r#"{"faults": [{"route": "list", "action": {"outage": 0.3}}]}"#);
+    let ran = run_strings(&recover_args(&stub.url(), &["--retry-wait", "0.2"]));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert_eq!(posts(&stub), 1);
+}
+
+#[test]
+fn two_config_switches_in_the_same_second_both_succeed() {
+    let stub = Stub::start(r#"{"operations": [{"done_after": 0.3}]}"#);
+    let args = switch_args(
+        &stub.url(),
+        "primary",
+        &["--barman-model", "m", "--switch-when", "always"],
+    );
+    let first = {
+        let args = args.clone();
+        std::thread::spawn(move || run_strings(&args))
+    };
+    let second = run_strings(&args);
+    let first = first.join().unwrap();
+    assert_eq!(
+        (first.code, second.code),
+        (0, 0),
+        "{}\n{}",
+        first.stderr,
+        second.stderr
+    );
+}
+
+#[test]
+fn a_redirect_is_not_followed_and_its_location_is_named() {
+    let stub = Stub::start(
+        r#"{"faults": [{"route": "status", "action": {"respond": {"code": 302, "headers": {"Location": "http://127.0.0.1:9/login"}}}}]}"#,
+    );
+    let ran = run_strings(&recover_args(&stub.url(), &[]));
+    assert_eq!(ran.code, 254, "{}", ran.stderr);
+    assert!(
+        ran.logged("HTTP 302 redirect to http://127.0.0.1:9/login, not followed"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(stub.lines(), vec!["GET /status"]);
+}
+
+/// Runs under a 64 MiB address-space limit: reading 200 MB would abort.
+fn run_bounded(args: &[String]) -> Ran {
+    let mut command = std::process::Command::new("sh");
+    command
+        .arg("-c")
+        .arg("ulimit -v 65536 && exec \"$0\" \"$@\"")
+        .arg(BIN)
+        .args(args);
+    run_command(&mut command, Duration::from_secs(60))
+}
+
+#[test]
+fn a_200_mb_body_is_refused_with_bounded_memory() {
+    for framing in ["length", "chunked", "close"] {
+        let stub = Stub::start(&format!(
+            r#"{{"faults": [{{"route": "poll", "action": {{"huge": {{"bytes": 200000000, "framing": "{framing}"}}}}}}]}}"#
+        ));
+        let ran = run_bounded(&recover_args(&stub.url(), &[]));
+        assert_eq!(ran.code, 2, "{framing}: {}", ran.stderr);
+        assert!(
+            ran.logged("answer refused: body over 1048576 bytes (not retried)."),
+            "{}",
+            ran.stderr
+        );
+    }
+}
+
+#[test]
+fn oversized_headers_and_garbage_status_lines_are_errors() {
+    let header = "X-Filler: ".to_string() + &"a".repeat(20_000);
+    let raw = format!("HTTP/1.1 200 OK\\r\\n{header}\\r\\n\\r\\n\\\"OK\\\"");
+    let stub = Stub::start(&format!(
+        r#"{{"faults": [{{"route": "status", "action": {{"raw": "{raw}"}}}}]}}"#
+    ));
+    let ran = run_strings(&recover_args(&stub.url(), &[]));
+    assert_eq!(ran.code, 254, "{}", ran.stderr);
+    assert!(ran.logged("answer refused: headers over"), "{}", ran.stderr);
+
+    let stub = Stub::start(
+        r#"{"faults": [{"route": "poll", "action": {"raw": "SPDY/9 banana\r\n\r\n"}}]}"#,
+    );
+    let ran = run_strings(&recover_args(&stub.url(), &[]));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.logged("connection broken: closed without a valid HTTP status line; retrying"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn not_json_binary_and_truncated_answers_are_retried() {
+    let stub = Stub::start(
+        r#"{"faults": [
+            {"route": "poll", "action": {"respond": {"code": 200, "body": "<html>OK</html>"}}},
+            {"route": "poll", "skip": 1, "action": {"raw": "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n\u00ff\u00fe\u0000"}},
+            {"route": "poll", "skip": 2, "action": {"truncate": true}},
+            {"route": "poll", "skip": 3, "action": {"respond": {"code": 200, "content_type": "application/json", "body": "{\"status\": \"PAUSED\"}"}}}
+        ]}"#,
+    );
+    let ran = run_strings(&recover_args(&stub.url(), &[]));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    for cause in [
+        "body is not JSON: <html>OK</html>",
+        "body is not UTF-8",
+        "closed after",
+        "unknown operation status \"PAUSED\"",
+    ] {
+        assert!(ran.logged(cause), "{cause}: {}", ran.stderr);
+    }
+}
+
+#[test]
+fn max_wait_exits_5_and_names_the_running_operation() {
+    let stub = Stub::start(r#"{"operations": [{"stuck": true}]}"#);
+    let ran = run_strings(&recover_args(&stub.url(), &["--max-wait", "0.3"]));
+    assert_eq!(ran.code, 5, "{}", ran.stderr);
+    let last = ran.log().pop().unwrap();
+    assert!(
+        last.starts_with("ERROR: Stopped waiting after --max-wait 0.3 s: recovery operation "),
+        "{last}"
+    );
+    assert!(
+        last.contains(" is still running on the Barman host; follow it at http://127.0.0.1:"),
+        "{last}"
+    );
+    assert!(ran.elapsed < Duration::from_secs(2));
+}
+
+#[test]
+fn a_password_in_the_api_url_is_sent_but_never_logged() {
+    let stub = Stub::start(r#"{"servers": ["other"]}"#);
+    let url = format!("http://barman:s3cr%40t@127.0.0.1:{}", stub.port);
+    let ran = run_strings(&switch_args(
+        &url,
+        "primary",
+        &["--reset", "--switch-when", "always"],
+    ));
+    assert_eq!(ran.code, 3, "{}", ran.stderr);
+    assert!(!ran.stderr.contains("s3cr"), "{}", ran.stderr);
+    assert!(!ran.stderr.contains("barman:"), "{}", ran.stderr);
+    assert!(ran.logged(&format!(
+        "http://127.0.0.1:{}/servers/main/operations",
+        stub.port
+    )));
+    // base64("barman:s3cr@t")
+    assert_eq!(
+        stub.requests()[0].header("authorization"),
+        Some("Basic YmFybWFuOnMzY3JAdA==")
+    );
+}
