@@ -96,7 +96,14 @@ impl SwitchWhen {
     }
 }
 
-const ROLES: &[&str] = &["primary", "promoted", "standby_leader", "replica", "demoted", "master"];
+const ROLES: &[&str] = &[
+    "primary",
+    "promoted",
+    "standby_leader",
+    "replica",
+    "demoted",
+    "master",
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Sub {
@@ -117,9 +124,21 @@ const GLOBAL: &[&str] = &[
     "help",
     "version",
 ];
-const RECOVER: &[&str] =
-    &["barman-server", "backup-id", "ssh-command", "data-directory", "datadir", "loop-wait"];
-const CONFIG_SWITCH: &[&str] = &["barman-server", "barman-model", "reset", "switch-when", "loop-wait"];
+const RECOVER: &[&str] = &[
+    "barman-server",
+    "backup-id",
+    "ssh-command",
+    "data-directory",
+    "datadir",
+    "loop-wait",
+];
+const CONFIG_SWITCH: &[&str] = &[
+    "barman-server",
+    "barman-model",
+    "reset",
+    "switch-when",
+    "loop-wait",
+];
 const FLAGS: &[&str] = &["help", "version", "reset"];
 
 /// What was typed, before any checking.
@@ -135,7 +154,11 @@ struct Typed {
 
 impl Typed {
     fn value(&self, name: &str) -> Option<&str> {
-        self.values.iter().rev().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+        self.values
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     fn required(&self, name: &str) -> Result<&str, String> {
@@ -150,20 +173,38 @@ impl Typed {
         self.flags.contains(&name)
     }
 
-    /// A number of seconds, fractions allowed, within `range`.
-    fn seconds(&self, name: &str, default: f64, whole: bool) -> Result<Duration, String> {
-        let Some(text) = self.value(name) else { return Ok(Duration::from_secs_f64(default)) };
-        let bad = || {
-            let kind = if whole { "a whole number of seconds, at least 1" } else { "a number of seconds" };
-            format!("--{name} must be {kind}, not {text:?}")
+    /// A number of seconds like `2`, `0.05` or `1.5`: at least 0 for
+    /// `--retry-wait`, above 0 for the others, and whole for `whole`.
+    fn seconds(&self, name: &str, default: Duration, whole: bool) -> Result<Duration, String> {
+        let Some(text) = self.value(name) else {
+            return Ok(default);
         };
-        let secs: f64 = text.trim().parse().map_err(|_| bad())?;
-        let positive_only = name != "retry-wait";
-        if !secs.is_finite() || secs < 0.0 || (positive_only && secs == 0.0) || (whole && secs.fract() != 0.0) {
+        let kind = if whole {
+            "a whole number of seconds, at least 1"
+        } else {
+            "a number of seconds"
+        };
+        let bad = || format!("--{name} must be {kind}, not {text:?}");
+        let secs = parse_seconds(text.trim()).ok_or_else(bad)?;
+        let zero_allowed = name == "retry-wait";
+        if (secs.is_zero() && !zero_allowed) || (whole && secs.subsec_nanos() != 0) {
             return Err(bad());
         }
-        Duration::try_from_secs_f64(secs).map_err(|_| bad())
+        Ok(secs)
     }
+}
+
+/// Parses `digits[.digits]` exactly, without floating point (whose parsing
+/// and printing code would be a twentieth of the binary). At most nine
+/// decimals; anything else (signs, exponents, `inf`) is refused.
+pub fn parse_seconds(text: &str) -> Option<Duration> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(fraction) || fraction.len() > 9 {
+        return None;
+    }
+    let nanos = format!("{fraction:0<9}").parse::<u32>().ok()?;
+    Some(Duration::new(whole.parse().ok()?, nanos))
 }
 
 /// Parses the arguments after the program name.
@@ -173,26 +214,34 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
         return Ok(Parsed::Print(help(typed.sub).to_string()));
     }
     if typed.flag("version") {
-        return Ok(Parsed::Print(concat!("patroni_barman ", env!("CARGO_PKG_VERSION"), "\n").into()));
+        return Ok(Parsed::Print(
+            concat!("patroni_barman ", env!("CARGO_PKG_VERSION"), "\n").into(),
+        ));
     }
-    let Some(sub) = typed.sub else { return Ok(Parsed::NoSubcommand) };
-    let api_url = ApiUrl::parse(typed.required("api-url")?).map_err(|why| format!("--api-url {why}"))?;
-    let default_loop_wait = if sub == Sub::Recover { 10.0 } else { 5.0 };
+    let Some(sub) = typed.sub else {
+        return Ok(Parsed::NoSubcommand);
+    };
+    let api_url =
+        ApiUrl::parse(typed.required("api-url")?).map_err(|why| format!("--api-url {why}"))?;
+    let default_loop_wait = Duration::from_secs(if sub == Sub::Recover { 10 } else { 5 });
     let max_retries = match typed.value("max-retries") {
         None => 5,
         Some(text) => text.trim().parse::<u32>().map_err(|_| {
             format!("--max-retries must be a whole number of attempts, not {text:?}")
         })?,
     };
-    let retry = RetryPolicy { wait: typed.seconds("retry-wait", 2.0, false)?, attempts: max_retries };
+    let retry = RetryPolicy {
+        wait: typed.seconds("retry-wait", Duration::from_secs(2), false)?,
+        attempts: max_retries,
+    };
     let poll = PollPolicy {
         loop_wait: typed.seconds("loop-wait", default_loop_wait, false)?,
         max_wait: match typed.value("max-wait") {
-            Some(_) => Some(typed.seconds("max-wait", 0.0, false)?),
+            Some(_) => Some(typed.seconds("max-wait", Duration::ZERO, false)?),
             None => None,
         },
     };
-    let http_timeout = typed.seconds("http-timeout", 30.0, true)?;
+    let http_timeout = typed.seconds("http-timeout", Duration::from_secs(30), true)?;
     let job = match sub {
         Sub::Recover => Job::Recover(recover(&typed)?),
         Sub::ConfigSwitch => Job::ConfigSwitch(config_switch(&typed)?),
@@ -200,7 +249,11 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
     let path = |name| typed.value(name).map(PathBuf::from);
     Ok(Parsed::Run(Box::new(Command {
         api_url,
-        tls: TlsFiles { ca_file: path("ca-file"), cert_file: path("cert-file"), key_file: path("key-file") },
+        tls: TlsFiles {
+            ca_file: path("ca-file"),
+            cert_file: path("cert-file"),
+            key_file: path("key-file"),
+        },
         retry,
         poll,
         http_timeout,
@@ -238,20 +291,32 @@ fn read(args: impl IntoIterator<Item = OsString>) -> Result<Typed, String> {
                         typed.flags.push(flag);
                     }
                     Some(option) => {
-                        let value = parser.value().map_err(|_| format!("--{option} needs a value"))?;
-                        let value = value.into_string().map_err(|_| format!("--{option} is not valid UTF-8"))?;
-                        let canonical = if option == "datadir" { "data-directory" } else { option };
+                        let value = parser
+                            .value()
+                            .map_err(|_| format!("--{option} needs a value"))?;
+                        let value = value
+                            .into_string()
+                            .map_err(|_| format!("--{option} is not valid UTF-8"))?;
+                        let canonical = if option == "datadir" {
+                            "data-directory"
+                        } else {
+                            option
+                        };
                         typed.values.push((canonical, value));
                     }
                 }
             }
             Arg::Value(value) => {
-                let value = value.into_string().map_err(|_| "an argument is not valid UTF-8".to_string())?;
+                let value = value
+                    .into_string()
+                    .map_err(|_| "an argument is not valid UTF-8".to_string())?;
                 match (typed.sub, value.as_str()) {
                     (None, "recover") => typed.sub = Some(Sub::Recover),
                     (None, "config-switch") => typed.sub = Some(Sub::ConfigSwitch),
                     (None, other) => {
-                        return Err(format!("unknown subcommand {other:?}: use recover or config-switch"));
+                        return Err(format!(
+                            "unknown subcommand {other:?}: use recover or config-switch"
+                        ));
                     }
                     (Some(_), _) => typed.positionals.push(value),
                 }
@@ -266,26 +331,37 @@ fn resolve(name: &str, known: &[&'static str]) -> Result<Option<&'static str>, S
     if let Some(exact) = known.iter().find(|k| **k == name) {
         return Ok(Some(exact));
     }
-    let candidates: Vec<&'static str> =
-        known.iter().copied().filter(|k| !name.is_empty() && k.starts_with(name)).collect();
+    let candidates: Vec<&'static str> = known
+        .iter()
+        .copied()
+        .filter(|k| !name.is_empty() && k.starts_with(name))
+        .collect();
     match candidates.as_slice() {
         [] => Ok(None),
         [one] => Ok(Some(one)),
-        many => Err(format!("--{name} is ambiguous: it could be --{}", many.join(", --"))),
+        many => Err(format!(
+            "--{name} is ambiguous: it could be --{}",
+            many.join(", --")
+        )),
     }
 }
 
 fn recover(typed: &Typed) -> Result<Recover, String> {
     if let Some(extra) = typed.positionals.first() {
-        return Err(format!("recover takes no argument, but {extra:?} was given"));
+        return Err(format!(
+            "recover takes no argument, but {extra:?} was given"
+        ));
     }
     Ok(Recover {
         server: typed.required("barman-server")?.to_string(),
         backup_id: typed.value("backup-id").unwrap_or("latest").to_string(),
         ssh_command: typed.required("ssh-command")?.to_string(),
-        data_directory: typed.required("data-directory").map_err(|_| {
-            "--data-directory (or --datadir) is required and must not be empty".to_string()
-        })?.to_string(),
+        data_directory: typed
+            .required("data-directory")
+            .map_err(|_| {
+                "--data-directory (or --datadir) is required and must not be empty".to_string()
+            })?
+            .to_string(),
     })
 }
 
@@ -298,16 +374,25 @@ fn config_switch(typed: &Typed) -> Result<ConfigSwitch, String> {
         ));
     };
     if action != "on_role_change" {
-        return Err(format!("config-switch runs as the on_role_change callback, not {action:?}"));
+        return Err(format!(
+            "config-switch runs as the on_role_change callback, not {action:?}"
+        ));
     }
     if !ROLES.contains(&role.as_str()) {
-        return Err(format!("unknown role {role:?}: expected one of {}", ROLES.join(", ")));
+        return Err(format!(
+            "unknown role {role:?}: expected one of {}",
+            ROLES.join(", ")
+        ));
     }
     let switch_when = match typed.required("switch-when")? {
         "promoted" => SwitchWhen::Promoted,
         "demoted" => SwitchWhen::Demoted,
         "always" => SwitchWhen::Always,
-        other => return Err(format!("--switch-when must be promoted, demoted or always, not {other:?}")),
+        other => {
+            return Err(format!(
+                "--switch-when must be promoted, demoted or always, not {other:?}"
+            ))
+        }
     };
     let change = match (typed.value("barman-model"), typed.flag("reset")) {
         (Some(_), true) => Err("--barman-model and --reset exclude each other".to_string()),
@@ -439,15 +524,21 @@ mod tests {
 
     #[test]
     fn patroni_bootstrap_call_with_global_keys_after_the_subcommand() {
-        let mut args: Vec<OsString> = "recover --scope=batman --datadir=/pg/data --barman-server=main"
-            .split(' ')
-            .map(OsString::from)
-            .collect();
+        let mut args: Vec<OsString> =
+            "recover --scope=batman --datadir=/pg/data --barman-server=main"
+                .split(' ')
+                .map(OsString::from)
+                .collect();
         args.push("--ssh-command=ssh postgres@pg1 -p 22".into());
         args.push("--api-url=http://b:7480/pgbackup/".into());
         args.push("--connstring=".into());
-        let Ok(Parsed::Run(command)) = parse(args) else { panic!() };
-        assert_eq!(command.api_url.endpoint(&["status"]).url, "http://b:7480/pgbackup/status");
+        let Ok(Parsed::Run(command)) = parse(args) else {
+            panic!()
+        };
+        assert_eq!(
+            command.api_url.endpoint(&["status"]).url,
+            "http://b:7480/pgbackup/status"
+        );
         assert_eq!(
             command.job,
             Job::Recover(Recover {
@@ -459,7 +550,13 @@ mod tests {
         );
         assert_eq!(command.ignored, vec!["--scope", "--connstring"]);
         assert_eq!(command.poll.loop_wait, Duration::from_secs(10));
-        assert_eq!(command.retry, RetryPolicy { wait: Duration::from_secs(2), attempts: 5 });
+        assert_eq!(
+            command.retry,
+            RetryPolicy {
+                wait: Duration::from_secs(2),
+                attempts: 5
+            }
+        );
         assert_eq!(command.http_timeout, Duration::from_secs(30));
         assert_eq!(command.poll.max_wait, None);
     }
@@ -470,12 +567,23 @@ mod tests {
             "--api http://b config-switch --barman-server main --barman-model m1 --switch-when promoted \
              --loop 0.05 --retry-w 0.01 --max-r 2 --max-wait 3.5 on_role_change master batman",
         );
-        let Job::ConfigSwitch(switch) = c.job else { panic!() };
+        let Job::ConfigSwitch(switch) = c.job else {
+            panic!()
+        };
         assert_eq!(switch.change, Ok(Change::Model("m1".into())));
-        assert_eq!((switch.role.as_str(), switch.switch_when), ("master", SwitchWhen::Promoted));
+        assert_eq!(
+            (switch.role.as_str(), switch.switch_when),
+            ("master", SwitchWhen::Promoted)
+        );
         assert_eq!(c.poll.loop_wait, Duration::from_millis(50));
         assert_eq!(c.poll.max_wait, Some(Duration::from_millis(3500)));
-        assert_eq!(c.retry, RetryPolicy { wait: Duration::from_millis(10), attempts: 2 });
+        assert_eq!(
+            c.retry,
+            RetryPolicy {
+                wait: Duration::from_millis(10),
+                attempts: 2
+            }
+        );
     }
 
     #[test]
@@ -503,12 +611,45 @@ mod tests {
     }
 
     #[test]
+    fn seconds_are_parsed_exactly() {
+        assert_eq!(parse_seconds("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_seconds("0.05"), Some(Duration::from_millis(50)));
+        assert_eq!(parse_seconds("1.000000001"), Some(Duration::new(1, 1)));
+        assert_eq!(parse_seconds("3."), Some(Duration::from_secs(3)));
+        for bad in [
+            "",
+            ".5",
+            "-1",
+            "+1",
+            "1e3",
+            "inf",
+            "NaN",
+            "0x10",
+            "1.0000000001",
+            "1.2.3",
+            "99999999999999999999",
+        ] {
+            assert_eq!(parse_seconds(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn help_version_and_no_subcommand() {
         assert!(matches!(parse_words("--help"), Ok(Parsed::Print(text)) if text == HELP));
-        assert!(matches!(parse_words("recover -h"), Ok(Parsed::Print(text)) if text == HELP_RECOVER));
-        assert!(matches!(parse_words("--version"), Ok(Parsed::Print(text)) if text.starts_with("patroni_barman 0")));
-        assert!(matches!(parse_words("--api-url http://b"), Ok(Parsed::NoSubcommand)));
-        assert!(matches!(parse(Vec::<OsString>::new()), Ok(Parsed::NoSubcommand)));
+        assert!(
+            matches!(parse_words("recover -h"), Ok(Parsed::Print(text)) if text == HELP_RECOVER)
+        );
+        assert!(
+            matches!(parse_words("--version"), Ok(Parsed::Print(text)) if text.starts_with("patroni_barman 0"))
+        );
+        assert!(matches!(
+            parse_words("--api-url http://b"),
+            Ok(Parsed::NoSubcommand)
+        ));
+        assert!(matches!(
+            parse(Vec::<OsString>::new()),
+            Ok(Parsed::NoSubcommand)
+        ));
     }
 
     #[test]
@@ -541,7 +682,10 @@ mod tests {
         ];
         for (words, expected) in cases {
             let message = error(words);
-            assert!(message.contains(expected), "{words}: {message:?} lacks {expected:?}");
+            assert!(
+                message.contains(expected),
+                "{words}: {message:?} lacks {expected:?}"
+            );
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Every way a request can fail, and the one place that decides what each
 //! failure means: retry it, or stop.
 
+use crate::log::seconds;
 use std::fmt;
 use std::time::Duration;
 
@@ -21,7 +22,11 @@ pub enum Problem {
     /// TLS failed: the server's certificate, its name, or ours.
     Tls(String),
     /// The server answered with a status other than 2xx.
-    Status { code: u16, message: String, location: Option<String> },
+    Status {
+        code: u16,
+        message: String,
+        location: Option<String>,
+    },
 }
 
 /// What to do about a problem.
@@ -65,7 +70,7 @@ impl fmt::Display for Problem {
         match self {
             Problem::Unreachable(why) => write!(f, "cannot connect: {why}"),
             Problem::Timeout(limit) => {
-                write!(f, "no complete answer within {} s (--http-timeout)", limit.as_secs_f64())
+                write!(f, "no complete answer within {} s (--http-timeout)", seconds(*limit))
             }
             Problem::Broken(why) => write!(f, "connection broken: {why}"),
             Problem::Malformed(why) => write!(f, "unexpected answer: {why}"),
@@ -85,7 +90,11 @@ mod tests {
     use super::*;
 
     fn status(code: u16) -> Problem {
-        Problem::Status { code, message: String::new(), location: None }
+        Problem::Status {
+            code,
+            message: String::new(),
+            location: None,
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
@@ -44,13 +44,19 @@ impl Logger {
 
     #[cfg(test)]
     pub fn capture() -> Logger {
-        Logger { file: None, captured: Some(Default::default()) }
+        Logger {
+            file: None,
+            captured: Some(Default::default()),
+        }
     }
 
     /// The messages captured so far, as `LEVEL: message`.
     #[cfg(test)]
     pub fn lines(&self) -> Vec<String> {
-        self.captured.as_ref().map(|c| c.borrow().clone()).unwrap_or_default()
+        self.captured
+            .as_ref()
+            .map(|c| c.borrow().clone())
+            .unwrap_or_default()
     }
 
     /// Opens `path` for appending, creating it if needed.
@@ -81,15 +87,34 @@ impl Logger {
     pub fn log(&self, level: Level, message: &str) {
         #[cfg(test)]
         if let Some(captured) = &self.captured {
-            captured.borrow_mut().push(format!("{}: {message}", level.name()));
+            captured
+                .borrow_mut()
+                .push(format!("{}: {message}", level.name()));
             return;
         }
-        let line = format!("{} {}: {}\n", timestamp(SystemTime::now()), level.name(), message);
+        let line = format!(
+            "{} {}: {}\n",
+            timestamp(SystemTime::now()),
+            level.name(),
+            message
+        );
         let _ = match &self.file {
             Some(file) => (&*file).write_all(line.as_bytes()),
             None => std::io::stderr().lock().write_all(line.as_bytes()),
         };
     }
+}
+
+/// Formats a duration for a log line: `2`, `0.05`, `1.5` (seconds, up to
+/// millisecond precision, no trailing zeros).
+pub fn seconds(duration: Duration) -> String {
+    let millis = duration.subsec_millis();
+    let whole = duration.as_secs();
+    if millis == 0 {
+        return whole.to_string();
+    }
+    let fraction = format!("{millis:03}");
+    format!("{whole}.{}", fraction.trim_end_matches('0'))
 }
 
 /// Formats a time as `2026-11-25 17:10:25,123` (UTC).
@@ -125,7 +150,14 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+
+    #[test]
+    fn durations_read_as_plain_seconds() {
+        assert_eq!(seconds(Duration::from_secs(2)), "2");
+        assert_eq!(seconds(Duration::from_millis(50)), "0.05");
+        assert_eq!(seconds(Duration::from_millis(1500)), "1.5");
+        assert_eq!(seconds(Duration::from_micros(300_400)), "0.3");
+    }
 
     fn at(secs: u64, millis: u64) -> String {
         timestamp(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis))

@@ -52,7 +52,10 @@ pub fn wait_for(
         let pause = match ask() {
             Ok(Status::InProgress) => {
                 budget.reset();
-                log.info(&format!("{} operation {id} is still in progress", capitalized(kind.label())));
+                log.info(&format!(
+                    "{} operation {id} is still in progress",
+                    capitalized(kind.label())
+                ));
                 pause_before_next_poll(clock.now() - started, poll.loop_wait)
             }
             Ok(finished) => return End::Finished(finished),
@@ -72,7 +75,10 @@ pub fn wait_for(
 
 pub fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
-    chars.next().map(|c| c.to_ascii_uppercase().to_string() + chars.as_str()).unwrap_or_default()
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -81,22 +87,26 @@ mod tests {
     use crate::clock::FakeClock;
 
     const SECOND: Duration = Duration::from_secs(1);
-    const RETRY: RetryPolicy = RetryPolicy { wait: Duration::from_secs(2), attempts: 3 };
-    const POLL: PollPolicy = PollPolicy { loop_wait: Duration::from_secs(10), max_wait: None };
+    const RETRY: RetryPolicy = RetryPolicy {
+        wait: Duration::from_secs(2),
+        attempts: 3,
+    };
+    const POLL: PollPolicy = PollPolicy {
+        loop_wait: Duration::from_secs(10),
+        max_wait: None,
+    };
 
     #[test]
     fn pauses_grow_with_age_and_stay_within_bounds() {
-        let wait = |age: f64, loop_wait: f64| {
-            pause_before_next_poll(Duration::from_secs_f64(age), Duration::from_secs_f64(loop_wait))
-                .as_secs_f64()
-        };
-        assert_eq!(wait(0.0, 10.0), 0.25);
-        assert_eq!(wait(1.0, 10.0), 0.25);
-        assert_eq!(wait(6.0, 10.0), 0.5);
-        assert!(wait(9.99, 10.0) < 0.85);
-        assert_eq!(wait(60.0, 5.0), 5.0);
-        assert_eq!(wait(3600.0, 10.0), 10.0);
-        assert_eq!(wait(0.0, 0.05), 0.05);
+        let ms = Duration::from_millis;
+        let wait = |age_ms, loop_wait_ms| pause_before_next_poll(ms(age_ms), ms(loop_wait_ms));
+        assert_eq!(wait(0, 10_000), ms(250));
+        assert_eq!(wait(1_000, 10_000), ms(250));
+        assert_eq!(wait(6_000, 10_000), ms(500));
+        assert!(wait(9_990, 10_000) < ms(850));
+        assert_eq!(wait(60_000, 5_000), ms(5_000));
+        assert_eq!(wait(3_600_000, 10_000), ms(10_000));
+        assert_eq!(wait(0, 50), ms(50));
     }
 
     #[test]
@@ -105,11 +115,25 @@ mod tests {
             let done_at = Duration::from_millis(done_at_ms);
             let (clock, log) = (FakeClock::new(), Logger::capture());
             let start = clock.now();
-            let end = wait_for(&clock, &log, (RETRY, POLL), (Kind::Recovery, "1", "GET u"), || {
-                Ok(if clock.now() - start >= done_at { Status::Done } else { Status::InProgress })
-            });
+            let end = wait_for(
+                &clock,
+                &log,
+                (RETRY, POLL),
+                (Kind::Recovery, "1", "GET u"),
+                || {
+                    Ok(if clock.now() - start >= done_at {
+                        Status::Done
+                    } else {
+                        Status::InProgress
+                    })
+                },
+            );
             assert_eq!(end, End::Finished(Status::Done));
-            assert!(clock.elapsed() - done_at < SECOND, "done at {done_at:?}, seen at {:?}", clock.elapsed());
+            assert!(
+                clock.elapsed() - done_at < SECOND,
+                "done at {done_at:?}, seen at {:?}",
+                clock.elapsed()
+            );
         }
     }
 
@@ -119,23 +143,33 @@ mod tests {
         // Two failures, an answer, two failures, an answer, then DONE: never
         // three failures in a row, so never out of attempts.
         let mut script = "xx.xx.D".chars();
-        let end = wait_for(&clock, &log, (RETRY, POLL), (Kind::ConfigSwitch, "7", "GET u"), || {
-            match script.next().unwrap() {
+        let end = wait_for(
+            &clock,
+            &log,
+            (RETRY, POLL),
+            (Kind::ConfigSwitch, "7", "GET u"),
+            || match script.next().unwrap() {
                 'x' => Err(Problem::Broken("reset".into())),
                 '.' => Ok(Status::InProgress),
                 _ => Ok(Status::Done),
-            }
-        });
+            },
+        );
         assert_eq!(end, End::Finished(Status::Done));
-        assert!(log.lines().contains(&"INFO: Config switch operation 7 is still in progress".to_string()));
+        assert!(log
+            .lines()
+            .contains(&"INFO: Config switch operation 7 is still in progress".to_string()));
     }
 
     #[test]
     fn retries_run_out_during_a_long_outage() {
         let (clock, log) = (FakeClock::new(), Logger::capture());
-        let end = wait_for(&clock, &log, (RETRY, POLL), (Kind::Recovery, "1", "GET u"), || {
-            Err(Problem::Unreachable("refused".into()))
-        });
+        let end = wait_for(
+            &clock,
+            &log,
+            (RETRY, POLL),
+            (Kind::Recovery, "1", "GET u"),
+            || Err(Problem::Unreachable("refused".into())),
+        );
         assert_eq!(end, End::Error(Problem::Unreachable("refused".into())));
         assert_eq!(*clock.slept.borrow(), vec![RETRY.wait; 2]);
     }
@@ -143,12 +177,21 @@ mod tests {
     #[test]
     fn max_wait_stops_waiting_at_the_deadline() {
         let (clock, log) = (FakeClock::new(), Logger::capture());
-        let poll = PollPolicy { loop_wait: Duration::from_secs(10), max_wait: Some(Duration::from_secs(30)) };
+        let poll = PollPolicy {
+            loop_wait: Duration::from_secs(10),
+            max_wait: Some(Duration::from_secs(30)),
+        };
         let mut polls = 0;
-        let end = wait_for(&clock, &log, (RETRY, poll), (Kind::Recovery, "1", "GET u"), || {
-            polls += 1;
-            Ok(Status::InProgress)
-        });
+        let end = wait_for(
+            &clock,
+            &log,
+            (RETRY, poll),
+            (Kind::Recovery, "1", "GET u"),
+            || {
+                polls += 1;
+                Ok(Status::InProgress)
+            },
+        );
         assert_eq!(end, End::StillRunning);
         assert_eq!(clock.elapsed(), Duration::from_secs(30));
         assert!(polls > 2);

@@ -4,7 +4,7 @@
 
 use crate::clock::Clock;
 use crate::failure::{Class, Problem};
-use crate::log::Logger;
+use crate::log::{seconds, Logger};
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -31,7 +31,10 @@ pub struct Budget {
 
 impl Budget {
     pub fn new(policy: RetryPolicy) -> Budget {
-        Budget { policy, failures: 0 }
+        Budget {
+            policy,
+            failures: 0,
+        }
     }
 
     /// A good answer: an outage later on gets the whole budget again.
@@ -48,14 +51,17 @@ impl Budget {
         }
         self.failures += 1;
         let attempts = self.policy.attempts.max(1);
-        let attempt = format!("Attempt {} of {attempts} on {what} failed: {problem}", self.failures);
+        let attempt = format!(
+            "Attempt {} of {attempts} on {what} failed: {problem}",
+            self.failures
+        );
         if self.failures >= attempts {
             log.error(&format!("{attempt}."));
             log.error("Maximum number of retries exceeded, exiting.");
             return Next::GiveUp;
         }
         let wait = self.policy.wait;
-        log.warning(&format!("{attempt}; retrying in {} s.", wait.as_secs_f64()));
+        log.warning(&format!("{attempt}; retrying in {} s.", seconds(wait)));
         Next::RetryAfter(wait)
     }
 }
@@ -86,7 +92,10 @@ mod tests {
     use super::*;
     use crate::clock::FakeClock;
 
-    const POLICY: RetryPolicy = RetryPolicy { wait: Duration::from_millis(250), attempts: 3 };
+    const POLICY: RetryPolicy = RetryPolicy {
+        wait: Duration::from_millis(250),
+        attempts: 3,
+    };
 
     fn refused() -> Problem {
         Problem::Unreachable("connection refused".into())
@@ -118,20 +127,30 @@ mod tests {
     fn definitive_failures_are_not_retried() {
         let (clock, log) = (FakeClock::new(), Logger::capture());
         let mut tries = 0;
-        let gone = Problem::Status { code: 404, message: "Resource not found".into(), location: None };
+        let gone = Problem::Status {
+            code: 404,
+            message: "Resource not found".into(),
+            location: None,
+        };
         let result: Result<(), _> = call(POLICY, &clock, &log, "GET u", || {
             tries += 1;
             Err(gone.clone())
         });
         assert_eq!((result, tries), (Err(gone), 1));
         assert!(clock.slept.borrow().is_empty());
-        assert_eq!(log.lines(), vec!["ERROR: GET u failed: HTTP 404: Resource not found (not retried)."]);
+        assert_eq!(
+            log.lines(),
+            vec!["ERROR: GET u failed: HTTP 404: Resource not found (not retried)."]
+        );
     }
 
     #[test]
     fn zero_attempts_still_makes_one() {
         let (clock, log) = (FakeClock::new(), Logger::capture());
-        let policy = RetryPolicy { attempts: 0, ..POLICY };
+        let policy = RetryPolicy {
+            attempts: 0,
+            ..POLICY
+        };
         let mut tries = 0;
         let _ = call(policy, &clock, &log, "GET u", || -> Result<(), _> {
             tries += 1;
@@ -146,7 +165,11 @@ mod tests {
         let mut tries = 0;
         let result = call(POLICY, &clock, &log, "GET u", || {
             tries += 1;
-            if tries < 3 { Err(refused()) } else { Ok(tries) }
+            if tries < 3 {
+                Err(refused())
+            } else {
+                Ok(tries)
+            }
         });
         assert_eq!(result, Ok(3));
     }

@@ -4,7 +4,7 @@ use crate::api::{Client, Kind, Listed, NewOperation, Status};
 use crate::cli::{Change, Command, ConfigSwitch, Job, Recover};
 use crate::clock::Clock;
 use crate::failure::Problem;
-use crate::log::Logger;
+use crate::log::{seconds, Logger};
 use crate::outcome::{Outcome, Sub};
 use crate::poll::{self, capitalized, End, PollPolicy};
 use crate::retry::{self, Budget, Next, RetryPolicy};
@@ -19,13 +19,16 @@ const SAME_SECOND: Duration = Duration::from_secs(1);
 /// error (the log file or a certificate file cannot be used): nothing is sent.
 pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
     let log = match &command.log_file {
-        Some(path) => Logger::append_to(path)
-            .map_err(|e| format!("--log-file {}: {e}", path.display()))?,
+        Some(path) => {
+            Logger::append_to(path).map_err(|e| format!("--log-file {}: {e}", path.display()))?
+        }
         None => Logger::stderr(),
     };
     let transport = Transport::new(&command.api_url, command.http_timeout, &command.tls)?;
     for option in &command.ignored {
-        log.info(&format!("Ignoring option {option}, which patroni_barman does not use."));
+        log.info(&format!(
+            "Ignoring option {option}, which patroni_barman does not use."
+        ));
     }
     let session = Session {
         client: Client::new(command.api_url, transport),
@@ -50,7 +53,8 @@ struct Session<'a> {
 
 impl Session<'_> {
     fn recover(&self, job: &Recover) -> Outcome {
-        let operation = NewOperation::recovery(&job.backup_id, &job.ssh_command, &job.data_directory);
+        let operation =
+            NewOperation::recovery(&job.backup_id, &job.ssh_command, &job.data_directory);
         self.execute(Sub::Recover, &job.server, &operation)
     }
 
@@ -74,7 +78,11 @@ impl Session<'_> {
             Change::Model(name) => Some(name.as_str()),
             Change::Reset => None,
         };
-        self.execute(Sub::ConfigSwitch, &job.server, &NewOperation::config_switch(model))
+        self.execute(
+            Sub::ConfigSwitch,
+            &job.server,
+            &NewOperation::config_switch(model),
+        )
     }
 
     /// Checks /status, creates the operation once, and waits for its end.
@@ -94,7 +102,8 @@ impl Session<'_> {
         let label = capitalized(kind.label());
         match end {
             End::Finished(Status::Done) => {
-                self.log.info(&format!("{label} operation finished successfully."));
+                self.log
+                    .info(&format!("{label} operation finished successfully."));
                 Outcome::Success
             }
             End::Finished(_) => {
@@ -105,7 +114,7 @@ impl Session<'_> {
                 Outcome::OperationFailed(sub)
             }
             End::StillRunning => {
-                let waited = self.poll.max_wait.unwrap_or_default().as_secs_f64();
+                let waited = seconds(self.poll.max_wait.unwrap_or_default());
                 self.log.error(&format!(
                     "Stopped waiting after --max-wait {waited} s: {} operation {id} is still running \
                      on the Barman host; follow it at {}.",
@@ -122,7 +131,9 @@ impl Session<'_> {
     fn check_status(&self) -> Result<(), Outcome> {
         let endpoint = self.client.status_endpoint();
         let what = format!("GET {endpoint}");
-        match retry::call(self.retry, self.clock, self.log, &what, || self.client.status()) {
+        match retry::call(self.retry, self.clock, self.log, &what, || {
+            self.client.status()
+        }) {
             Ok(status) if status == "OK" => Ok(()),
             Ok(status) => {
                 self.log.error(&format!(
@@ -131,7 +142,9 @@ impl Session<'_> {
                 Err(Outcome::ApiNotOk)
             }
             Err(problem) => {
-                self.log.error(&format!("pg-backup-api at {endpoint} is not usable: {problem}."));
+                self.log.error(&format!(
+                    "pg-backup-api at {endpoint} is not usable: {problem}."
+                ));
                 Err(Outcome::ApiNotOk)
             }
         }
@@ -139,7 +152,9 @@ impl Session<'_> {
 
     fn list(&self, server: &str) -> Result<Vec<Listed>, Problem> {
         let what = format!("GET {}", self.client.operations_endpoint(server));
-        retry::call(self.retry, self.clock, self.log, &what, || self.client.operations(server))
+        retry::call(self.retry, self.clock, self.log, &what, || {
+            self.client.operations(server)
+        })
     }
 
     /// Creates the operation, at most once per run. A POST is sent again only
@@ -156,7 +171,8 @@ impl Session<'_> {
             let sent_at = self.clock.now();
             let problem = match self.client.create(server, operation) {
                 Ok(id) => {
-                    self.log.info(&format!("Created the {label} operation with ID {id}"));
+                    self.log
+                        .info(&format!("Created the {label} operation with ID {id}"));
                     return Ok(id);
                 }
                 Err(problem) => problem,
@@ -176,7 +192,8 @@ impl Session<'_> {
                 Next::GiveUp => Duration::ZERO,
             };
             let since = self.clock.now() - sent_at;
-            self.clock.sleep(wait.max(SAME_SECOND.saturating_sub(since)));
+            self.clock
+                .sleep(wait.max(SAME_SECOND.saturating_sub(since)));
             if let Some(id) = newest_operation(&before, &self.list(server)?, operation.kind) {
                 self.log.warning(&format!(
                     "The {label} operation with ID {id} appeared although the POST failed; \
@@ -205,18 +222,27 @@ mod tests {
     use super::*;
 
     fn listed(id: &str, api_type: &str) -> Listed {
-        Listed { id: id.into(), api_type: api_type.into() }
+        Listed {
+            id: id.into(),
+            api_type: api_type.into(),
+        }
     }
 
     #[test]
     fn only_a_new_operation_of_the_same_type_is_adopted() {
-        let before = [listed("20261125T100000", "recovery"), listed("20261125T100001", "config_switch")];
+        let before = [
+            listed("20261125T100000", "recovery"),
+            listed("20261125T100001", "config_switch"),
+        ];
         let mut now = before.to_vec();
         assert_eq!(newest_operation(&before, &now, Kind::Recovery), None);
         now.push(listed("20261125T110000", "config_switch"));
         assert_eq!(newest_operation(&before, &now, Kind::Recovery), None);
         now.push(listed("20261125T110005", "recovery"));
         now.push(listed("20261125T110002", "recovery"));
-        assert_eq!(newest_operation(&before, &now, Kind::Recovery).as_deref(), Some("20261125T110005"));
+        assert_eq!(
+            newest_operation(&before, &now, Kind::Recovery).as_deref(),
+            Some("20261125T110005")
+        );
     }
 }
