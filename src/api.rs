@@ -43,9 +43,18 @@ impl NewOperation {
         let mut body = Object::new();
         body.insert("type".into(), Value::String("recovery".into()));
         body.insert("backup_id".into(), Value::String(backup_id.into()));
-        body.insert("remote_ssh_command".into(), Value::String(ssh_command.into()));
-        body.insert("destination_directory".into(), Value::String(destination.into()));
-        NewOperation { kind: Kind::Recovery, json: json::to_string(&Value::Object(body)) }
+        body.insert(
+            "remote_ssh_command".into(),
+            Value::String(ssh_command.into()),
+        );
+        body.insert(
+            "destination_directory".into(),
+            Value::String(destination.into()),
+        );
+        NewOperation {
+            kind: Kind::Recovery,
+            json: json::to_string(&Value::Object(body)),
+        }
     }
 
     /// A config switch that applies `model`, or resets the config when `None`.
@@ -56,7 +65,10 @@ impl NewOperation {
             Some(name) => body.insert("model_name".into(), Value::String(name.into())),
             None => body.insert("reset".into(), Value::Bool(true)),
         };
-        NewOperation { kind: Kind::ConfigSwitch, json: json::to_string(&Value::Object(body)) }
+        NewOperation {
+            kind: Kind::ConfigSwitch,
+            json: json::to_string(&Value::Object(body)),
+        }
     }
 }
 
@@ -100,17 +112,24 @@ impl Client {
     pub fn status(&self) -> Result<String, Problem> {
         match self.get(&self.status_endpoint())? {
             Value::String(text) => Ok(text),
-            _ => Err(Problem::Malformed("/status did not answer a JSON string".into())),
+            _ => Err(Problem::Malformed(
+                "/status did not answer a JSON string".into(),
+            )),
         }
     }
 
     /// POST /servers/S/operations: the id of the new operation.
     pub fn create(&self, server: &str, operation: &NewOperation) -> Result<String, Problem> {
         let endpoint = self.operations_endpoint(server);
-        let request =
-            Request { method: Method::Post, endpoint: &endpoint, json: Some(&operation.json) };
+        let request = Request {
+            method: Method::Post,
+            endpoint: &endpoint,
+            json: Some(&operation.json),
+        };
         let answer = decode(self.transport.send(&request)?)?;
-        string_field(&answer, "operation_id").filter(|id| !id.is_empty()).ok_or_else(|| missing("operation_id"))
+        string_field(&answer, "operation_id")
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| missing("operation_id"))
     }
 
     /// GET /servers/S/operations/ID: where the operation stands.
@@ -120,7 +139,9 @@ impl Client {
             Some("IN_PROGRESS") => Ok(Status::InProgress),
             Some("DONE") => Ok(Status::Done),
             Some("FAILED") => Ok(Status::Failed),
-            Some(other) => Err(Problem::Malformed(format!("unknown operation status {other:?}"))),
+            Some(other) => Err(Problem::Malformed(format!(
+                "unknown operation status {other:?}"
+            ))),
             None => Err(missing("status")),
         }
     }
@@ -133,15 +154,23 @@ impl Client {
         };
         items
             .iter()
-            .map(|item| match (string_field(item, "id"), string_field(item, "type")) {
-                (Some(id), Some(api_type)) => Ok(Listed { id, api_type }),
-                _ => Err(Problem::Malformed("an operation in the list lacks id or type".into())),
-            })
+            .map(
+                |item| match (string_field(item, "id"), string_field(item, "type")) {
+                    (Some(id), Some(api_type)) => Ok(Listed { id, api_type }),
+                    _ => Err(Problem::Malformed(
+                        "an operation in the list lacks id or type".into(),
+                    )),
+                },
+            )
             .collect()
     }
 
     fn get(&self, endpoint: &Endpoint) -> Result<Value, Problem> {
-        decode(self.transport.send(&Request { method: Method::Get, endpoint, json: None })?)
+        decode(self.transport.send(&Request {
+            method: Method::Get,
+            endpoint,
+            json: None,
+        })?)
     }
 }
 
@@ -153,13 +182,16 @@ fn decode(response: Response) -> Result<Value, Problem> {
             300..=399 => Some(response.location.unwrap_or_else(|| "(no Location)".into())),
             _ => None,
         };
-        return Err(Problem::Status { code: response.status, message, location });
+        return Err(Problem::Status {
+            code: response.status,
+            message,
+            location,
+        });
     }
     let text = std::str::from_utf8(&response.body)
         .map_err(|_| Problem::Malformed("body is not UTF-8 text".into()))?;
-    json::from_str::<Value>(text).map_err(|_| {
-        Problem::Malformed(format!("body is not JSON: {}", one_line(text, 120)))
-    })
+    json::from_str::<Value>(text)
+        .map_err(|_| Problem::Malformed(format!("body is not JSON: {}", one_line(text, 120))))
 }
 
 fn field<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
@@ -196,7 +228,9 @@ pub fn error_message(response: &Response) -> String {
             return one_line(bare, 300).trim_end_matches('.').to_string();
         }
     }
-    let html = element(&text, "p").or_else(|| element(&text, "title")).or_else(|| element(&text, "h1"));
+    let html = element(&text, "p")
+        .or_else(|| element(&text, "title"))
+        .or_else(|| element(&text, "h1"));
     let message = match html {
         Some(inner) => decode_entities(&strip_tags(inner)),
         None if !text.trim_start().starts_with('<') => text.to_string(),
@@ -285,7 +319,11 @@ fn decode_entities(text: &str) -> String {
 /// space, control characters go, and it is cut at `max` characters.
 pub fn one_line(text: &str, max: usize) -> String {
     let words: Vec<&str> = text.split_whitespace().collect();
-    let joined: String = words.join(" ").chars().filter(|c| !c.is_control()).collect();
+    let joined: String = words
+        .join(" ")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
     match joined.char_indices().nth(max) {
         Some((cut, _)) => format!("{}...", &joined[..cut]),
         None => joined,
@@ -297,7 +335,12 @@ mod tests {
     use super::*;
 
     fn response(status: u16, body: &str) -> Response {
-        Response { status, reason: "Reason".into(), body: body.as_bytes().to_vec(), ..Response::default() }
+        Response {
+            status,
+            reason: "Reason".into(),
+            body: body.as_bytes().to_vec(),
+            ..Response::default()
+        }
     }
 
     #[test]
@@ -306,18 +349,30 @@ mod tests {
         let value: Value = json::from_str(&recovery.json).unwrap();
         assert_eq!(string_field(&value, "type").as_deref(), Some("recovery"));
         assert_eq!(string_field(&value, "backup_id").as_deref(), Some("latest"));
-        assert_eq!(string_field(&value, "remote_ssh_command").as_deref(), Some("ssh postgres@pg1"));
-        assert_eq!(string_field(&value, "destination_directory").as_deref(), Some("/var/lib/pg"));
+        assert_eq!(
+            string_field(&value, "remote_ssh_command").as_deref(),
+            Some("ssh postgres@pg1")
+        );
+        assert_eq!(
+            string_field(&value, "destination_directory").as_deref(),
+            Some("/var/lib/pg")
+        );
         assert_eq!(
             NewOperation::config_switch(Some("m\"1")).json,
             r#"{"model_name":"m\"1","type":"config_switch"}"#
         );
-        assert_eq!(NewOperation::config_switch(None).json, r#"{"reset":true,"type":"config_switch"}"#);
+        assert_eq!(
+            NewOperation::config_switch(None).json,
+            r#"{"reset":true,"type":"config_switch"}"#
+        );
     }
 
     #[test]
     fn json_errors_lose_their_status_prefix() {
-        let r = response(404, r#"{"error": "404 Not Found: Server 'nosuch' does not exist"}"#);
+        let r = response(
+            404,
+            r#"{"error": "404 Not Found: Server 'nosuch' does not exist"}"#,
+        );
         assert_eq!(error_message(&r), "Server 'nosuch' does not exist");
         let r = response(404, r#"{"error": "Resource not found"}"#);
         assert_eq!(error_message(&r), "Resource not found");
@@ -327,12 +382,21 @@ mod tests {
     fn html_pages_give_their_paragraph_with_entities_decoded() {
         let page = "<!doctype html>\n<html lang=en>\n<title>400 Bad Request</title>\n<h1>Bad Request</h1>\n\
                     <p>Request body is missing ``backup_id`` &#39;x&#x27; &amp;\n more</p>\n";
-        assert_eq!(error_message(&response(400, page)), "Request body is missing ``backup_id`` 'x' & more");
+        assert_eq!(
+            error_message(&response(400, page)),
+            "Request body is missing ``backup_id`` 'x' & more"
+        );
         let nginx = "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>";
         assert_eq!(error_message(&response(502, nginx)), "502 Bad Gateway");
         assert_eq!(error_message(&response(503, "")), "Reason");
-        assert_eq!(error_message(&response(503, "busy\r\n\x1b[31m now")), "busy [31m now");
-        assert_eq!(error_message(&response(500, "<p>&bogus; &#xZZ; &</p>")), "&bogus; &#xZZ; &");
+        assert_eq!(
+            error_message(&response(503, "busy\r\n\x1b[31m now")),
+            "busy [31m now"
+        );
+        assert_eq!(
+            error_message(&response(500, "<p>&bogus; &#xZZ; &</p>")),
+            "&bogus; &#xZZ; &"
+        );
     }
 
     #[test]

@@ -30,7 +30,10 @@ pub struct FakeClock {
 #[cfg(test)]
 impl FakeClock {
     pub fn new() -> FakeClock {
-        FakeClock { start: Instant::now(), slept: Default::default() }
+        FakeClock {
+            start: Instant::now(),
+            slept: Default::default(),
+        }
     }
 
     pub fn elapsed(&self) -> Duration {

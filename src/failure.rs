@@ -20,6 +20,7 @@ pub enum Problem {
     /// The answer is over a size limit (body, headers, status line).
     TooLarge(String),
     /// TLS failed: the server's certificate, its name, or ours.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     Tls(String),
     /// The server answered with a status other than 2xx.
     Status {

@@ -5,19 +5,8 @@
 //! `main` parses, runs, and turns the outcome into the exit code; nothing
 //! else exits the process.
 
-mod api;
-mod cli;
-mod clock;
-mod failure;
-mod log;
-mod outcome;
-mod poll;
-mod retry;
-mod run;
-mod transport;
-mod url;
-
-use outcome::Outcome;
+use patroni_barman::outcome::Outcome;
+use patroni_barman::{cli, run, SystemClock};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -30,7 +19,9 @@ fn main() -> ExitCode {
             eprintln!("patroni_barman: error: no subcommand given: use recover or config-switch (see --help)");
             Outcome::NoSubcommand
         }
-        Ok(cli::Parsed::Run(command)) => run::run(*command, &clock::SystemClock).unwrap_or_else(usage_error),
+        Ok(cli::Parsed::Run(command)) => {
+            run::run(*command, &SystemClock).unwrap_or_else(usage_error)
+        }
         Err(message) => usage_error(message),
     };
     ExitCode::from(outcome.exit_code())

@@ -3,7 +3,7 @@
 use crate::api::{Client, Kind, Listed, NewOperation, Status};
 use crate::cli::{Change, Command, ConfigSwitch, Job, Recover};
 use crate::clock::Clock;
-use crate::failure::Problem;
+use crate::failure::{Class, Problem};
 use crate::log::{seconds, Logger};
 use crate::outcome::{Outcome, Sub};
 use crate::poll::{self, capitalized, End, PollPolicy};
@@ -87,7 +87,7 @@ impl Session<'_> {
 
     /// Checks /status, creates the operation once, and waits for its end.
     fn execute(&self, sub: Sub, server: &str, operation: &NewOperation) -> Outcome {
-        if let Err(outcome) = self.check_status() {
+        if let Err(outcome) = self.check_status(sub) {
             return outcome;
         }
         let Ok(id) = self.create_once(server, operation) else {
@@ -127,8 +127,10 @@ impl Session<'_> {
         }
     }
 
-    /// GET /status must answer the JSON string "OK".
-    fn check_status(&self) -> Result<(), Outcome> {
+    /// GET /status must answer the JSON string "OK". Not reaching it, after
+    /// the retries, is 254; a definitive failure (a TLS certificate, a 4xx, a
+    /// redirect) is a setup error, reported as the subcommand's API error.
+    fn check_status(&self, sub: Sub) -> Result<(), Outcome> {
         let endpoint = self.client.status_endpoint();
         let what = format!("GET {endpoint}");
         match retry::call(self.retry, self.clock, self.log, &what, || {
@@ -141,9 +143,10 @@ impl Session<'_> {
                 ));
                 Err(Outcome::ApiNotOk)
             }
+            Err(problem) if problem.class() == Class::Definitive => Err(Outcome::ApiError(sub)),
             Err(problem) => {
                 self.log.error(&format!(
-                    "pg-backup-api at {endpoint} is not usable: {problem}."
+                    "pg-backup-api at {endpoint} cannot be reached: {problem}."
                 ));
                 Err(Outcome::ApiNotOk)
             }

@@ -113,7 +113,9 @@ fn split_host_port(text: &str) -> Result<(&str, Option<u16>), String> {
     let (host, port) = if let Some(v6) = text.strip_prefix('[') {
         let end = v6.find(']').ok_or("IPv6 address lacks its closing ']'")?;
         let host = &text[..end + 2];
-        let valid = v6[..end].bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+        let valid = v6[..end]
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
         if !valid || end == 0 {
             return Err(format!("invalid IPv6 address {host}"));
         }
@@ -166,7 +168,9 @@ fn percent_decode(text: &str) -> Result<String, String> {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' {
-            let hex = text.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok());
+            let hex = text
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
             out.push(hex.ok_or("has a bad percent-escape in its user information")?);
             i += 3;
         } else {
@@ -183,12 +187,22 @@ mod tests {
 
     #[test]
     fn keeps_the_path_prefix_with_or_without_trailing_slash() {
-        for text in ["http://h:7480/pgbackup", "http://h:7480/pgbackup/", "http://h:7480/pgbackup//"] {
+        for text in [
+            "http://h:7480/pgbackup",
+            "http://h:7480/pgbackup/",
+            "http://h:7480/pgbackup//",
+        ] {
             let url = ApiUrl::parse(text).unwrap();
-            assert_eq!(url.endpoint(&["status"]).url, "http://h:7480/pgbackup/status");
+            assert_eq!(
+                url.endpoint(&["status"]).url,
+                "http://h:7480/pgbackup/status"
+            );
         }
         let url = ApiUrl::parse("HTTP://Barman.Example").unwrap();
-        assert_eq!(url.endpoint(&["status"]).url, "http://barman.example:80/status");
+        assert_eq!(
+            url.endpoint(&["status"]).url,
+            "http://barman.example:80/status"
+        );
         let url = ApiUrl::parse("https://[::1]:8443/").unwrap();
         assert_eq!(url.endpoint(&["status"]).url, "https://[::1]:8443/status");
         assert_eq!(url.bare_host(), "::1");
@@ -206,9 +220,18 @@ mod tests {
         let url = ApiUrl::parse("http://h:1").unwrap();
         let path = url.endpoint(&["servers", "../x", "operations"]).url;
         assert_eq!(path, "http://h:1/servers/..%2Fx/operations");
-        assert_eq!(url.endpoint(&["servers", ".."]).url, "http://h:1/servers/%2E%2E");
-        assert_eq!(url.endpoint(&["servers", "pg main é"]).url, "http://h:1/servers/pg%20main%20%C3%A9");
-        assert_eq!(url.endpoint(&["servers", "pg-1.a_b~"]).url, "http://h:1/servers/pg-1.a_b~");
+        assert_eq!(
+            url.endpoint(&["servers", ".."]).url,
+            "http://h:1/servers/%2E%2E"
+        );
+        assert_eq!(
+            url.endpoint(&["servers", "pg main é"]).url,
+            "http://h:1/servers/pg%20main%20%C3%A9"
+        );
+        assert_eq!(
+            url.endpoint(&["servers", "pg-1.a_b~"]).url,
+            "http://h:1/servers/pg-1.a_b~"
+        );
     }
 
     #[test]

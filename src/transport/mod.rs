@@ -4,9 +4,9 @@
 //! private CA nor present a client certificate. Both apply the same deadline,
 //! size limits and redirect rule, and report failures as the same `Problem`s.
 
-mod plain;
 #[cfg(feature = "tls")]
 pub mod http1;
+mod plain;
 #[cfg(feature = "tls")]
 mod tls;
 
@@ -31,6 +31,7 @@ pub enum Method {
 }
 
 impl Method {
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -75,12 +76,18 @@ impl Transport {
     /// request is sent.
     pub fn new(url: &ApiUrl, timeout: Duration, files: &TlsFiles) -> Result<Transport, String> {
         let mut headers = vec![
-            ("User-Agent", concat!("patroni_barman/", env!("CARGO_PKG_VERSION")).to_string()),
+            (
+                "User-Agent",
+                concat!("patroni_barman/", env!("CARGO_PKG_VERSION")).to_string(),
+            ),
             ("Accept", "application/json".to_string()),
             ("Connection", "close".to_string()),
         ];
         if let Some(userinfo) = &url.userinfo {
-            headers.push(("Authorization", format!("Basic {}", base64(userinfo.as_bytes()))));
+            headers.push((
+                "Authorization",
+                format!("Basic {}", base64(userinfo.as_bytes())),
+            ));
         }
         #[cfg(feature = "tls")]
         let tls = match url.scheme {
@@ -143,7 +150,10 @@ fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
     for chunk in input.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);

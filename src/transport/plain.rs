@@ -1,6 +1,8 @@
 //! Plain `http://` through minreq.
 
-use super::{body_too_large, io_problem, Method, Request, Response, MAX_BODY, MAX_HEADERS, MAX_STATUS_LINE};
+use super::{
+    body_too_large, io_problem, Method, Request, Response, MAX_BODY, MAX_HEADERS, MAX_STATUS_LINE,
+};
 use crate::failure::Problem;
 use std::io::Read;
 use std::time::Duration;
@@ -25,13 +27,17 @@ pub fn send(
         outgoing = outgoing.with_header(*name, value);
     }
     if let Some(json) = request.json {
-        outgoing = outgoing.with_header("Content-Type", "application/json").with_body(json);
+        outgoing = outgoing
+            .with_header("Content-Type", "application/json")
+            .with_body(json);
     }
     let mut answer = outgoing.send_lazy().map_err(|e| from_minreq(e, timeout))?;
     // minreq stands in a made-up 503 for a missing or unreadable status line,
     // which is what a connection closed without an answer looks like.
     if answer.status_code == 503 && answer.reason_phrase == "Server did not provide a status line" {
-        return Err(Problem::Broken("closed without a valid HTTP status line".into()));
+        return Err(Problem::Broken(
+            "closed without a valid HTTP status line".into(),
+        ));
     }
     let header = |name: &str| {
         answer
@@ -60,7 +66,9 @@ pub fn send(
     // minreq ends a Content-Length body quietly when the peer closes early.
     if let Some(n) = declared_length.filter(|&n| (response.body.len() as u64) < n) {
         let got = response.body.len();
-        return Err(Problem::Broken(format!("closed after {got} of {n} body bytes")));
+        return Err(Problem::Broken(format!(
+            "closed after {got} of {n} body bytes"
+        )));
     }
     Ok(response)
 }

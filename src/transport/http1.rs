@@ -1,0 +1,427 @@
+//! One HTTP/1.1 exchange over any byte stream: the request out, one bounded
+//! answer in. Generic over `Read`/`Write` so it runs (and is fuzzed) without
+//! a socket. An I/O error becomes `Problem::Broken`; the caller knows better
+//! (deadline, TLS alert) and may replace it.
+
+use super::{body_too_large, Method, Request, Response, MAX_BODY, MAX_HEADERS, MAX_STATUS_LINE};
+use crate::failure::Problem;
+use std::io::{self, Read, Write};
+
+/// The longest chunk-size line (with its extensions) accepted.
+const MAX_CHUNK_LINE: usize = 1 << 10;
+/// The most interim (1xx) answers skipped before the final one.
+const MAX_INTERIM: usize = 8;
+
+pub fn write_request(
+    out: &mut impl Write,
+    request: &Request,
+    host_header: &str,
+    headers: &[(&'static str, String)],
+) -> io::Result<()> {
+    let (method, path) = (request.method.as_str(), request.endpoint.path());
+    let mut text = format!("{method} {path} HTTP/1.1\r\nHost: {host_header}\r\n");
+    for (name, value) in headers {
+        text += &format!("{name}: {value}\r\n");
+    }
+    text += &match request.json {
+        Some(json) => format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",
+            json.len()
+        ),
+        None if request.method == Method::Post => "Content-Length: 0\r\n\r\n".into(),
+        None => "\r\n".into(),
+    };
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// Parses a whole answer held in memory: the entry point for fuzzing.
+pub fn parse_response_bytes(mut data: &[u8]) -> Result<Response, Problem> {
+    read_response(&mut data)
+}
+
+pub fn read_response(input: &mut impl Read) -> Result<Response, Problem> {
+    let mut input = Input {
+        inner: input,
+        buf: vec![0; 8 << 10],
+        start: 0,
+        end: 0,
+    };
+    let mut interim = 0;
+    let (status, reason, headers) = loop {
+        let too_long = || Problem::TooLarge(format!("status line over {MAX_STATUS_LINE} bytes"));
+        let (status, reason) = status_line(&input.line(MAX_STATUS_LINE)?.ok_or_else(too_long)?)?;
+        let headers = input.header_block("headers")?;
+        if status >= 200 {
+            break (status, reason, headers);
+        }
+        interim += 1;
+        if interim > MAX_INTERIM {
+            return Err(malformed(format!(
+                "over {MAX_INTERIM} interim (1xx) answers"
+            )));
+        }
+    };
+    let values = |name: &'static str| {
+        let named = move |(n, _): &&(String, String)| n.eq_ignore_ascii_case(name);
+        headers.iter().filter(named).map(|(_, v)| v)
+    };
+    let location = values("location").next().cloned();
+    let mut response = Response {
+        status,
+        reason,
+        location,
+        body: Vec::new(),
+    };
+    let length = content_length(values("content-length"))?;
+    let chunked = match values("transfer-encoding").next() {
+        None => false,
+        Some(_) => {
+            let codings = values("transfer-encoding")
+                .flat_map(|v| v.split(','))
+                .map(str::trim);
+            let codings: Vec<&str> = codings.filter(|c| !c.is_empty()).collect();
+            if !matches!(codings[..], [c] if c.eq_ignore_ascii_case("chunked")) {
+                return Err(malformed(format!(
+                    "unsupported Transfer-Encoding {codings:?}"
+                )));
+            }
+            true
+        }
+    };
+    if chunked && length.is_some() {
+        return Err(malformed("both Transfer-Encoding and Content-Length"));
+    }
+    let body = &mut response.body;
+    if status == 204 || status == 304 {
+        // Never a body, whatever the headers say.
+    } else if chunked {
+        input.chunked(body)?;
+    } else if let Some(n) = length {
+        if n > MAX_BODY as u64 {
+            return Err(body_too_large());
+        }
+        if !input.exact(n as usize, body)? {
+            let got = body.len();
+            return Err(Problem::Broken(format!(
+                "closed after {got} of {n} body bytes"
+            )));
+        }
+    } else {
+        while input.fill()? {
+            if body.len() + (input.end - input.start) > MAX_BODY {
+                return Err(body_too_large());
+            }
+            body.extend_from_slice(&input.buf[input.start..input.end]);
+            input.start = input.end;
+        }
+    }
+    Ok(response)
+}
+
+fn status_line(line: &[u8]) -> Result<(u16, String), Problem> {
+    let shown = String::from_utf8_lossy(&line[..line.len().min(64)]);
+    let bad = || malformed(format!("not an HTTP/1.x status line: {shown:?}"));
+    let Some([minor, b' ', d1 @ b'1'..=b'5', d2, d3, rest @ ..]) = line.strip_prefix(b"HTTP/1.")
+    else {
+        return Err(bad());
+    };
+    let reason = match rest {
+        [] => &[][..],
+        [b' ', reason @ ..] => reason,
+        _ => return Err(bad()),
+    };
+    if ![minor, d2, d3].iter().all(|b| b.is_ascii_digit()) || !is_field_text(reason) {
+        return Err(bad());
+    }
+    let status = [d1, d2, d3]
+        .iter()
+        .fold(0, |n, &&b| n * 10 + u16::from(b - b'0'));
+    Ok((status, String::from_utf8_lossy(reason).into_owned()))
+}
+
+/// The one Content-Length all the values given agree on; `None` if absent.
+fn content_length<'a>(values: impl Iterator<Item = &'a String>) -> Result<Option<u64>, Problem> {
+    let mut found = None;
+    for item in values.flat_map(|v| v.split(',')).map(str::trim) {
+        if item.is_empty() || !item.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(malformed(format!("invalid Content-Length {item:?}")));
+        }
+        // Too many digits for u64 is over any limit all the same.
+        let n = item.parse::<u64>().unwrap_or(u64::MAX);
+        if found.is_some_and(|m| m != n) {
+            return Err(malformed("conflicting Content-Length values"));
+        }
+        found = Some(n);
+    }
+    Ok(found)
+}
+
+/// Visible text and tabs: what a header value or reason phrase may hold.
+fn is_field_text(text: &[u8]) -> bool {
+    text.iter().all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f))
+}
+
+fn malformed(why: impl Into<String>) -> Problem {
+    Problem::Malformed(why.into())
+}
+
+fn closed() -> Problem {
+    Problem::Broken("closed before a complete answer".into())
+}
+
+struct Input<'a, R> {
+    inner: &'a mut R,
+    buf: Vec<u8>,
+    start: usize,
+    end: usize,
+}
+
+impl<R: Read> Input<'_, R> {
+    /// Makes sure some bytes are buffered; false at the end of the stream.
+    fn fill(&mut self) -> Result<bool, Problem> {
+        while self.start == self.end {
+            match self.inner.read(&mut self.buf) {
+                Ok(0) => return Ok(false),
+                Ok(n) => (self.start, self.end) = (0, n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(closed()),
+                Err(e) => return Err(Problem::Broken(e.to_string())),
+            }
+        }
+        Ok(true)
+    }
+
+    /// One line without its CRLF (or bare LF); `None` if over `limit` bytes,
+    /// line end included.
+    fn line(&mut self, limit: usize) -> Result<Option<Vec<u8>>, Problem> {
+        let mut line = Vec::new();
+        while self.fill()? {
+            let ready = &self.buf[self.start..self.end];
+            let end = ready.iter().position(|&b| b == b'\n');
+            let take = end.map_or(ready.len(), |at| at + 1);
+            if line.len() + take > limit {
+                return Ok(None);
+            }
+            line.extend_from_slice(&ready[..take]);
+            self.start += take;
+            if end.is_some() {
+                line.pop();
+                if line.last() == Some(&b'\r') {
+                    line.pop();
+                }
+                return Ok(Some(line));
+            }
+        }
+        Err(closed())
+    }
+
+    /// Header lines up to the empty line, within MAX_HEADERS in all.
+    fn header_block(&mut self, what: &str) -> Result<Vec<(String, String)>, Problem> {
+        let (mut fields, mut left) = (Vec::new(), MAX_HEADERS);
+        let too_large = || Problem::TooLarge(format!("{what} over {MAX_HEADERS} bytes"));
+        loop {
+            let line = self.line(left)?.ok_or_else(too_large)?;
+            left = left.checked_sub(line.len() + 2).ok_or_else(too_large)?;
+            if line.is_empty() {
+                return Ok(fields);
+            }
+            let text = String::from_utf8_lossy(&line);
+            let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+            let field = text.split_once(':').filter(|(name, value)| {
+                !name.is_empty() && name.bytes().all(token) && is_field_text(value.as_bytes())
+            });
+            let Some((name, value)) = field else {
+                return Err(malformed(format!(
+                    "invalid header line in {what}: {text:?}"
+                )));
+            };
+            fields.push((
+                name.to_string(),
+                value.trim_matches([' ', '\t']).to_string(),
+            ));
+        }
+    }
+
+    /// Appends `n` more bytes to `body`; false if the stream ended first.
+    fn exact(&mut self, mut n: usize, body: &mut Vec<u8>) -> Result<bool, Problem> {
+        while n > 0 {
+            if !self.fill()? {
+                return Ok(false);
+            }
+            let take = n.min(self.end - self.start);
+            body.extend_from_slice(&self.buf[self.start..self.start + take]);
+            (self.start, n) = (self.start + take, n - take);
+        }
+        Ok(true)
+    }
+
+    /// A chunked body: chunk extensions are skipped, trailers read and
+    /// dropped.
+    fn chunked(&mut self, body: &mut Vec<u8>) -> Result<(), Problem> {
+        let too_long = || Problem::TooLarge(format!("chunk-size line over {MAX_CHUNK_LINE} bytes"));
+        loop {
+            let line = self.line(MAX_CHUNK_LINE)?.ok_or_else(too_long)?;
+            let digits = line
+                .split(|&b| b == b';')
+                .next()
+                .unwrap_or_default()
+                .trim_ascii();
+            if digits.is_empty() || !digits.iter().all(u8::is_ascii_hexdigit) {
+                return Err(malformed("chunked body: invalid chunk size"));
+            }
+            // All hex digits, so UTF-8; too many of them is over any limit.
+            let size = std::str::from_utf8(digits)
+                .ok()
+                .and_then(|d| u64::from_str_radix(d, 16).ok());
+            match size {
+                Some(0) => return self.header_block("trailers").map(drop),
+                Some(n) if n <= (MAX_BODY - body.len()) as u64 => {
+                    if !self.exact(n as usize, body)? {
+                        return Err(closed());
+                    }
+                }
+                _ => return Err(body_too_large()),
+            }
+            if !self.line(2)?.is_some_and(|end| end.is_empty()) {
+                return Err(malformed("chunked body: chunk not followed by CRLF"));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::url::ApiUrl;
+
+    fn parse(text: &str) -> Result<Response, Problem> {
+        parse_response_bytes(text.as_bytes())
+    }
+
+    fn failure(text: &str) -> &'static str {
+        match parse(text) {
+            Ok(_) => "none",
+            Err(Problem::Broken(_)) => "broken",
+            Err(Problem::Malformed(_)) => "malformed",
+            Err(Problem::TooLarge(_)) => "too large",
+            Err(_) => "other",
+        }
+    }
+
+    #[test]
+    fn writes_the_request_line_host_headers_and_json_body() {
+        let url = ApiUrl::parse("https://h:8443/api").unwrap();
+        let endpoint = url.endpoint(&["servers", "a b"]);
+        let post = Request {
+            method: Method::Post,
+            endpoint: &endpoint,
+            json: Some("{}"),
+        };
+        let mut out = Vec::new();
+        let accept = [("Accept", "application/json".to_string())];
+        write_request(&mut out, &post, "h:8443", &accept).unwrap();
+        let expected = "POST /api/servers/a%20b HTTP/1.1\r\nHost: h:8443\r\n\
+                        Accept: application/json\r\nContent-Type: application/json\r\n\
+                        Content-Length: 2\r\n\r\n{}";
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+        let mut out = Vec::new();
+        write_request(&mut out, &Request { json: None, ..post }, "h", &[]).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.ends_with("Host: h\r\nContent-Length: 0\r\n\r\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn reads_each_framing_and_skips_interim_answers() {
+        let text = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\n\
+                    HTTP/1.1 201 Created\r\nContent-Length: 3\r\n\r\nabcXYZ";
+        let r = parse(text).unwrap();
+        assert_eq!((r.status, r.body.as_slice()), (201, &b"abc"[..]));
+        let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+                       3;ext=1\r\nabc\r\nA\r\n0123456789\r\n0\r\nX-Trailer: 1\r\n\r\n";
+        assert_eq!(parse(chunked).unwrap().body, b"abc0123456789");
+        let r = parse("HTTP/1.0 302 Found\nLocation:  http://x/ \n\nmoved").unwrap();
+        assert_eq!((r.status, r.reason.as_str()), (302, "Found"));
+        assert_eq!(
+            (r.location.as_deref(), r.body.as_slice()),
+            (Some("http://x/"), &b"moved"[..])
+        );
+        let r = parse("HTTP/1.1 204\r\nContent-Length: 9\r\n\r\n").unwrap();
+        assert_eq!((r.status, r.body.len()), (204, 0));
+    }
+
+    #[test]
+    fn truncated_answers_are_broken() {
+        for text in [
+            "",
+            "HTTP/1.1 200 OK\r\nContent-Le",
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nabc",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n",
+        ] {
+            assert_eq!(failure(text), "broken", "{text:?}");
+        }
+    }
+
+    #[test]
+    fn garbage_is_malformed() {
+        let interim = "HTTP/1.1 103 Early Hints\r\n\r\n".repeat(MAX_INTERIM + 1);
+        for text in [
+            "HTTP/2 200 OK\r\n\r\n",
+            "HTTP/1.1 20 OK\r\n\r\n",
+            "HTTP/1.1 200OK\r\n\r\n",
+            "HTTP/1.1 700 What\r\n\r\n",
+            "HTTP/1.1 200 O\x01K\r\n\r\n",
+            "SSH-2.0-OpenSSH\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
+            "HTTP/1.1 200 OK\r\n folded: x\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nName : x\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 1, 2\r\n\r\nab",
+            "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab",
+            "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nabc\r\n0\r\n\r\n",
+            &interim,
+        ] {
+            assert_eq!(failure(text), "malformed", "{text:?}");
+        }
+        assert_eq!(
+            failure("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nab"),
+            "none"
+        );
+    }
+
+    #[test]
+    fn limits_are_too_large() {
+        let head = "HTTP/1.1 200 OK\r\n";
+        let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let headers = "X-A: b\r\n".repeat(MAX_HEADERS / 8);
+        let chunk = format!("{:x}\r\n{}\r\n", MAX_BODY / 2, " ".repeat(MAX_BODY / 2));
+        for text in [
+            format!("HTTP/1.1 200 {}\r\n\r\n", "x".repeat(MAX_STATUS_LINE)),
+            format!("{head}{headers}\r\n"),
+            format!("{head}\r\n{}", " ".repeat(MAX_BODY + 1)),
+            format!("{head}Content-Length: {}\r\n\r\n", MAX_BODY + 1),
+            format!("{head}Content-Length: 99999999999999999999999\r\n\r\n"),
+            format!("{chunked}{:x}\r\n", MAX_BODY + 1),
+            format!("{chunked}{chunk}{chunk}1\r\n \r\n0\r\n\r\n"),
+            format!("{chunked}ffffffffffffffffffff\r\n"),
+            format!("{chunked}1;{}\r\n", "e".repeat(MAX_CHUNK_LINE)),
+            format!("{chunked}0\r\n{headers}\r\n"),
+        ] {
+            assert_eq!(
+                failure(&text),
+                "too large",
+                "{:?}",
+                &text[..60.min(text.len())]
+            );
+        }
+        let exactly = format!("{head}\r\n{}", " ".repeat(MAX_BODY));
+        assert_eq!(parse(&exactly).unwrap().body.len(), MAX_BODY);
+    }
+}

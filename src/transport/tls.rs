@@ -1,0 +1,464 @@
+//! `https://` through rustls (ring provider, TLS 1.2 and 1.3) under the
+//! HTTP/1.1 exchange of `http1`. Certificates and keys are loaded once, in
+//! `Tls::new`, so that a bad file is a usage error before any request; every
+//! request then gets a fresh connection under one deadline.
+
+use super::{http1, io_problem, Request, Response, TlsFiles};
+use crate::failure::Problem;
+use crate::url::ApiUrl;
+use rustls::{AlertDescription, CertificateError, ClientConfig, ClientConnection, RootCertStore};
+use rustls_pki_types::pem::{self, PemObject};
+use rustls_pki_types::{CertificateDer, DnsName, PrivateKeyDer, ServerName};
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, TcpStream, ToSocketAddrs};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Where distributions keep their CA bundle (Debian/Alpine, RHEL, SUSE,
+/// RHEL's extracted store, macOS/BSD).
+const SYSTEM_BUNDLES: [&str; 5] = [
+    "/etc/ssl/certs/ca-certificates.crt",
+    "/etc/pki/tls/certs/ca-bundle.crt",
+    "/etc/ssl/ca-bundle.pem",
+    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+    "/etc/ssl/cert.pem",
+];
+
+pub struct Tls {
+    config: Arc<ClientConfig>,
+    server_name: ServerName<'static>,
+    /// The host to connect to and to name in messages: no IPv6 brackets.
+    host: String,
+    port: u16,
+    host_header: String,
+    client_cert: bool,
+}
+
+impl Tls {
+    pub fn new(url: &ApiUrl, files: &TlsFiles) -> Result<Tls, String> {
+        let host = url.bare_host().to_string();
+        let server_name = match host.parse::<IpAddr>() {
+            Ok(ip) => ServerName::IpAddress(ip.into()),
+            Err(_) => ServerName::DnsName(
+                DnsName::try_from(host.clone())
+                    .map_err(|_| format!("--api-url: {host:?} is not a valid host name for TLS"))?,
+            ),
+        };
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = ClientConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+            .map_err(|e| format!("TLS setup: {e}"))?
+            .with_root_certificates(trust_anchors(files.ca_file.as_deref())?);
+        let config = match (&files.cert_file, &files.key_file) {
+            (None, None) => builder.with_no_client_auth(),
+            (None, Some(_)) => {
+                return Err(
+                    "--key-file needs --cert-file, the certificate that goes with the key".into(),
+                )
+            }
+            (Some(cert_file), key_file) => {
+                let (chain, key) = client_identity(cert_file, key_file.as_deref())?;
+                builder.with_client_auth_cert(chain, key).map_err(|e| {
+                    let files = match key_file {
+                        Some(key_file) => format!(
+                            "--key-file {} with --cert-file {}",
+                            key_file.display(),
+                            cert_file.display()
+                        ),
+                        None => format!("--cert-file {}", cert_file.display()),
+                    };
+                    match e {
+                        rustls::Error::InconsistentKeys(_) => {
+                            format!("{files}: the private key does not belong to the certificate")
+                        }
+                        other => format!("{files}: unusable client certificate or key: {other}"),
+                    }
+                })?
+            }
+        };
+        let host_header = match url.port {
+            443 => url.host.clone(),
+            port => format!("{}:{port}", url.host),
+        };
+        Ok(Tls {
+            config: Arc::new(config),
+            server_name,
+            host,
+            port: url.port,
+            host_header,
+            client_cert: files.cert_file.is_some(),
+        })
+    }
+
+    pub fn send(
+        &self,
+        request: &Request,
+        timeout: Duration,
+        headers: &[(&'static str, String)],
+    ) -> Result<Response, Problem> {
+        let deadline = Instant::now() + timeout;
+        let socket = self.connect(deadline, timeout)?;
+        let connection = ClientConnection::new(self.config.clone(), self.server_name.clone())
+            .map_err(|e| Problem::Tls(e.to_string()))?;
+        let mut stream = Exchange {
+            tls: rustls::StreamOwned::new(connection, Deadlined { socket, deadline }),
+            tls_side: self,
+            timeout,
+            failure: None,
+        };
+        while stream.tls.conn.is_handshaking() {
+            if let Err(e) = stream.tls.conn.complete_io(&mut stream.tls.sock) {
+                return Err(match e.kind() {
+                    io::ErrorKind::UnexpectedEof => Problem::Broken(
+                        "closed during the TLS handshake: \
+                         check that the server serves HTTPS on this port"
+                            .into(),
+                    ),
+                    _ => stream.problem(e),
+                });
+            }
+        }
+        if let Err(e) = http1::write_request(&mut stream, request, &self.host_header, headers) {
+            let problem = stream.failure.take().unwrap_or_else(|| stream.problem(e));
+            // A server that refused our certificate after a TLS 1.3 handshake
+            // may have closed already; its alert is still there to read.
+            let _ = stream.read(&mut [0; 1]);
+            return Err(match stream.failure.take() {
+                Some(tls @ Problem::Tls(_)) => tls,
+                _ => problem,
+            });
+        }
+        http1::read_response(&mut stream).map_err(|p| stream.failure.take().unwrap_or(p))
+    }
+
+    fn connect(&self, deadline: Instant, timeout: Duration) -> Result<TcpStream, Problem> {
+        let addresses = (self.host.as_str(), self.port).to_socket_addrs();
+        let mut last_error = None;
+        for address in addresses.map_err(|e| io_problem(e, timeout))? {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Problem::Timeout(timeout));
+            }
+            match TcpStream::connect_timeout(&address, left) {
+                Ok(socket) => {
+                    let _ = socket.set_nodelay(true);
+                    return Ok(socket);
+                }
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(match last_error {
+            Some(e) => io_problem(e, timeout),
+            None => Problem::Unreachable(format!("{}: no address found", self.host)),
+        })
+    }
+
+    /// What went wrong, in words an operator can act on.
+    fn describe(&self, error: &rustls::Error) -> String {
+        use AlertDescription as A;
+        use CertificateError as C;
+        let host = &self.host;
+        match error {
+            rustls::Error::InvalidCertificate(why) => match why {
+                C::UnknownIssuer => "the server's certificate is not trusted (issuer unknown): \
+                                     pass --ca-file with the CA that signed it"
+                    .into(),
+                C::NotValidForName => format!("the server's certificate is not valid for {host}"),
+                C::NotValidForNameContext { presented, .. } => format!(
+                    "the server's certificate is not valid for {host} (it names {}): \
+                     use one of its names in --api-url",
+                    plain_names(presented)
+                ),
+                C::Expired | C::ExpiredContext { .. } => {
+                    "the server's certificate has expired".into()
+                }
+                C::NotValidYet | C::NotValidYetContext { .. } => {
+                    "the server's certificate is not valid yet: check this host's clock".into()
+                }
+                other => format!("the server's certificate was refused: {other}"),
+            },
+            rustls::Error::AlertReceived(alert) => {
+                let name = alert_name(*alert);
+                match alert {
+                    A::CertificateRequired => {
+                        "the server requires a client certificate: pass --cert-file".into()
+                    }
+                    A::HandshakeFailure | A::BadCertificate | A::CertificateUnknown
+                        if !self.client_cert =>
+                    {
+                        format!(
+                            "the server refused the handshake (alert {name}): \
+                             it may require a client certificate (pass --cert-file), \
+                             or accept neither TLS 1.2 nor TLS 1.3"
+                        )
+                    }
+                    A::BadCertificate
+                    | A::UnsupportedCertificate
+                    | A::CertificateRevoked
+                    | A::CertificateExpired
+                    | A::CertificateUnknown
+                    | A::UnknownCA
+                    | A::AccessDenied
+                    | A::DecryptError => format!(
+                        "the server rejected our client certificate (alert {name}): \
+                         check that --cert-file is valid and signed by a CA the server trusts"
+                    ),
+                    A::ProtocolVersion | A::InsufficientSecurity => format!(
+                        "the server accepts neither TLS 1.2 nor TLS 1.3 \
+                         with our ciphers (alert {name})"
+                    ),
+                    A::UnrecognisedName => {
+                        format!("the server does not know the name {host} (alert {name})")
+                    }
+                    _ => format!("the server ended the TLS session (alert {name})"),
+                }
+            }
+            rustls::Error::PeerIncompatible(why) => {
+                format!("the server has no TLS version or cipher in common with us ({why:?})")
+            }
+            rustls::Error::InvalidMessage(_) | rustls::Error::PeerSentOversizedRecord => {
+                format!(
+                    "the server does not speak TLS here ({error}): \
+                     if it serves plain HTTP, use http:// in --api-url"
+                )
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// The socket, with the time left before the deadline applied to each read
+/// and write.
+struct Deadlined {
+    socket: TcpStream,
+    deadline: Instant,
+}
+
+impl Deadlined {
+    fn time_left(&self) -> io::Result<Duration> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        match left.is_zero() {
+            true => Err(io::ErrorKind::TimedOut.into()),
+            false => Ok(left),
+        }
+    }
+}
+
+/// A timed-out blocking socket says WouldBlock, which rustls takes for
+/// "try later": make it a plain timeout.
+fn timed_out(error: io::Error) -> io::Error {
+    match error.kind() {
+        io::ErrorKind::WouldBlock => io::ErrorKind::TimedOut.into(),
+        _ => error,
+    }
+}
+
+impl Read for Deadlined {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.socket.set_read_timeout(Some(self.time_left()?))?;
+        self.socket.read(buf).map_err(timed_out)
+    }
+}
+
+impl Write for Deadlined {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.socket.set_write_timeout(Some(self.time_left()?))?;
+        self.socket.write(buf).map_err(timed_out)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.socket.flush()
+    }
+}
+
+/// The TLS stream as `http1` sees it. An I/O error is sorted here, where the
+/// deadline and the TLS side are known, and kept in `failure` to replace the
+/// plain `Problem` that `http1` makes of it.
+struct Exchange<'a> {
+    tls: rustls::StreamOwned<ClientConnection, Deadlined>,
+    tls_side: &'a Tls,
+    timeout: Duration,
+    failure: Option<Problem>,
+}
+
+impl Exchange<'_> {
+    fn problem(&self, error: io::Error) -> Problem {
+        let tls_error = error
+            .get_ref()
+            .and_then(|e| e.downcast_ref::<rustls::Error>());
+        match tls_error {
+            Some(tls_error) => Problem::Tls(self.tls_side.describe(tls_error)),
+            None => io_problem(error, self.timeout),
+        }
+    }
+
+    fn keep(&mut self, error: io::Error) -> io::Error {
+        let copy = io::Error::new(error.kind(), error.to_string());
+        self.failure = Some(self.problem(error));
+        copy
+    }
+}
+
+impl Read for Exchange<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.tls.read(buf) {
+            // Closed without close_notify: the HTTP framing tells whether
+            // the answer is complete (a truncated one is Broken there).
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+            Err(e) => Err(self.keep(e)),
+            Ok(n) => Ok(n),
+        }
+    }
+}
+
+impl Write for Exchange<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.tls.write(buf).map_err(|e| self.keep(e))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tls.flush().map_err(|e| self.keep(e))
+    }
+}
+
+/// The names in a certificate as webpki reports them (`DnsName("h")`,
+/// `IpAddress(1.2.3.4)`), as written in a URL.
+fn plain_names(presented: &[String]) -> String {
+    fn plain(name: &str) -> &str {
+        ["DnsName(\"", "IpAddress("]
+            .iter()
+            .find_map(|prefix| name.strip_prefix(prefix))
+            .map_or(name, |inner| {
+                inner.trim_end_matches(')').trim_end_matches('"')
+            })
+    }
+    match presented.is_empty() {
+        true => "no subject alternative name".into(),
+        false => presented
+            .iter()
+            .map(String::as_str)
+            .map(plain)
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+/// `UnknownCA` as `unknown_ca`, as TLS specifications spell alerts.
+fn alert_name(alert: AlertDescription) -> String {
+    if let AlertDescription::Unknown(number) = alert {
+        return number.to_string();
+    }
+    let mut name = String::new();
+    let mut after_lower = false;
+    for c in format!("{alert:?}").chars() {
+        if c.is_ascii_uppercase() && after_lower {
+            name.push('_');
+        }
+        after_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        name.push(c.to_ascii_lowercase());
+    }
+    name
+}
+
+/// The CA certificates to trust: --ca-file, else $SSL_CERT_FILE, else the
+/// system bundle.
+fn trust_anchors(ca_file: Option<&Path>) -> Result<RootCertStore, String> {
+    let (what, path) = match (ca_file, std::env::var_os("SSL_CERT_FILE")) {
+        (Some(path), _) => ("--ca-file", path.to_path_buf()),
+        (None, Some(path)) if !path.is_empty() => ("SSL_CERT_FILE", PathBuf::from(path)),
+        _ => match SYSTEM_BUNDLES.iter().map(Path::new).find(|p| p.is_file()) {
+            Some(path) => ("the system CA bundle", path.to_path_buf()),
+            None => {
+                return Err(format!(
+                    "no CA bundle to verify the server with (none of {}): pass --ca-file",
+                    SYSTEM_BUNDLES.join(", ")
+                ))
+            }
+        },
+    };
+    let named = || format!("{what} {}", path.display());
+    let certificates = certificates(&read(&path, &named())?, &named())?;
+    let mut roots = RootCertStore::empty();
+    let (added, _ignored) = roots.add_parsable_certificates(certificates);
+    if added == 0 {
+        return Err(format!("{}: no usable CA certificate in it", named()));
+    }
+    Ok(roots)
+}
+
+/// The client's certificate chain and its private key, from --cert-file and
+/// --key-file, or both from --cert-file.
+fn client_identity(
+    cert_file: &Path,
+    key_file: Option<&Path>,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
+    let cert_named = format!("--cert-file {}", cert_file.display());
+    let cert_pem = read(cert_file, &cert_named)?;
+    let chain = certificates(&cert_pem, &cert_named)?;
+    if chain.is_empty() {
+        return Err(format!("{cert_named}: no PEM certificate in it"));
+    }
+    let key_named = match key_file {
+        Some(path) => format!("--key-file {}", path.display()),
+        None => cert_named.clone(),
+    };
+    let key_pem = match key_file {
+        Some(path) => read(path, &key_named)?,
+        None => cert_pem,
+    };
+    match PrivateKeyDer::from_pem_slice(&key_pem) {
+        Ok(key) => Ok((chain, key)),
+        Err(pem::Error::NoItemsFound) if key_pem.windows(9).any(|w| w == b"ENCRYPTED") => {
+            Err(format!(
+                "{key_named}: the private key is encrypted: \
+                 decrypt it (openssl pkey -in KEY -out KEY.plain)"
+            ))
+        }
+        Err(pem::Error::NoItemsFound) if key_file.is_none() => Err(format!(
+            "{key_named}: no private key in it: \
+             pass --key-file, or append the key to the certificate"
+        )),
+        Err(pem::Error::NoItemsFound) => Err(format!(
+            "{key_named}: no private key in it (PEM: PKCS#8, PKCS#1 or SEC1)"
+        )),
+        Err(e) => Err(format!("{key_named}: invalid PEM: {e}")),
+    }
+}
+
+fn read(path: &Path, named: &str) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{named}: cannot read: {e}"))
+}
+
+fn certificates(pem: &[u8], named: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{named}: invalid PEM: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_names_read_like_the_specifications() {
+        assert_eq!(alert_name(AlertDescription::UnknownCA), "unknown_ca");
+        assert_eq!(
+            alert_name(AlertDescription::CertificateRequired),
+            "certificate_required"
+        );
+        assert_eq!(alert_name(AlertDescription::Unknown(200)), "200");
+    }
+
+    #[test]
+    fn presented_names_read_as_in_a_url() {
+        let names = [
+            "DnsName(\"pg.example\")",
+            "IpAddress(10.0.0.1)",
+            "DirectoryName",
+        ];
+        let names = names.map(String::from);
+        assert_eq!(plain_names(&names), "pg.example, 10.0.0.1, DirectoryName");
+        assert_eq!(plain_names(&[]), "no subject alternative name");
+    }
+}

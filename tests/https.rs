@@ -1,0 +1,415 @@
+//! HTTPS with a private CA and client certificates, against the stub serving
+//! TLS. Certificates are made at test time with the `openssl` CLI.
+
+// The PKI helpers serve only the `tls` build's tests.
+#![cfg_attr(not(feature = "tls"), allow(dead_code))]
+
+mod common;
+use common::*;
+use std::path::PathBuf;
+use std::process::Command;
+
+/// A throwaway PKI: a CA, a server certificate for localhost/127.0.0.1, one
+/// for another name, a client certificate, and an unrelated CA.
+struct Pki {
+    dir: PathBuf,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        let dir = scratch_dir();
+        let pki = Pki { dir };
+        pki.ca("ca");
+        pki.ca("other-ca");
+        pki.leaf(
+            "server",
+            "ca",
+            "localhost",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+        );
+        pki.leaf(
+            "wrong-name",
+            "ca",
+            "elsewhere",
+            "subjectAltName=DNS:elsewhere.example",
+        );
+        pki.leaf(
+            "client",
+            "ca",
+            "patroni-node-1",
+            "extendedKeyUsage=clientAuth",
+        );
+        pki.leaf(
+            "stranger",
+            "other-ca",
+            "stranger",
+            "extendedKeyUsage=clientAuth",
+        );
+        // The same client key as SEC1 ("EC PRIVATE KEY"), and certificate and key in one file.
+        pki.openssl(&["ec", "-in", "client.key", "-out", "client.sec1.key"]);
+        let both = [pki.read("client.pem"), pki.read("client.key")].concat();
+        std::fs::write(pki.path("client-both.pem"), both).unwrap();
+        pki
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.join(name).display().to_string()
+    }
+
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.join(name)).unwrap()
+    }
+
+    fn openssl(&self, args: &[&str]) {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(&self.dir)
+            .output()
+            .expect("openssl CLI");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn ca(&self, name: &str) {
+        let key = format!("{name}.key");
+        let pem = format!("{name}.pem");
+        let subject = format!("/CN=Test {name}");
+        self.openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &pem,
+            "-days",
+            "2",
+            "-subj",
+            &subject,
+        ]);
+    }
+
+    fn leaf(&self, name: &str, ca: &str, cn: &str, extension: &str) {
+        let (key, csr, pem) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.pem"),
+        );
+        let subject = format!("/CN={cn}");
+        self.openssl(&[
+            "req",
+            "-new",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+            "-subj",
+            &subject,
+            "-addext",
+            extension,
+        ]);
+        let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
+        self.openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca_pem,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-copy_extensions",
+            "copy",
+            "-out",
+            &pem,
+        ]);
+    }
+
+    /// A stub serving HTTPS with `cert`, requiring a client certificate
+    /// signed by our CA when `require_client` is set.
+    fn stub(&self, cert: &str, require_client: bool) -> Stub {
+        let (pem, key, ca) = (
+            self.path(&format!("{cert}.pem")),
+            self.path(&format!("{cert}.key")),
+            self.path("ca.pem"),
+        );
+        let mut extra = vec!["--tls-cert", &pem, "--tls-key", &key];
+        if require_client {
+            extra.extend(["--client-ca", &ca]);
+        }
+        Stub::start_with("{}", &extra)
+    }
+}
+
+fn https(stub: &Stub, host: &str) -> String {
+    format!("https://{host}:{}", stub.port)
+}
+
+/// A config-switch over HTTPS with `tls` options, the environment cleared of
+/// SSL_CERT_FILE unless `cert_env` is given.
+fn switch(url: &str, tls: &[&str], cert_env: Option<&str>) -> Ran {
+    let mut args: Vec<String> = tls.iter().map(|s| s.to_string()).collect();
+    args.extend(switch_args(
+        url,
+        "primary",
+        &["--reset", "--switch-when", "always"],
+    ));
+    let mut command = Command::new(BIN);
+    command
+        .args(&args)
+        .env_remove("SSL_CERT_FILE")
+        .env_remove("SSL_CERT_DIR");
+    if let Some(file) = cert_env {
+        command.env("SSL_CERT_FILE", file);
+    }
+    run_command(&mut command, std::time::Duration::from_secs(30))
+}
+
+#[cfg(feature = "tls")]
+mod with_tls {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn mutual_tls_with_separate_and_combined_pem_files() {
+        let pki = Pki::new();
+        let stub = pki.stub("server", true);
+        let (ca, cert, key) = (
+            pki.path("ca.pem"),
+            pki.path("client.pem"),
+            pki.path("client.key"),
+        );
+        let sec1 = pki.path("client.sec1.key");
+        let both = pki.path("client-both.pem");
+        for tls in [
+            vec!["--ca-file", &ca, "--cert-file", &cert, "--key-file", &key],
+            vec!["--ca-file", &ca, "--cert-file", &cert, "--key-file", &sec1],
+            vec!["--ca-file", &ca, "--cert-file", &both],
+        ] {
+            let ran = switch(&https(&stub, "localhost"), &tls, None);
+            assert_eq!(ran.code, 0, "{tls:?}: {}", ran.stderr);
+            assert!(ran.logged("Config switch operation finished successfully."));
+        }
+        let requests = stub.requests();
+        // Three runs of four requests at least (more when two POSTs fall in the same second).
+        assert!(requests.len() >= 12, "{:?}", stub.lines());
+        assert!(requests
+            .iter()
+            .all(|r| r.client_cert_cn.as_deref() == Some("patroni-node-1")));
+        // An IP address in the URL is checked against the certificate's IP names.
+        let ran = switch(
+            &https(&stub, "127.0.0.1"),
+            &["--ca-file", &ca, "--cert-file", &both],
+            None,
+        );
+        assert_eq!(ran.code, 0, "{}", ran.stderr);
+    }
+
+    #[test]
+    fn the_server_requires_a_client_certificate_and_none_is_given() {
+        let pki = Pki::new();
+        let stub = pki.stub("server", true);
+        let ran = switch(
+            &https(&stub, "localhost"),
+            &["--ca-file", &pki.path("ca.pem")],
+            None,
+        );
+        assert_eq!(ran.code, 3, "{}", ran.stderr);
+        assert!(
+            ran.logged("the server requires a client certificate"),
+            "{}",
+            ran.stderr
+        );
+        assert!(ran.logged("(not retried)"), "{}", ran.stderr);
+        assert!(stub.requests().is_empty());
+    }
+
+    #[test]
+    fn the_server_rejects_a_certificate_from_another_ca() {
+        let pki = Pki::new();
+        let stub = pki.stub("server", true);
+        let tls = [
+            "--ca-file",
+            &pki.path("ca.pem"),
+            "--cert-file",
+            &pki.path("stranger.pem"),
+            "--key-file",
+            &pki.path("stranger.key"),
+        ];
+        let ran = switch(&https(&stub, "localhost"), &tls, None);
+        assert_eq!(ran.code, 3, "{}", ran.stderr);
+        assert!(
+            ran.logged("the server rejected our client certificate"),
+            "{}",
+            ran.stderr
+        );
+        assert!(stub.requests().is_empty());
+    }
+
+    #[test]
+    fn a_server_signed_by_an_unrelated_ca_is_not_trusted() {
+        let pki = Pki::new();
+        let stub = pki.stub("server", false);
+        let ran = switch(
+            &https(&stub, "localhost"),
+            &["--ca-file", &pki.path("other-ca.pem")],
+            None,
+        );
+        assert_eq!(ran.code, 3, "{}", ran.stderr);
+        assert!(
+            ran.logged("the server's certificate is not trusted"),
+            "{}",
+            ran.stderr
+        );
+        assert!(ran.logged("--ca-file"), "{}", ran.stderr);
+        assert_eq!(
+            ran.log().iter().filter(|l| l.contains("Attempt")).count(),
+            0,
+            "{}",
+            ran.stderr
+        );
+        assert!(stub.requests().is_empty());
+    }
+
+    #[test]
+    fn a_server_certificate_for_another_name_is_refused() {
+        let pki = Pki::new();
+        let stub = pki.stub("wrong-name", false);
+        let ran = switch(
+            &https(&stub, "localhost"),
+            &["--ca-file", &pki.path("ca.pem")],
+            None,
+        );
+        assert_eq!(ran.code, 3, "{}", ran.stderr);
+        assert!(
+            ran.logged("the server's certificate is not valid for localhost"),
+            "{}",
+            ran.stderr
+        );
+        assert!(stub.requests().is_empty());
+    }
+
+    #[test]
+    fn ca_file_wins_over_ssl_cert_file_which_is_used_otherwise() {
+        let pki = Pki::new();
+        let stub = pki.stub("server", false);
+        let url = https(&stub, "localhost");
+        let (ca, other) = (pki.path("ca.pem"), pki.path("other-ca.pem"));
+        let ran = switch(&url, &["--ca-file", &ca], Some(&other));
+        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        let ran = switch(&url, &[], Some(&ca));
+        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        let ran = switch(&url, &[], Some(&other));
+        assert_eq!(ran.code, 3, "{}", ran.stderr);
+        assert!(ran.logged("not trusted"), "{}", ran.stderr);
+    }
+
+    #[test]
+    fn unusable_certificate_files_are_usage_errors_naming_the_file() {
+        let pki = Pki::new();
+        let stub = pki.stub("server", true);
+        let url = https(&stub, "localhost");
+        let ca = pki.path("ca.pem");
+        let (cert, key, other_key) = (
+            pki.path("client.pem"),
+            pki.path("client.key"),
+            pki.path("stranger.key"),
+        );
+        let missing = pki.path("missing.key");
+        let unreadable = pki.path("unreadable.key");
+        std::fs::write(&unreadable, "not a key\n").unwrap();
+        let cases: Vec<(Vec<&str>, &str)> = vec![
+            (
+                vec![
+                    "--ca-file",
+                    &ca,
+                    "--cert-file",
+                    &cert,
+                    "--key-file",
+                    &missing,
+                ],
+                &missing,
+            ),
+            (
+                vec![
+                    "--ca-file",
+                    &ca,
+                    "--cert-file",
+                    &cert,
+                    "--key-file",
+                    &unreadable,
+                ],
+                &unreadable,
+            ),
+            (
+                vec![
+                    "--ca-file",
+                    &ca,
+                    "--cert-file",
+                    &cert,
+                    "--key-file",
+                    &other_key,
+                ],
+                &other_key,
+            ),
+            (vec!["--ca-file", &ca, "--cert-file", &cert], &cert),
+            (vec!["--ca-file", &ca, "--key-file", &key], "--key-file"),
+            (vec!["--ca-file", &missing], &missing),
+            (vec!["--ca-file", &key], &key),
+        ];
+        for (tls, named) in cases {
+            let ran = switch(&url, &tls, None);
+            assert_eq!(ran.code, 64, "{tls:?}: {}", ran.stderr);
+            assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+            assert!(ran.stderr.contains(named), "{tls:?}: {}", ran.stderr);
+        }
+        assert!(stub.requests().is_empty());
+    }
+
+    #[test]
+    fn no_ca_anywhere_says_to_pass_ca_file() {
+        if [
+            "/etc/ssl/certs/ca-certificates.crt",
+            "/etc/pki/tls/certs/ca-bundle.crt",
+            "/etc/ssl/ca-bundle.pem",
+            "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+            "/etc/ssl/cert.pem",
+        ]
+        .iter()
+        .any(|p| Path::new(p).exists())
+        {
+            // The system bundle is found here; the chroot test covers a host without one.
+            let ran = switch("https://localhost:9", &[], Some("/nonexistent/ca.pem"));
+            assert_eq!(ran.code, 64, "{}", ran.stderr);
+            assert!(ran.stderr.contains("/nonexistent/ca.pem"), "{}", ran.stderr);
+        }
+    }
+}
+
+#[cfg(not(feature = "tls"))]
+#[test]
+fn the_http_only_build_refuses_https_urls() {
+    let ran = switch("https://localhost:9", &[], None);
+    assert_eq!(ran.code, 64, "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("https:// is not supported by this build"),
+        "{}",
+        ran.stderr
+    );
+}
