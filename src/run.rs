@@ -171,7 +171,6 @@ impl Session<'_> {
         let mut budget = Budget::new(self.retry);
         let label = operation.kind.label();
         loop {
-            let sent_at = self.clock.now();
             let problem = match self.client.create(server, operation) {
                 Ok(id) => {
                     self.log
@@ -188,15 +187,14 @@ impl Session<'_> {
                 }
                 continue;
             }
-            // Look no sooner than the retry wait, and never POST again within
-            // the second of the last POST.
+            // Look no sooner than the retry wait, and a full second after the
+            // failure, which came after the server got the POST: a new POST
+            // then falls in another second of the server's clock.
             let wait = match next {
                 Next::RetryAfter(wait) => wait,
                 Next::GiveUp => Duration::ZERO,
             };
-            let since = self.clock.now() - sent_at;
-            self.clock
-                .sleep(wait.max(SAME_SECOND.saturating_sub(since)));
+            self.clock.sleep(wait.max(SAME_SECOND));
             if let Some(id) = newest_operation(&before, &self.list(server)?, operation.kind) {
                 self.log.warning(&format!(
                     "The {label} operation with ID {id} appeared although the POST failed; \
