@@ -220,88 +220,57 @@ mod with_tls {
         assert_eq!(ran.code, 0, "{}", ran.stderr);
     }
 
+    /// A config-switch that TLS stops before any request reaches the API:
+    /// exit 3 with `message`, and no retry.
+    fn assert_refused_by_tls(stub: &Stub, tls: &[&str], message: &str) {
+        let ran = switch(&https(stub, "localhost"), tls, None);
+        assert_eq!(ran.code, 3, "{}", ran.stderr);
+        assert!(ran.logged(message), "{message}: {}", ran.stderr);
+        assert!(ran.logged("(not retried)"), "{}", ran.stderr);
+        assert!(!ran.logged("Attempt"), "{}", ran.stderr);
+        assert!(stub.requests().is_empty(), "{:?}", stub.lines());
+    }
+
     #[test]
     fn the_server_requires_a_client_certificate_and_none_is_given() {
         let pki = Pki::new();
         let stub = pki.stub("server", true);
-        let ran = switch(
-            &https(&stub, "localhost"),
-            &["--ca-file", &pki.path("ca.pem")],
-            None,
-        );
-        assert_eq!(ran.code, 3, "{}", ran.stderr);
-        assert!(
-            ran.logged("the server requires a client certificate"),
-            "{}",
-            ran.stderr
-        );
-        assert!(ran.logged("(not retried)"), "{}", ran.stderr);
-        assert!(stub.requests().is_empty());
+        let tls = ["--ca-file", &pki.path("ca.pem")];
+        assert_refused_by_tls(&stub, &tls, "the server requires a client certificate");
     }
 
     #[test]
     fn the_server_rejects_a_certificate_from_another_ca() {
         let pki = Pki::new();
         let stub = pki.stub("server", true);
-        let tls = [
-            "--ca-file",
-            &pki.path("ca.pem"),
-            "--cert-file",
-            &pki.path("stranger.pem"),
-            "--key-file",
-            &pki.path("stranger.key"),
-        ];
-        let ran = switch(&https(&stub, "localhost"), &tls, None);
-        assert_eq!(ran.code, 3, "{}", ran.stderr);
-        assert!(
-            ran.logged("the server rejected our client certificate"),
-            "{}",
-            ran.stderr
+        let (ca, cert, key) = (
+            pki.path("ca.pem"),
+            pki.path("stranger.pem"),
+            pki.path("stranger.key"),
         );
-        assert!(stub.requests().is_empty());
+        let tls = ["--ca-file", &ca, "--cert-file", &cert, "--key-file", &key];
+        assert_refused_by_tls(&stub, &tls, "the server rejected our client certificate");
     }
 
     #[test]
     fn a_server_signed_by_an_unrelated_ca_is_not_trusted() {
         let pki = Pki::new();
         let stub = pki.stub("server", false);
-        let ran = switch(
-            &https(&stub, "localhost"),
-            &["--ca-file", &pki.path("other-ca.pem")],
-            None,
-        );
-        assert_eq!(ran.code, 3, "{}", ran.stderr);
-        assert!(
-            ran.logged("the server's certificate is not trusted"),
-            "{}",
-            ran.stderr
-        );
-        assert!(ran.logged("--ca-file"), "{}", ran.stderr);
-        assert_eq!(
-            ran.log().iter().filter(|l| l.contains("Attempt")).count(),
-            0,
-            "{}",
-            ran.stderr
-        );
-        assert!(stub.requests().is_empty());
+        let tls = ["--ca-file", &pki.path("other-ca.pem")];
+        assert_refused_by_tls(&stub, &tls, "the server's certificate is not trusted");
+        assert_refused_by_tls(&stub, &tls, "pass --ca-file");
     }
 
     #[test]
     fn a_server_certificate_for_another_name_is_refused() {
         let pki = Pki::new();
         let stub = pki.stub("wrong-name", false);
-        let ran = switch(
-            &https(&stub, "localhost"),
-            &["--ca-file", &pki.path("ca.pem")],
-            None,
+        let tls = ["--ca-file", &pki.path("ca.pem")];
+        assert_refused_by_tls(
+            &stub,
+            &tls,
+            "the server's certificate is not valid for localhost",
         );
-        assert_eq!(ran.code, 3, "{}", ran.stderr);
-        assert!(
-            ran.logged("the server's certificate is not valid for localhost"),
-            "{}",
-            ran.stderr
-        );
-        assert!(stub.requests().is_empty());
     }
 
     #[test]
