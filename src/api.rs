@@ -110,12 +110,7 @@ impl Client {
 
     /// GET /status: the JSON string it answers ("OK" when all is well).
     pub fn status(&self) -> Result<String, Problem> {
-        match self.get(&self.status_endpoint())? {
-            Value::String(text) => Ok(text),
-            _ => Err(Problem::Malformed(
-                "/status did not answer a JSON string".into(),
-            )),
-        }
+        status_text(&self.get(&self.status_endpoint())?)
     }
 
     /// POST /servers/S/operations: the id of the new operation.
@@ -126,43 +121,17 @@ impl Client {
             endpoint: &endpoint,
             json: Some(&operation.json),
         };
-        let answer = decode(self.transport.send(&request)?)?;
-        string_field(&answer, "operation_id")
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| missing("operation_id"))
+        created_id(&decode(self.transport.send(&request)?)?)
     }
 
     /// GET /servers/S/operations/ID: where the operation stands.
     pub fn operation_status(&self, server: &str, id: &str) -> Result<Status, Problem> {
-        let answer = self.get(&self.operation_endpoint(server, id))?;
-        match string_field(&answer, "status").as_deref() {
-            Some("IN_PROGRESS") => Ok(Status::InProgress),
-            Some("DONE") => Ok(Status::Done),
-            Some("FAILED") => Ok(Status::Failed),
-            Some(other) => Err(Problem::Malformed(format!(
-                "unknown operation status {other:?}"
-            ))),
-            None => Err(missing("status")),
-        }
+        operation_state(&self.get(&self.operation_endpoint(server, id))?)
     }
 
     /// GET /servers/S/operations: every operation the server knows.
     pub fn operations(&self, server: &str) -> Result<Vec<Listed>, Problem> {
-        let answer = self.get(&self.operations_endpoint(server))?;
-        let Some(Value::Array(items)) = field(&answer, "operations") else {
-            return Err(missing("operations"));
-        };
-        items
-            .iter()
-            .map(
-                |item| match (string_field(item, "id"), string_field(item, "type")) {
-                    (Some(id), Some(api_type)) => Ok(Listed { id, api_type }),
-                    _ => Err(Problem::Malformed(
-                        "an operation in the list lacks id or type".into(),
-                    )),
-                },
-            )
-            .collect()
+        listed_operations(&self.get(&self.operations_endpoint(server))?)
     }
 
     fn get(&self, endpoint: &Endpoint) -> Result<Value, Problem> {
@@ -174,8 +143,59 @@ impl Client {
     }
 }
 
+// The shapes of the answers, apart from the requests so that they can be
+// fuzzed (src/lib.rs, `fuzzing`) without a server.
+
+/// GET /status answers a JSON string.
+pub fn status_text(answer: &Value) -> Result<String, Problem> {
+    match answer {
+        Value::String(text) => Ok(text.clone()),
+        _ => Err(Problem::Malformed(
+            "/status did not answer a JSON string".into(),
+        )),
+    }
+}
+
+/// A created operation: `{"operation_id": "20261125T171025"}`.
+pub fn created_id(answer: &Value) -> Result<String, Problem> {
+    string_field(answer, "operation_id")
+        .filter(|id| !id.is_empty())
+        .ok_or_else(|| missing("operation_id"))
+}
+
+/// An operation's state: `{"operation_id": ..., "status": "IN_PROGRESS"}`.
+pub fn operation_state(answer: &Value) -> Result<Status, Problem> {
+    match string_field(answer, "status").as_deref() {
+        Some("IN_PROGRESS") => Ok(Status::InProgress),
+        Some("DONE") => Ok(Status::Done),
+        Some("FAILED") => Ok(Status::Failed),
+        Some(other) => Err(Problem::Malformed(format!(
+            "unknown operation status {other:?}"
+        ))),
+        None => Err(missing("status")),
+    }
+}
+
+/// A server's operations: `{"operations": [{"id": ..., "type": ...}, ...]}`.
+pub fn listed_operations(answer: &Value) -> Result<Vec<Listed>, Problem> {
+    let Some(Value::Array(items)) = field(answer, "operations") else {
+        return Err(missing("operations"));
+    };
+    items
+        .iter()
+        .map(
+            |item| match (string_field(item, "id"), string_field(item, "type")) {
+                (Some(id), Some(api_type)) => Ok(Listed { id, api_type }),
+                _ => Err(Problem::Malformed(
+                    "an operation in the list lacks id or type".into(),
+                )),
+            },
+        )
+        .collect()
+}
+
 /// Turns an answer into JSON, or into a `Problem` carrying the API's message.
-fn decode(response: Response) -> Result<Value, Problem> {
+pub fn decode(response: Response) -> Result<Value, Problem> {
     if !(200..300).contains(&response.status) {
         let message = error_message(&response);
         let location = match response.status {
@@ -225,7 +245,7 @@ pub fn error_message(response: &Response) -> String {
                 Some((head, rest)) if head.starts_with(&code_prefix) => rest,
                 _ => &error,
             };
-            return one_line(bare, 300).trim_end_matches('.').to_string();
+            return sentence(bare);
         }
     }
     let html = element(&text, "p")
@@ -236,7 +256,7 @@ pub fn error_message(response: &Response) -> String {
         None if !text.trim_start().starts_with('<') => text.to_string(),
         None => String::new(),
     };
-    let message = one_line(&message, 300).trim_end_matches('.').to_string();
+    let message = sentence(&message);
     if message.is_empty() {
         one_line(&response.reason, 80)
     } else {
@@ -315,17 +335,25 @@ fn decode_entities(text: &str) -> String {
     out
 }
 
+/// An error message for a log line: one line of at most 300 characters
+/// (then "..."), without its final period: log lines end their own sentence.
+fn sentence(text: &str) -> String {
+    // The period goes before the cut, which would otherwise take the "..."
+    // along with it.
+    one_line(one_line(text, usize::MAX).trim_end_matches('.'), 300)
+}
+
 /// Makes untrusted text safe for one log line: whitespace runs become one
 /// space, control characters go, and it is cut at `max` characters.
 pub fn one_line(text: &str, max: usize) -> String {
-    let words: Vec<&str> = text.split_whitespace().collect();
-    let joined: String = words
-        .join(" ")
+    // Control characters go first, so that none leaves two spaces behind.
+    let printable: String = text
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|c| !c.is_control() || c.is_whitespace())
         .collect();
+    let joined = printable.split_whitespace().collect::<Vec<_>>().join(" ");
     match joined.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}...", &joined[..cut]),
+        Some((cut, _)) => format!("{}...", joined[..cut].trim_end()),
         None => joined,
     }
 }

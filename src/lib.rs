@@ -20,3 +20,17 @@ pub use clock::SystemClock;
 /// transport reads it: for fuzz targets.
 #[cfg(feature = "tls")]
 pub use transport::http1::parse_response_bytes;
+
+/// What the fuzz targets under fuzz/ drive besides `cli::parse`: the decoding
+/// of pg-backup-api's answers and the limits it keeps. Not an API.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::api::{
+        created_id, decode, error_message, listed_operations, one_line, operation_state,
+        status_text,
+    };
+    pub use crate::failure::Problem;
+    #[cfg(feature = "tls")]
+    pub use crate::transport::http1::parse_response_bytes;
+    pub use crate::transport::{Response, MAX_BODY};
+}

@@ -120,8 +120,7 @@ pub fn read_response(input: &mut impl Read) -> Result<Response, Problem> {
 }
 
 fn status_line(line: &[u8]) -> Result<(u16, String), Problem> {
-    let shown = String::from_utf8_lossy(&line[..line.len().min(64)]);
-    let bad = || malformed(format!("not an HTTP/1.x status line: {shown:?}"));
+    let bad = || malformed(format!("not an HTTP/1.x status line: {:?}", shown(line)));
     let Some([minor, b' ', d1 @ b'1'..=b'5', d2, d3, rest @ ..]) = line.strip_prefix(b"HTTP/1.")
     else {
         return Err(bad());
@@ -160,6 +159,12 @@ fn content_length<'a>(values: impl Iterator<Item = &'a String>) -> Result<Option
 /// Visible text and tabs: what a header value or reason phrase may hold.
 fn is_field_text(text: &[u8]) -> bool {
     text.iter().all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f))
+}
+
+/// The start of a line refused, for a message: whole, a header line could
+/// make a log line of 16 KiB.
+fn shown(line: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(&line[..line.len().min(64)])
 }
 
 fn malformed(why: impl Into<String>) -> Problem {
@@ -233,7 +238,8 @@ impl<R: Read> Input<'_, R> {
             });
             let Some((name, value)) = field else {
                 return Err(malformed(format!(
-                    "invalid header line in {what}: {text:?}"
+                    "invalid header line in {what}: {:?}",
+                    shown(&line)
                 )));
             };
             fields.push((
