@@ -221,8 +221,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
     let Some(sub) = typed.sub else {
         return Ok(Parsed::NoSubcommand);
     };
-    let api_url =
-        ApiUrl::parse(typed.required("api-url")?).map_err(|why| format!("--api-url {why}"))?;
+    // The URL's own messages may quote part of it as typed.
+    let api_url = ApiUrl::parse(typed.required("api-url")?)
+        .map_err(|why| printable(&format!("--api-url {why}")))?;
     let default_loop_wait = Duration::from_secs(if sub == Sub::Recover { 10 } else { 5 });
     let max_retries = match typed.value("max-retries") {
         None => 5,
@@ -267,10 +268,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
 fn read(args: impl IntoIterator<Item = OsString>) -> Result<Typed, String> {
     let mut typed = Typed::default();
     let mut parser = lexopt::Parser::from_args(args);
-    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+    // lexopt quotes an option name as typed (`-x=1`: "unexpected argument
+    // for option '-x'"): made printable, as the names of ignored options.
+    while let Some(arg) = parser.next().map_err(|e| printable(&e.to_string()))? {
         match arg {
             Arg::Short('h') => typed.flags.push("help"),
-            Arg::Short(c) => typed.ignored.push(format!("-{c}")),
+            Arg::Short(c) => typed.ignored.push(printable(&format!("-{c}"))),
             Arg::Long(name) => {
                 let name = name.to_string();
                 let known: Vec<&'static str> = match typed.sub {
@@ -282,7 +285,7 @@ fn read(args: impl IntoIterator<Item = OsString>) -> Result<Typed, String> {
                     None => {
                         // Drop the `=value`, if any, with the option.
                         let _ = parser.optional_value();
-                        typed.ignored.push(format!("--{name}"));
+                        typed.ignored.push(printable(&format!("--{name}")));
                     }
                     Some(flag) if FLAGS.contains(&flag) => {
                         if parser.optional_value().is_some() {
@@ -324,6 +327,20 @@ fn read(args: impl IntoIterator<Item = OsString>) -> Result<Typed, String> {
         }
     }
     Ok(typed)
+}
+
+/// `text` with its control characters escaped (`\u{1b}`), so that it can
+/// neither break a log line nor color the terminal.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The option `name` stands for: itself, or the one option it is a prefix of.
