@@ -190,9 +190,19 @@ impl Typed {
         if (secs.is_zero() && !zero_allowed) || (whole && secs.subsec_nanos() != 0) {
             return Err(bad());
         }
+        if secs.as_secs() >= MAX_SECONDS {
+            return Err(format!(
+                "--{name} must be under {MAX_SECONDS} seconds (31 years), not {text:?}"
+            ));
+        }
         Ok(secs)
     }
 }
+
+/// The bound of every wait and timeout: far more than anyone waits, and far
+/// less than what overflows a deadline (`Instant + Duration` panics when the
+/// sum does not fit).
+const MAX_SECONDS: u64 = 1_000_000_000;
 
 /// Parses `digits[.digits]` exactly, without floating point (whose parsing
 /// and printing code would be a twentieth of the binary). At most nine
@@ -667,6 +677,47 @@ mod tests {
             parse(Vec::<OsString>::new()),
             Ok(Parsed::NoSubcommand)
         ));
+    }
+
+    #[test]
+    fn waits_and_timeouts_fit_a_deadline() {
+        // Found by fuzzing (fuzz/fuzz_targets/command_line.rs): a huge
+        // --max-wait or --http-timeout was accepted, then panicked as a
+        // deadline ("overflow when adding duration to instant"), for
+        // --max-wait after the operation was created.
+        let base = "--api-url http://b recover --barman-server s --ssh-command c --datadir d";
+        for option in ["max-wait", "http-timeout", "loop-wait", "retry-wait"] {
+            for value in ["18446744073709551615", "1000000000"] {
+                let message = error(&format!("{base} --{option} {value}"));
+                let expected = format!("--{option} must be under 1000000000 seconds");
+                assert!(message.contains(&expected), "{message}");
+            }
+        }
+        let c = command(&format!(
+            "{base} --max-wait 999999999 --http-timeout 999999999 --loop-wait 999999999.5"
+        ));
+        let longest = Duration::from_secs(999_999_999);
+        assert_eq!((c.poll.max_wait, c.http_timeout), (Some(longest), longest));
+        assert_eq!(c.poll.loop_wait, longest + Duration::from_millis(500));
+    }
+
+    #[test]
+    fn typed_control_characters_are_escaped() {
+        // Found by fuzzing (fuzz/fuzz_targets/command_line.rs): an ignored
+        // option's name went as typed into a log line, and some messages
+        // quoted what was typed as is.
+        let c = command(
+            "--api-url http://b recover --barman-server s --ssh-command c --datadir d \
+             --x\ny=1 -\x1b",
+        );
+        assert_eq!(c.ignored, vec!["--x\\ny", "-\\u{1b}"]);
+        for (words, expected) in [
+            ("-\x01=v", r"'-\u{1}'"),
+            ("--api-url http://[::\n] recover", r"[::\n]"),
+        ] {
+            let message = error(words);
+            assert!(message.contains(expected), "{message}");
+        }
     }
 
     #[test]

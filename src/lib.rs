@@ -16,13 +16,9 @@ mod url;
 
 pub use clock::SystemClock;
 
-/// Parses one whole HTTP/1.x answer held in memory, as the `https://`
-/// transport reads it: for fuzz targets.
-#[cfg(feature = "tls")]
-pub use transport::http1::parse_response_bytes;
-
-/// What the fuzz targets under fuzz/ drive besides `cli::parse`: the decoding
-/// of pg-backup-api's answers and the limits it keeps. Not an API.
+/// What the fuzz targets and tests under fuzz/ drive besides `cli::parse`:
+/// the decoding of pg-backup-api's answers, the limits it keeps, and the
+/// `http://` transport. Not an API.
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::api::{
@@ -32,5 +28,22 @@ pub mod fuzzing {
     pub use crate::failure::Problem;
     #[cfg(feature = "tls")]
     pub use crate::transport::http1::parse_response_bytes;
-    pub use crate::transport::{Response, MAX_BODY};
+    use crate::transport::{Method, Request, TlsFiles, Transport};
+    pub use crate::transport::{Response, MAX_BODY, MAX_HEADERS};
+    use crate::url::ApiUrl;
+    use std::time::Duration;
+
+    /// `GET /status` from `api_url` (`http://`: through minreq) as the
+    /// program sends it, with a 10 s deadline.
+    pub fn get_status(api_url: &str) -> Result<Response, Problem> {
+        let url = ApiUrl::parse(api_url).map_err(Problem::Malformed)?;
+        let timeout = Duration::from_secs(10);
+        let transport =
+            Transport::new(&url, timeout, &TlsFiles::default()).map_err(Problem::Malformed)?;
+        transport.send(&Request {
+            method: Method::Get,
+            endpoint: &url.endpoint(&["status"]),
+            json: None,
+        })
+    }
 }

@@ -82,8 +82,10 @@ pub fn read_response(input: &mut impl Read) -> Result<Response, Problem> {
                 .map(str::trim);
             let codings: Vec<&str> = codings.filter(|c| !c.is_empty()).collect();
             if !matches!(codings[..], [c] if c.eq_ignore_ascii_case("chunked")) {
+                let named = codings.join(", ");
                 return Err(malformed(format!(
-                    "unsupported Transfer-Encoding {codings:?}"
+                    "unsupported Transfer-Encoding {:?}",
+                    shown(named.as_bytes())
                 )));
             }
             true
@@ -144,7 +146,8 @@ fn content_length<'a>(values: impl Iterator<Item = &'a String>) -> Result<Option
     let mut found = None;
     for item in values.flat_map(|v| v.split(',')).map(str::trim) {
         if item.is_empty() || !item.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(malformed(format!("invalid Content-Length {item:?}")));
+            let shown = shown(item.as_bytes());
+            return Err(malformed(format!("invalid Content-Length {shown:?}")));
         }
         // Too many digits for u64 is over any limit all the same.
         let n = item.parse::<u64>().unwrap_or(u64::MAX);
@@ -161,8 +164,8 @@ fn is_field_text(text: &[u8]) -> bool {
     text.iter().all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f))
 }
 
-/// The start of a line refused, for a message: whole, a header line could
-/// make a log line of 16 KiB.
+/// The start of a line or value refused, for a message: whole, a header
+/// could make a log line of 16 KiB.
 fn shown(line: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(&line[..line.len().min(64)])
 }
@@ -400,6 +403,23 @@ mod tests {
             failure("HTTP/1.1 200 OK\r\nContent-Length: 2, 2\r\n\r\nab"),
             "none"
         );
+    }
+
+    #[test]
+    fn refused_headers_are_quoted_short() {
+        // Found by fuzzing (fuzz/fuzz_targets/response.rs): a refused header
+        // was quoted whole in the message, up to a log line of 16 KiB.
+        let long = "x".repeat(MAX_HEADERS - 100);
+        for text in [
+            format!("HTTP/1.1 200 OK\r\nBad header {long}\r\n\r\n"),
+            format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: {long}\r\n\r\n"),
+            format!("HTTP/1.1 200 OK\r\nContent-Length: 1{long}\r\n\r\n"),
+            format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\x01{long}\r\n\r\n"),
+        ] {
+            let message = parse(&text).unwrap_err().to_string();
+            assert!(message.len() < 200, "{message}");
+            assert!(message.contains("xxxx"), "{message}");
+        }
     }
 
     #[test]
