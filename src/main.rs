@@ -10,6 +10,21 @@ use patroni_barman::{cli, run, SystemClock};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // A panic is a bug (ours, or minreq 3.0.0's header budget: see README,
+    // "Known limitations"): one line instead of a backtrace, then the abort.
+    std::panic::set_hook(Box::new(|info| {
+        let payload = info.payload();
+        let what = payload.downcast_ref::<&str>().copied();
+        let what = what.or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()));
+        eprintln!(
+            "patroni_barman: internal error: {}{}",
+            what.unwrap_or("panic"),
+            at.unwrap_or_default()
+        );
+    }));
     let outcome = match cli::parse(std::env::args_os().skip(1)) {
         Ok(cli::Parsed::Print(text)) => {
             print!("{text}");

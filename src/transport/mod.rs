@@ -129,7 +129,8 @@ pub(crate) fn io_problem(error: io::Error, timeout: Duration) -> Problem {
     // "Connection refused (os error 111)" -> "connection refused"
     let full = error.to_string();
     let text = match full.find(" (os error") {
-        Some(at) => full[..at].to_lowercase(),
+        // ASCII only: Unicode case tables would cost kilobytes for this.
+        Some(at) => full[..at].to_ascii_lowercase(),
         None => full,
     };
     match error.kind() {
