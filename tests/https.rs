@@ -9,6 +9,17 @@ use common::*;
 use std::path::PathBuf;
 use std::process::Command;
 
+/// `openssl req` arguments for a new P-256 key, unencrypted.
+const NEW_EC_KEY: [&str; 7] = [
+    "req",
+    "-new",
+    "-newkey",
+    "ec",
+    "-pkeyopt",
+    "ec_paramgen_curve:P-256",
+    "-nodes",
+];
+
 /// A throwaway PKI: a CA, a server certificate for localhost/127.0.0.1, one
 /// for another name, a client certificate, and an unrelated CA.
 struct Pki {
@@ -77,23 +88,10 @@ impl Pki {
         let key = format!("{name}.key");
         let pem = format!("{name}.pem");
         let subject = format!("/CN=Test {name}");
-        self.openssl(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &pem,
-            "-days",
-            "2",
-            "-subj",
-            &subject,
-        ]);
+        let rest = [
+            "-x509", "-keyout", &key, "-out", &pem, "-days", "2", "-subj", &subject,
+        ];
+        self.openssl(&[&NEW_EC_KEY[..], &rest].concat());
     }
 
     fn leaf(&self, name: &str, ca: &str, cn: &str, extension: &str) {
@@ -103,23 +101,10 @@ impl Pki {
             format!("{name}.pem"),
         );
         let subject = format!("/CN={cn}");
-        self.openssl(&[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &csr,
-            "-subj",
-            &subject,
-            "-addext",
-            extension,
-        ]);
+        let rest = [
+            "-keyout", &key, "-out", &csr, "-subj", &subject, "-addext", extension,
+        ];
+        self.openssl(&[&NEW_EC_KEY[..], &rest].concat());
         let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
         self.openssl(&[
             "x509",
