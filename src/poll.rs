@@ -61,7 +61,10 @@ pub fn wait_for(
             Ok(finished) => return End::Finished(finished),
             Err(problem) => match budget.record(log, what, &problem) {
                 Next::RetryAfter(wait) => wait,
-                Next::GiveUp => return End::Error(problem),
+                Next::GiveUp => {
+                    budget.give_up(log);
+                    return End::Error(problem);
+                }
             },
         };
         let pause = match deadline {

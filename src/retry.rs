@@ -42,6 +42,14 @@ impl Budget {
         self.failures = 0;
     }
 
+    /// Says so when the run stops because the attempts ran out; called where
+    /// the caller really gives up (a failed POST may still be followed).
+    pub fn give_up(&self, log: &Logger) {
+        if self.failures >= self.policy.attempts.max(1) {
+            log.error("Maximum number of retries exceeded, exiting.");
+        }
+    }
+
     /// Records a failed attempt at `what` ("GET http://..."), logs it, and says
     /// whether to try again.
     pub fn record(&mut self, log: &Logger, what: &str, problem: &Problem) -> Next {
@@ -57,7 +65,6 @@ impl Budget {
         );
         if self.failures >= attempts {
             log.error(&format!("{attempt}."));
-            log.error("Maximum number of retries exceeded, exiting.");
             return Next::GiveUp;
         }
         let wait = self.policy.wait;
@@ -81,7 +88,10 @@ pub fn call<T>(
             Ok(value) => return Ok(value),
             Err(problem) => match budget.record(log, what, &problem) {
                 Next::RetryAfter(wait) => clock.sleep(wait),
-                Next::GiveUp => return Err(problem),
+                Next::GiveUp => {
+                    budget.give_up(log);
+                    return Err(problem);
+                }
             },
         }
     }

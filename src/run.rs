@@ -183,7 +183,10 @@ impl Session<'_> {
             if !problem.may_have_taken_effect() {
                 match next {
                     Next::RetryAfter(wait) => self.clock.sleep(wait),
-                    Next::GiveUp => return Err(problem),
+                    Next::GiveUp => {
+                        budget.give_up(self.log);
+                        return Err(problem);
+                    }
                 }
                 continue;
             }
@@ -203,6 +206,7 @@ impl Session<'_> {
                 return Ok(id);
             }
             if next == Next::GiveUp {
+                budget.give_up(self.log);
                 return Err(problem);
             }
         }

@@ -345,3 +345,22 @@ fn a_password_in_the_api_url_is_sent_but_never_logged() {
         Some("Basic YmFybWFuOnMzY3JAdA==")
     );
 }
+
+#[test]
+fn an_operation_created_by_the_last_allowed_post_is_still_followed() {
+    let stub =
+        Stub::start(r#"{"faults": [{"route": "create", "action": {"after_create": "500"}}]}"#);
+    let ran = run_strings(&recover_args(&stub.url(), &["--max-retries", "1"]));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.logged("appeared although the POST failed"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        !ran.logged("Maximum number of retries exceeded"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(posts(&stub), 1);
+}
