@@ -15,7 +15,7 @@ DEFAULT_BUDGET := 1677721
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export CC_x86_64_unknown_linux_musl := musl-gcc
 
-.PHONY: all build build-http-only toolchain test demo install size bench fuzz clean
+.PHONY: all build build-http-only toolchain test-tools test demo install size bench fuzz clean
 
 all: build
 
@@ -31,7 +31,14 @@ toolchain:
 	@command -v musl-gcc >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq musl-tools; }
 	@command -v openssl >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq openssl; }
 
-test: build build-http-only
+# What `make test` needs besides the build: rustfmt and clippy (not in rustup's
+# minimal profile) and python3 for the stub API.
+test-tools:
+	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3; }
+
+test: build build-http-only test-tools
 	cargo fmt --all -- --check
 	cargo clippy --locked --all-targets -- -D warnings
 	cargo clippy --locked --all-targets --no-default-features -- -D warnings

@@ -1,8 +1,8 @@
 //! The command line, the Python tool's surface: options as `--key value` or
 //! `--key=value`, unambiguous prefixes, global options before or after the
 //! subcommand (Patroni turns its method section's keys into `--key=value`
-//! after `recover`), and unknown `--key=value` options ignored, because
-//! Patroni appends `--scope=`, `--role=`, `--connstring=` and the user's keys.
+//! after `recover`), and unknown options ignored, because Patroni appends
+//! `--scope=`, `--role=`, `--connstring=` and the user's keys.
 //!
 //! `parse` first records what was typed (`Typed`), then checks it and derives
 //! what the work code needs (`Command`), which holds no raw strings to check.
@@ -109,6 +109,16 @@ const ROLES: &[&str] = &[
 enum Sub {
     Recover,
     ConfigSwitch,
+}
+
+impl Sub {
+    /// How many positional arguments the subcommand takes.
+    fn arguments(self) -> usize {
+        match self {
+            Sub::Recover => 0,
+            Sub::ConfigSwitch => 3,
+        }
+    }
 }
 
 const GLOBAL: &[&str] = &[
@@ -278,9 +288,14 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
 fn read(args: impl IntoIterator<Item = OsString>) -> Result<Typed, String> {
     let mut typed = Typed::default();
     let mut parser = lexopt::Parser::from_args(args);
+    // An unknown `--key` typed without `=value` may be followed by its value
+    // (`--foo bar`): like argparse, a word that no positional slot wants is
+    // taken as that value and dropped with it.
+    let mut after_unknown = false;
     // lexopt quotes an option name as typed (`-x=1`: "unexpected argument
     // for option '-x'"): made printable, as the names of ignored options.
     while let Some(arg) = parser.next().map_err(|e| printable(&e.to_string()))? {
+        let value_of_unknown = std::mem::take(&mut after_unknown);
         match arg {
             Arg::Short('h') => typed.flags.push("help"),
             Arg::Short(c) => typed.ignored.push(printable(&format!("-{c}"))),
@@ -294,7 +309,7 @@ fn read(args: impl IntoIterator<Item = OsString>) -> Result<Typed, String> {
                 match resolve(&name, &known)? {
                     None => {
                         // Drop the `=value`, if any, with the option.
-                        let _ = parser.optional_value();
+                        after_unknown = parser.optional_value().is_none();
                         typed.ignored.push(printable(&format!("--{name}")));
                     }
                     Some(flag) if FLAGS.contains(&flag) => {
@@ -331,6 +346,8 @@ fn read(args: impl IntoIterator<Item = OsString>) -> Result<Typed, String> {
                             "unknown subcommand {other:?}: use recover or config-switch"
                         ));
                     }
+                    (Some(sub), _)
+                        if value_of_unknown && typed.positionals.len() >= sub.arguments() => {}
                     (Some(_), _) => typed.positionals.push(value),
                 }
             }
@@ -699,6 +716,32 @@ mod tests {
         let longest = Duration::from_secs(999_999_999);
         assert_eq!((c.poll.max_wait, c.http_timeout), (Some(longest), longest));
         assert_eq!(c.poll.loop_wait, longest + Duration::from_millis(500));
+    }
+
+    #[test]
+    fn an_unknown_option_takes_the_next_word_only_when_no_argument_wants_it() {
+        let c = command("--api-url http://b recover --foo bar --barman-server s --ssh-command c --datadir d --baz qux");
+        assert_eq!(c.ignored, vec!["--foo", "--baz"]);
+        let switch =
+            "--api-url http://b config-switch --barman-server s --reset --switch-when always";
+        let c = command(&format!("{switch} on_role_change primary c --foo bar"));
+        assert_eq!(c.ignored, vec!["--foo"]);
+        assert!(
+            matches!(c.job, Job::ConfigSwitch(ConfigSwitch { ref role, .. }) if role == "primary")
+        );
+        // Before the three arguments, the word is the first of them.
+        let c = command(&format!("{switch} --foo on_role_change primary c"));
+        assert!(
+            matches!(c.job, Job::ConfigSwitch(ConfigSwitch { ref role, .. }) if role == "primary")
+        );
+        // With `=value`, the next word is not the option's.
+        let message = error(
+            "--api-url http://b recover --barman-server s --ssh-command c --datadir d --foo= bar",
+        );
+        assert!(
+            message.contains("recover takes no argument, but \"bar\""),
+            "{message}"
+        );
     }
 
     #[test]

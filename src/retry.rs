@@ -53,6 +53,18 @@ impl Budget {
     /// Records a failed attempt at `what` ("GET http://..."), logs it, and says
     /// whether to try again.
     pub fn record(&mut self, log: &Logger, what: &str, problem: &Problem) -> Next {
+        self.record_then(log, what, problem, self.policy.wait, "retrying")
+    }
+
+    /// As `record`, but what comes next is `then`, after `pause`.
+    pub fn record_then(
+        &mut self,
+        log: &Logger,
+        what: &str,
+        problem: &Problem,
+        pause: Duration,
+        then: &str,
+    ) -> Next {
         if problem.class() == Class::Definitive {
             log.error(&format!("{what} failed: {problem} (not retried)."));
             return Next::GiveUp;
@@ -67,9 +79,8 @@ impl Budget {
             log.error(&format!("{attempt}."));
             return Next::GiveUp;
         }
-        let wait = self.policy.wait;
-        log.warning(&format!("{attempt}; retrying in {} s.", seconds(wait)));
-        Next::RetryAfter(wait)
+        log.warning(&format!("{attempt}; {then} in {} s.", seconds(pause)));
+        Next::RetryAfter(pause)
     }
 }
 

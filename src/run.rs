@@ -9,6 +9,7 @@ use crate::outcome::{Outcome, Sub};
 use crate::poll::{self, capitalized, End, PollPolicy};
 use crate::retry::{self, Budget, Next, RetryPolicy};
 use crate::transport::Transport;
+use crate::url::Scheme;
 use std::time::Duration;
 
 /// pg-backup-api refuses a second operation for a server within the same
@@ -25,6 +26,13 @@ pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
         None => Logger::stderr(),
     };
     let transport = Transport::new(&command.api_url, command.http_timeout, &command.tls)?;
+    let unused_tls = command.tls.given();
+    if command.api_url.scheme == Scheme::Http && !unused_tls.is_empty() {
+        log.warning(&format!(
+            "Not using {}: --api-url is http://, which has no TLS.",
+            unused_tls.join(", ")
+        ));
+    }
     for option in &command.ignored {
         log.info(&format!(
             "Ignoring option {option}, which patroni_barman does not use."
@@ -179,9 +187,8 @@ impl Session<'_> {
                 }
                 Err(problem) => problem,
             };
-            let next = budget.record(self.log, &what, &problem);
             if !problem.may_have_taken_effect() {
-                match next {
+                match budget.record(self.log, &what, &problem) {
                     Next::RetryAfter(wait) => self.clock.sleep(wait),
                     Next::GiveUp => {
                         budget.give_up(self.log);
@@ -193,11 +200,16 @@ impl Session<'_> {
             // Look no sooner than the retry wait, and a full second after the
             // failure, which came after the server got the POST: a new POST
             // then falls in another second of the server's clock.
-            let wait = match next {
-                Next::RetryAfter(wait) => wait,
-                Next::GiveUp => Duration::ZERO,
-            };
-            self.clock.sleep(wait.max(SAME_SECOND));
+            let pause = self.retry.wait.max(SAME_SECOND);
+            let look = "looking for its operation in the server's list";
+            let next = budget.record_then(self.log, &what, &problem, pause, look);
+            if next == Next::GiveUp {
+                let pause = seconds(pause);
+                self.log.info(&format!(
+                    "Looking for its operation in the server's list in {pause} s."
+                ));
+            }
+            self.clock.sleep(pause);
             if let Some(id) = newest_operation(&before, &self.list(server)?, operation.kind) {
                 self.log.warning(&format!(
                     "The {label} operation with ID {id} appeared although the POST failed; \
@@ -209,6 +221,8 @@ impl Session<'_> {
                 budget.give_up(self.log);
                 return Err(problem);
             }
+            self.log
+                .info("No new operation in the list: sending the POST again.");
         }
     }
 }

@@ -61,6 +61,11 @@ impl ApiUrl {
             Some(at) => rest.split_at(at),
             None => (rest, ""),
         };
+        // An '@' after the first '/' is almost surely a password holding a
+        // '/': refused without quoting the URL, which would print it.
+        if path.contains('@') {
+            return Err("has '@' in its path: in a user name or password, write '/' as %2F".into());
+        }
         let (userinfo, host_port) = match authority.rsplit_once('@') {
             Some((user, hp)) => (Some(percent_decode(user)?), hp),
             None => (None, authority),
@@ -137,7 +142,9 @@ fn split_host_port(text: &str) -> Result<(&str, Option<u16>), String> {
         None => None,
         Some(p) => match p.parse::<u16>() {
             Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => Some(n),
-            _ => return Err(format!("invalid port {p:?}")),
+            // Not quoted: in `user:password` typed without `@host`, the
+            // password is where the port would be.
+            _ => return Err("has an invalid port: expected 1 to 65535".into()),
         },
     };
     Ok((host, port))
@@ -253,6 +260,18 @@ mod tests {
             "http://u%zz@h/",
         ] {
             assert!(ApiUrl::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn errors_never_quote_a_password() {
+        for bad in [
+            "http://admin:top/secret@h:7480",
+            "http://admin:topsecret",
+            "http://admin:top secret/",
+        ] {
+            let message = ApiUrl::parse(bad).unwrap_err();
+            assert!(!message.contains("secret"), "{bad}: {message}");
         }
     }
 }

@@ -23,6 +23,7 @@ fn runs_alone_in_an_empty_root() {
     let in_root = |args: &[&str]| {
         let mut command = Command::new("chroot");
         command.arg(&root).arg("/patroni_barman").args(args);
+        command.env_remove("SSL_CERT_FILE");
         run_command(&mut command, Duration::from_secs(30))
     };
 
@@ -31,26 +32,37 @@ fn runs_alone_in_an_empty_root() {
     assert!(ran.stdout.starts_with("patroni_barman: drive Barman"));
 
     let stub = Stub::start("{}");
-    let url = stub.url();
-    let ran = in_root(&[
-        "--api-url",
-        &url,
-        "config-switch",
-        "--barman-server",
-        "main",
-        "--barman-model",
-        "m",
-        "--switch-when",
-        "promoted",
-        "--loop-wait",
-        "0.05",
-        "on_role_change",
-        "primary",
-        "batman",
-    ]);
+    let switch = |url: &str| {
+        in_root(&[
+            "--api-url",
+            url,
+            "config-switch",
+            "--barman-server",
+            "main",
+            "--barman-model",
+            "m",
+            "--switch-when",
+            "promoted",
+            "--loop-wait",
+            "0.05",
+            "on_role_change",
+            "primary",
+            "batman",
+        ])
+    };
+    let ran = switch(&stub.url());
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(ran.logged("Config switch operation finished successfully."));
     assert_eq!(stub.lines().len(), 4, "{:?}", stub.lines());
+
+    // No CA store here: https:// without --ca-file is refused before any request.
+    if cfg!(feature = "tls") {
+        let ran = switch(&format!("https://127.0.0.1:{}", stub.port));
+        assert_eq!(ran.code, 64, "{}", ran.stderr);
+        assert!(ran.stderr.contains("no CA bundle"), "{}", ran.stderr);
+        assert!(ran.stderr.contains("pass --ca-file"), "{}", ran.stderr);
+        assert_eq!(stub.lines().len(), 4, "{:?}", stub.lines());
+    }
     let entries: Vec<_> = std::fs::read_dir(&root).unwrap().collect();
     assert_eq!(
         entries.len(),

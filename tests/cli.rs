@@ -27,70 +27,53 @@ fn no_subcommand_exits_255() {
 }
 
 #[test]
-fn usage_errors_exit_64_with_one_line_naming_the_option() {
-    let cases: &[(&[&str], &str)] = &[
+fn usage_errors_exit_64_with_one_line_naming_the_option_and_send_nothing() {
+    let stub = Stub::start("{}");
+    let url = stub.url();
+    let recover = "recover --barman-server s --ssh-command c --datadir d";
+    let switch = "config-switch --barman-server s --reset --switch-when always on_role_change";
+    let cases = [
+        (recover.to_string(), "--api-url is required"),
         (
-            &[
-                "recover",
-                "--barman-server",
-                "s",
-                "--ssh-command",
-                "c",
-                "--datadir",
-                "d",
-            ],
-            "--api-url is required",
-        ),
-        (
-            &["--api-url", "http://h", "restore"],
+            format!("--api-url {url} restore"),
             "unknown subcommand \"restore\"",
         ),
         (
-            &[
-                "--api-url",
-                "http://h",
-                "recover",
-                "--barman-server",
-                "s",
-                "--datadir",
-                "d",
-            ],
+            format!("--api-url {url} recover --barman-server s --datadir d"),
             "--ssh-command is required",
         ),
         (
-            &["--api-url", "http://h", "--retry-wait", "soon", "recover"],
+            format!("--api-url {url} --retry-wait soon {recover}"),
             "--retry-wait must be a number of seconds",
         ),
         (
-            &["--api-url", "h:7480", "recover"],
+            format!("--api-url h:7480 {recover}"),
             "--api-url must start with http:// or https://",
         ),
         (
-            &[
-                "--api-url",
-                "http://h",
-                "config-switch",
-                "--barman-server",
-                "s",
-                "--reset",
-                "--switch-when",
-                "always",
-                "on_role_change",
-                "leader",
-                "c",
-            ],
+            format!("--api-url {url} {switch} leader c"),
             "unknown role \"leader\"",
         ),
+        (
+            format!(
+                "--api-url http://admin:top/secret@127.0.0.1:{} {recover}",
+                stub.port
+            ),
+            "--api-url has '@' in its path",
+        ),
     ];
-    for (args, expected) in cases {
-        let ran = run(args);
-        assert_eq!(ran.code, 64, "{args:?}: {}", ran.stderr);
+    for (words, expected) in &cases {
+        let args: Vec<&str> = words.split(' ').collect();
+        let ran = run(&args);
+        assert_eq!(ran.code, 64, "{words}: {}", ran.stderr);
         assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
         assert!(
             ran.stderr.starts_with("patroni_barman: error: "),
             "{}",
             ran.stderr
         );
-        assert!(ran.stderr.contains(expected), "{args:?}: {}", ran.stderr);
+        assert!(ran.stderr.contains(expected), "{words}: {}", ran.stderr);
+        assert!(!ran.stderr.contains("secret"), "{}", ran.stderr);
     }
+    assert!(stub.requests().is_empty(), "{:?}", stub.lines());
 }

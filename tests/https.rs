@@ -20,6 +20,9 @@ const NEW_EC_KEY: [&str; 7] = [
     "-nodes",
 ];
 
+/// `openssl req` arguments for a new RSA key, unencrypted.
+const NEW_RSA_KEY: [&str; 5] = ["req", "-new", "-newkey", "rsa:2048", "-nodes"];
+
 /// A throwaway PKI: a CA, a server certificate for localhost/127.0.0.1, one
 /// for another name, a client certificate, and an unrelated CA.
 struct Pki {
@@ -56,6 +59,22 @@ impl Pki {
             "stranger",
             "extendedKeyUsage=clientAuth",
         );
+        // An RSA client whose key is PKCS#1 ("RSA PRIVATE KEY").
+        pki.leaf_with(
+            &NEW_RSA_KEY,
+            "rsa-client",
+            "ca",
+            "patroni-node-1",
+            "extendedKeyUsage=clientAuth",
+        );
+        pki.openssl(&[
+            "rsa",
+            "-in",
+            "rsa-client.key",
+            "-traditional",
+            "-out",
+            "rsa-client.pkcs1.key",
+        ]);
         // The same client key as SEC1 ("EC PRIVATE KEY"), and certificate and key in one file.
         pki.openssl(&["ec", "-in", "client.key", "-out", "client.sec1.key"]);
         let both = [pki.read("client.pem"), pki.read("client.key")].concat();
@@ -95,6 +114,10 @@ impl Pki {
     }
 
     fn leaf(&self, name: &str, ca: &str, cn: &str, extension: &str) {
+        self.leaf_with(&NEW_EC_KEY, name, ca, cn, extension);
+    }
+
+    fn leaf_with(&self, new_key: &[&str], name: &str, ca: &str, cn: &str, extension: &str) {
         let (key, csr, pem) = (
             format!("{name}.key"),
             format!("{name}.csr"),
@@ -104,7 +127,7 @@ impl Pki {
         let rest = [
             "-keyout", &key, "-out", &csr, "-subj", &subject, "-addext", extension,
         ];
-        self.openssl(&[&NEW_EC_KEY[..], &rest].concat());
+        self.openssl(&[new_key, &rest].concat());
         let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
         self.openssl(&[
             "x509",
@@ -181,9 +204,20 @@ mod with_tls {
         );
         let sec1 = pki.path("client.sec1.key");
         let both = pki.path("client-both.pem");
+        let (rsa, pkcs1) = (pki.path("rsa-client.pem"), pki.path("rsa-client.pkcs1.key"));
+        assert!(pki
+            .read("client.key")
+            .starts_with("-----BEGIN PRIVATE KEY-----"));
+        assert!(pki
+            .read("client.sec1.key")
+            .starts_with("-----BEGIN EC PRIVATE KEY-----"));
+        assert!(pki
+            .read("rsa-client.pkcs1.key")
+            .starts_with("-----BEGIN RSA PRIVATE KEY-----"));
         for tls in [
             vec!["--ca-file", &ca, "--cert-file", &cert, "--key-file", &key],
             vec!["--ca-file", &ca, "--cert-file", &cert, "--key-file", &sec1],
+            vec!["--ca-file", &ca, "--cert-file", &rsa, "--key-file", &pkcs1],
             vec!["--ca-file", &ca, "--cert-file", &both],
         ] {
             let ran = switch(&https(&stub, "localhost"), &tls, None);
@@ -191,8 +225,8 @@ mod with_tls {
             assert!(ran.logged("Config switch operation finished successfully."));
         }
         let requests = stub.requests();
-        // Three runs of four requests at least (more when two POSTs fall in the same second).
-        assert!(requests.len() >= 12, "{:?}", stub.lines());
+        // Four runs of four requests at least (more when two POSTs fall in the same second).
+        assert!(requests.len() >= 16, "{:?}", stub.lines());
         assert!(requests
             .iter()
             .all(|r| r.client_cert_cn.as_deref() == Some("patroni-node-1")));
@@ -266,11 +300,16 @@ mod with_tls {
         let (ca, other) = (pki.path("ca.pem"), pki.path("other-ca.pem"));
         let ran = switch(&url, &["--ca-file", &ca], Some(&other));
         assert_eq!(ran.code, 0, "{}", ran.stderr);
+        let after_first = stub.requests().len();
+        assert!(after_first >= 4, "{:?}", stub.lines());
         let ran = switch(&url, &[], Some(&ca));
         assert_eq!(ran.code, 0, "{}", ran.stderr);
+        let after_second = stub.requests().len();
+        assert!(after_second >= after_first + 4, "{:?}", stub.lines());
         let ran = switch(&url, &[], Some(&other));
         assert_eq!(ran.code, 3, "{}", ran.stderr);
         assert!(ran.logged("not trusted"), "{}", ran.stderr);
+        assert_eq!(stub.requests().len(), after_second, "{:?}", stub.lines());
     }
 
     #[test]
@@ -358,7 +397,8 @@ mod with_tls {
 #[cfg(not(feature = "tls"))]
 #[test]
 fn the_http_only_build_refuses_https_urls() {
-    let ran = switch("https://localhost:9", &[], None);
+    let stub = Stub::start("{}");
+    let ran = switch(&format!("https://127.0.0.1:{}", stub.port), &[], None);
     assert_eq!(ran.code, 64, "{}", ran.stderr);
     assert!(
         ran.stderr
@@ -366,4 +406,25 @@ fn the_http_only_build_refuses_https_urls() {
         "{}",
         ran.stderr
     );
+    assert!(stub.requests().is_empty(), "{:?}", stub.lines());
+}
+
+#[test]
+fn certificate_options_with_an_http_url_are_not_used_and_said_so() {
+    let stub = Stub::start("{}");
+    let missing = "/nonexistent/client.pem";
+    let ran = switch(
+        &stub.url(),
+        &["--cert-file", missing, "--ca-file", missing],
+        None,
+    );
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.logged(
+            "WARNING: Not using --ca-file, --cert-file: --api-url is http://, which has no TLS."
+        ),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(stub.requests().len(), 4, "{:?}", stub.lines());
 }
