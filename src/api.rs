@@ -158,9 +158,7 @@ pub fn status_text(answer: &Value) -> Result<String, Problem> {
 
 /// A created operation: `{"operation_id": "20261125T171025"}`.
 pub fn created_id(answer: &Value) -> Result<String, Problem> {
-    let id = string_field(answer, "operation_id")
-        .filter(|id| !id.is_empty())
-        .ok_or_else(|| missing("operation_id"))?;
+    let id = string_field(answer, "operation_id").ok_or_else(|| missing("operation_id"))?;
     loggable(id, "operation_id")
 }
 
@@ -236,17 +234,21 @@ fn string_field(value: &Value, key: &str) -> Option<String> {
     }
 }
 
-/// An operation id goes into log lines as it is (pg-backup-api makes them
-/// from the time: `20261125T171025`): one with a control character is not an
-/// id this API gives, and could forge or color log lines.
+/// An operation id goes into URLs and log lines. pg-backup-api makes them
+/// from the time (`20261125T171025`); anything but a short run of visible
+/// ASCII is not an id it gives, and could bloat, disguise or forge log lines.
 fn loggable(id: String, what: &str) -> Result<String, Problem> {
-    if id.contains(char::is_control) {
+    if id.is_empty() || id.len() > MAX_ID || !id.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Problem::Malformed(format!(
-            "{what} has a control character"
+            "{what} is not an operation id (1 to {MAX_ID} visible ASCII characters): {:?}",
+            one_line(&id, 40)
         )));
     }
     Ok(id)
 }
+
+/// The longest operation id accepted: four times what pg-backup-api gives.
+const MAX_ID: usize = 60;
 
 fn missing(key: &str) -> Problem {
     Problem::Malformed(format!("JSON answer lacks the string {key:?}"))
@@ -475,12 +477,25 @@ mod tests {
     }
 
     #[test]
-    fn operation_ids_with_control_characters_are_refused() {
+    fn only_short_visible_ascii_operation_ids_are_taken() {
         // Found by fuzzing (fuzz/fuzz_targets/response.rs): an id goes into
-        // log lines as it is.
+        // log lines as it is. Then by hand: huge ids, blank ones, and
+        // invisible or bidi characters that disguise a line.
         let value = |text: &str| json::from_str::<Value>(text).unwrap();
-        let created = value(r#"{"operation_id": "20261125T171025\nINFO: done"}"#);
-        assert!(matches!(created_id(&created), Err(Problem::Malformed(_))));
+        let long = format!("{:?}", "9".repeat(61));
+        for bad in [
+            r#""20261125T171025\nINFO: done""#,
+            r#""""#,
+            r#""   ""#,
+            r#""2026\u202e1125""#,
+            r#""2026\u200b1125""#,
+            &long,
+        ] {
+            let created = value(&format!(r#"{{"operation_id": {bad}}}"#));
+            let problem = created_id(&created).unwrap_err();
+            assert!(matches!(problem, Problem::Malformed(_)), "{bad}");
+            assert!(problem.to_string().len() < 160, "{problem}");
+        }
         let listed = value(r#"{"operations": [{"id": "2026\u001b[31m", "type": "recovery"}]}"#);
         assert!(matches!(
             listed_operations(&listed),

@@ -7,6 +7,7 @@
 //! `parse` first records what was typed (`Typed`), then checks it and derives
 //! what the work code needs (`Command`), which holds no raw strings to check.
 
+use crate::log::printable;
 use crate::poll::PollPolicy;
 use crate::retry::RetryPolicy;
 use crate::transport::TlsFiles;
@@ -354,20 +355,6 @@ fn read(args: impl IntoIterator<Item = OsString>) -> Result<Typed, String> {
         }
     }
     Ok(typed)
-}
-
-/// `text` with its control characters escaped (`\u{1b}`), so that it can
-/// neither break a log line nor color the terminal.
-fn printable(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 /// The option `name` stands for: itself, or the one option it is a prefix of.

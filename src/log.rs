@@ -3,6 +3,7 @@
 //! Timestamps are UTC: a static binary on a scratch image has no time zone
 //! database to read, and UTC reads the same on every host of a cluster.
 
+use std::cell::Cell;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
@@ -28,6 +29,8 @@ impl Level {
 /// Writes log lines to stderr, or appends them to a file.
 pub struct Logger {
     file: Option<File>,
+    /// Set once a write to the file failed.
+    file_failed: Cell<bool>,
     /// Unit tests read the lines back instead of writing them anywhere.
     #[cfg(test)]
     pub captured: Option<std::cell::RefCell<Vec<String>>>,
@@ -37,6 +40,7 @@ impl Logger {
     pub fn stderr() -> Logger {
         Logger {
             file: None,
+            file_failed: Cell::new(false),
             #[cfg(test)]
             captured: None,
         }
@@ -46,6 +50,7 @@ impl Logger {
     pub fn capture() -> Logger {
         Logger {
             file: None,
+            file_failed: Cell::new(false),
             captured: Some(Default::default()),
         }
     }
@@ -64,6 +69,7 @@ impl Logger {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         Ok(Logger {
             file: Some(file),
+            file_failed: Cell::new(false),
             #[cfg(test)]
             captured: None,
         })
@@ -89,20 +95,49 @@ impl Logger {
         if let Some(captured) = &self.captured {
             captured
                 .borrow_mut()
-                .push(format!("{}: {message}", level.name()));
+                .push(format!("{}: {}", level.name(), printable(message)));
             return;
         }
         let line = format!(
             "{} {}: {}\n",
             timestamp(SystemTime::now()),
             level.name(),
-            message
+            printable(message)
         );
-        let _ = match &self.file {
-            Some(file) => (&*file).write_all(line.as_bytes()),
-            None => std::io::stderr().lock().write_all(line.as_bytes()),
+        let Some(file) = &self.file else {
+            let _ = std::io::stderr().lock().write_all(line.as_bytes());
+            return;
         };
+        // A full disk, say: the line goes to stderr, where Patroni logs it,
+        // after one line that says why.
+        if let Err(e) = (&*file).write_all(line.as_bytes()) {
+            let mut stderr = std::io::stderr().lock();
+            if !self.file_failed.replace(true) {
+                let _ = writeln!(
+                    stderr,
+                    "patroni_barman: cannot write to --log-file ({e}): logging here"
+                );
+            }
+            let _ = stderr.write_all(line.as_bytes());
+        }
     }
+}
+
+/// `text` with its control characters escaped (`\u{1b}`), so that it can
+/// neither break a log line in two nor color the terminal.
+pub fn printable(text: &str) -> String {
+    if !text.contains(char::is_control) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// Formats a duration for a log line: `2`, `0.05`, `1.5` (seconds, up to
@@ -161,6 +196,13 @@ mod tests {
 
     fn at(secs: u64, millis: u64) -> String {
         timestamp(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis))
+    }
+
+    #[test]
+    fn a_message_stays_on_one_line() {
+        let log = Logger::capture();
+        log.info("server m\nINFO: forged\u{1b}[31m");
+        assert_eq!(log.lines(), vec![r"INFO: server m\nINFO: forged\u{1b}[31m"]);
     }
 
     #[test]

@@ -42,6 +42,11 @@ impl Budget {
         self.failures = 0;
     }
 
+    /// Attempts not used yet.
+    pub fn left(&self) -> u32 {
+        self.policy.attempts.max(1).saturating_sub(self.failures)
+    }
+
     /// Says so when the run stops because the attempts ran out; called where
     /// the caller really gives up (a failed POST may still be followed).
     pub fn give_up(&self, log: &Logger) {

@@ -1,6 +1,6 @@
 //! The two jobs: check pg-backup-api, create one operation, wait for it.
 
-use crate::api::{Client, Kind, Listed, NewOperation, Status};
+use crate::api::{one_line, Client, Kind, Listed, NewOperation, Status};
 use crate::cli::{Change, Command, ConfigSwitch, Job, Recover};
 use crate::clock::Clock;
 use crate::failure::{Class, Problem};
@@ -147,7 +147,8 @@ impl Session<'_> {
             Ok(status) if status == "OK" => Ok(()),
             Ok(status) => {
                 self.log.error(&format!(
-                    "pg-backup-api is not ready: {endpoint} answered {status:?}, expected \"OK\"."
+                    "pg-backup-api is not ready: {endpoint} answered {:?}, expected \"OK\".",
+                    one_line(&status, 60)
                 ));
                 Err(Outcome::ApiNotOk)
             }
@@ -168,11 +169,14 @@ impl Session<'_> {
         })
     }
 
-    /// Creates the operation, at most once per run. A POST is sent again only
-    /// when it surely created nothing; after a failure that may have created
-    /// the operation anyway (no answer, a 5xx), the server's list of
-    /// operations is compared with the one taken before the first POST, and a
-    /// new operation of the same type is followed instead of creating another.
+    /// Creates the operation, at most once per run. After a failure that may
+    /// have created the operation anyway (no answer, a 5xx), the server's
+    /// list of operations is compared with the one taken before the first
+    /// POST, and a new operation of the same type is followed instead of
+    /// creating another. A POST is sent again only when it surely created
+    /// nothing: it never left, or the server answered and the list shows
+    /// nothing new. After a timeout the server may still be at work on it,
+    /// so only the list is read again.
     fn create_once(&self, server: &str, operation: &NewOperation) -> Result<String, Problem> {
         let before = self.list(server)?;
         let what = format!("POST {}", self.client.operations_endpoint(server));
@@ -210,12 +214,16 @@ impl Session<'_> {
                 ));
             }
             self.clock.sleep(pause);
-            if let Some(id) = newest_operation(&before, &self.list(server)?, operation.kind) {
-                self.log.warning(&format!(
-                    "The {label} operation with ID {id} appeared although the POST failed; \
-                     following it instead of creating another."
-                ));
+            if let Some(id) = self.look_for_new(server, &before, operation.kind)? {
                 return Ok(id);
+            }
+            if let Problem::Timeout(_) = problem {
+                // No answer at all: the server may still be at work on that
+                // POST, and a second one could start a second operation.
+                let looks = budget.left();
+                return self
+                    .look_again(server, &before, operation.kind, looks)?
+                    .ok_or(problem);
             }
             if next == Next::GiveUp {
                 budget.give_up(self.log);
@@ -224,6 +232,53 @@ impl Session<'_> {
             self.log
                 .info("No new operation in the list: sending the POST again.");
         }
+    }
+
+    /// The operation of `kind` that appeared since `before`, if any, logged.
+    fn look_for_new(
+        &self,
+        server: &str,
+        before: &[Listed],
+        kind: Kind,
+    ) -> Result<Option<String>, Problem> {
+        let found = newest_operation(before, &self.list(server)?, kind);
+        if let Some(id) = &found {
+            self.log.warning(&format!(
+                "The {} operation with ID {id} appeared although the POST failed; \
+                 following it instead of creating another.",
+                kind.label()
+            ));
+        }
+        Ok(found)
+    }
+
+    /// After a POST that timed out: looks at the list `looks` more times,
+    /// and never sends another POST.
+    fn look_again(
+        &self,
+        server: &str,
+        before: &[Listed],
+        kind: Kind,
+        looks: u32,
+    ) -> Result<Option<String>, Problem> {
+        let pause = self.retry.wait.max(SAME_SECOND);
+        for look in 1..=looks {
+            self.log.warning(&format!(
+                "No new operation in the list yet: the POST that timed out may still create \
+                 one, so looking again in {} s ({look} of {looks}) instead of sending another.",
+                seconds(pause)
+            ));
+            self.clock.sleep(pause);
+            if let Some(id) = self.look_for_new(server, before, kind)? {
+                return Ok(Some(id));
+            }
+        }
+        self.log.error(&format!(
+            "No {} operation appeared after the POST that timed out; not sending another, \
+             which could start a second one. Check the server's operations before running again.",
+            kind.label()
+        ));
+        Ok(None)
     }
 }
 

@@ -124,7 +124,11 @@ fn split_host_port(text: &str) -> Result<(&str, Option<u16>), String> {
         if !valid || end == 0 {
             return Err(format!("invalid IPv6 address {host}"));
         }
-        (host, text[end + 2..].strip_prefix(':'))
+        let after = &text[end + 2..];
+        if !after.is_empty() && !after.starts_with(':') {
+            return Err(format!("has {after:?} after the IPv6 address {host}"));
+        }
+        (host, after.strip_prefix(':'))
     } else {
         match text.split_once(':') {
             Some((h, p)) => (h, Some(p)),
@@ -257,6 +261,7 @@ mod tests {
             "http://h/a b",
             "http://[::1/",
             "http://[zz]/",
+            "http://[::1]xyz:1/",
             "http://u%zz@h/",
         ] {
             assert!(ApiUrl::parse(bad).is_err(), "{bad}");

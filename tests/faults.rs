@@ -197,6 +197,42 @@ fn a_refused_post_is_retried_blindly() {
 }
 
 #[test]
+fn a_post_that_times_out_is_never_sent_again_and_a_late_operation_is_adopted() {
+    // The server creates the operation 2.5 s after the POST, which gave up
+    // after 1 s: the list is read again instead of sending a second POST.
+    let stub = Stub::start(r#"{"faults": [{"route": "create", "action": {"delay": 2.5}}]}"#);
+    let ran = run_strings(&recover_args(&stub.url(), &["--http-timeout", "1"]));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.logged(
+            "the POST that timed out may still create one, so looking again in 1 s (1 of 4)"
+        ) && ran.logged("appeared although the POST failed"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(posts(&stub), 1);
+    assert_eq!(polled_ids(&stub).len(), 1);
+
+    // A POST that never gets an answer and creates nothing: exit 2, one POST.
+    let stub = Stub::start(r#"{"faults": [{"route": "create", "action": {"hang": true}}]}"#);
+    let ran = run_strings(&recover_args(
+        &stub.url(),
+        &["--http-timeout", "1", "--max-retries", "2"],
+    ));
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.log().last().unwrap().starts_with(
+            "ERROR: No recovery operation appeared after the POST that timed out; not sending another"
+        ),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(posts(&stub), 1);
+    let routes: Vec<String> = stub.requests().into_iter().map(|r| r.route).collect();
+    assert_eq!(routes, ["status", "list", "create", "list", "list"]);
+}
+
+#[test]
 fn a_same_second_collision_is_posted_again_a_second_later() {
     // The 500 pg-backup-api gives a second POST within one second: nothing
     // was created, so after a look at the list the POST goes again, in

@@ -104,6 +104,14 @@ impl Transport {
                 format!("Basic {}", base64(userinfo.as_bytes())),
             ));
         }
+        // minreq takes the first ':' of the host for the port.
+        if url.scheme == Scheme::Http && url.host.starts_with('[') {
+            return Err(format!(
+                "--api-url: an IPv6 address ({}) works only with https://; \
+                 for http://, use a host name that resolves to it",
+                url.host
+            ));
+        }
         #[cfg(feature = "tls")]
         let tls = match url.scheme {
             Scheme::Https => Some(tls::Tls::new(url, files)?),

@@ -39,6 +39,18 @@ pub fn send(
             "closed without a valid HTTP status line".into(),
         ));
     }
+    // minreq takes an interim 1xx answer (the http1 module skips them) or a
+    // number outside the HTTP range for the final one.
+    match answer.status_code {
+        100..=199 => {
+            return Err(Problem::Malformed(format!(
+                "an interim HTTP {} answer instead of a final one",
+                answer.status_code
+            )))
+        }
+        200..=599 => {}
+        other => return Err(Problem::Malformed(format!("{other} is not an HTTP status"))),
+    }
     let header = |name: &str| {
         answer
             .headers

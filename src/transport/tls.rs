@@ -10,8 +10,9 @@ use rustls::{AlertDescription, CertificateError, ClientConfig, ClientConnection,
 use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, DnsName, PrivateKeyDer, ServerName};
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -129,13 +130,19 @@ impl Tls {
                 _ => problem,
             });
         }
-        http1::read_response(&mut stream).map_err(|p| stream.failure.take().unwrap_or(p))
+        // The request is out: a TLS failure now is a broken connection, after
+        // which the server may well have acted on the request.
+        http1::read_response(&mut stream).map_err(|p| match stream.failure.take().unwrap_or(p) {
+            Problem::Tls(why) => {
+                Problem::Broken(format!("TLS failed after the request was sent: {why}"))
+            }
+            other => other,
+        })
     }
 
     fn connect(&self, deadline: Instant, timeout: Duration) -> Result<TcpStream, Problem> {
-        let addresses = (self.host.as_str(), self.port).to_socket_addrs();
         let mut last_error = None;
-        for address in addresses.map_err(|e| io_problem(e, timeout))? {
+        for address in resolve(&self.host, self.port, deadline, timeout)? {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Err(Problem::Timeout(timeout));
@@ -434,6 +441,32 @@ fn certificates(pem: &[u8], named: &str) -> Result<Vec<CertificateDer<'static>>,
     CertificateDer::pem_slice_iter(pem)
         .collect::<Result<_, _>>()
         .map_err(|e| format!("{named}: invalid PEM: {e}"))
+}
+
+/// The addresses of `host`, within the deadline. A name is looked up on a
+/// thread of its own, because the system resolver has no timeout of its own
+/// and may wait far longer than --http-timeout on a dead DNS server; if it
+/// does, the thread is left behind and the request fails as a timeout.
+fn resolve(
+    host: &str,
+    port: u16,
+    deadline: Instant,
+    timeout: Duration,
+) -> Result<Vec<SocketAddr>, Problem> {
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let (send, receive) = mpsc::channel();
+    let name = host.to_string();
+    std::thread::spawn(move || {
+        let _ = send.send((name.as_str(), port).to_socket_addrs());
+    });
+    let left = deadline.saturating_duration_since(Instant::now());
+    match receive.recv_timeout(left) {
+        Ok(Ok(addresses)) => Ok(addresses.collect()),
+        Ok(Err(e)) => Err(io_problem(e, timeout)),
+        Err(_) => Err(Problem::Timeout(timeout)),
+    }
 }
 
 #[cfg(test)]
