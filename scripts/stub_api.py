@@ -50,8 +50,9 @@ Scenario: a JSON object, every key optional.
                             with an N-byte body of spaces
       {"truncate": true}    normal answer whose Content-Length is 10 bytes too large, then close
       {"raw": "TEXT"}       send TEXT (latin-1) verbatim and close
-      {"after_create": "500"|"drop"|"hang"}  create only: create for real, then answer a 500
-                            page / close without answer / never answer
+      {"after_create": "500"|"drop"|"hang"|"tls_garbage"}  create only: create for real, then
+                            answer a 500 page / close without answer / never answer / (HTTPS)
+                            write a TLS record that cannot be decrypted, and close
       {"collide": true}     create only: the same-second collision answer (500, nothing created)
     after_create and collide on another route answer normally.
 Malformed requests (bad request line or headers) are closed without answer and not recorded.
@@ -382,6 +383,9 @@ class Stub:
             what = str(action["after_create"])  # "drop": just close
             if what == "500":
                 conn.sendall(serialize(html_error(500)))
+            elif what == "tls_garbage":
+                # A TLS record that cannot be decrypted, beside the TLS layer.
+                os.write(conn.fileno(), b"\x17\x03\x03\x00\x05hello")
             elif what == "hang":
                 self.hang(conn)
         elif "drop" not in action:

@@ -293,6 +293,35 @@ mod with_tls {
     }
 
     #[test]
+    fn a_tls_failure_after_the_post_was_sent_leads_to_the_list_not_a_second_post() {
+        let pki = Pki::new();
+        let (pem, key) = (pki.path("server.pem"), pki.path("server.key"));
+        let stub = Stub::start_with(
+            r#"{"faults": [{"route": "create", "action": {"after_create": "tls_garbage"}}]}"#,
+            &["--tls-cert", &pem, "--tls-key", &key],
+        );
+        let ran = switch(
+            &https(&stub, "localhost"),
+            &["--ca-file", &pki.path("ca.pem")],
+            None,
+        );
+        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        assert!(
+            ran.logged("TLS failed after the request was sent")
+                && ran.logged("appeared although the POST failed"),
+            "{}",
+            ran.stderr
+        );
+        assert_eq!(
+            stub.requests()
+                .iter()
+                .filter(|r| r.method == "POST")
+                .count(),
+            1
+        );
+    }
+
+    #[test]
     fn ca_file_wins_over_ssl_cert_file_which_is_used_otherwise() {
         let pki = Pki::new();
         let stub = pki.stub("server", false);

@@ -107,6 +107,7 @@ impl Tls {
             tls_side: self,
             timeout,
             failure: None,
+            sent: false,
         };
         while stream.tls.conn.is_handshaking() {
             if let Err(e) = stream.tls.conn.complete_io(&mut stream.tls.sock) {
@@ -130,14 +131,8 @@ impl Tls {
                 _ => problem,
             });
         }
-        // The request is out: a TLS failure now is a broken connection, after
-        // which the server may well have acted on the request.
-        http1::read_response(&mut stream).map_err(|p| match stream.failure.take().unwrap_or(p) {
-            Problem::Tls(why) => {
-                Problem::Broken(format!("TLS failed after the request was sent: {why}"))
-            }
-            other => other,
-        })
+        stream.sent = true;
+        http1::read_response(&mut stream).map_err(|p| stream.failure.take().unwrap_or(p))
     }
 
     fn connect(&self, deadline: Instant, timeout: Duration) -> Result<TcpStream, Problem> {
@@ -287,6 +282,8 @@ struct Exchange<'a> {
     tls_side: &'a Tls,
     timeout: Duration,
     failure: Option<Problem>,
+    /// The whole request was written.
+    sent: bool,
 }
 
 impl Exchange<'_> {
@@ -295,6 +292,12 @@ impl Exchange<'_> {
             .get_ref()
             .and_then(|e| e.downcast_ref::<rustls::Error>());
         match tls_error {
+            // Once the request is out, only the server's own alert (it
+            // refused our certificate, TLS 1.3 tells it late) says that it
+            // did not act on it; any other failure is a broken connection.
+            Some(e) if self.sent && !matches!(e, rustls::Error::AlertReceived(_)) => {
+                Problem::Broken(format!("TLS failed after the request was sent: {e}"))
+            }
             Some(tls_error) => Problem::Tls(self.tls_side.describe(tls_error)),
             None => io_problem(error, self.timeout),
         }
