@@ -205,7 +205,6 @@ pub fn decode(response: Response) -> Result<Value, Problem> {
         // header values: the location goes into a log line.
         let location = match (response.status, response.location) {
             (300..=399, Some(to)) => Some(one_line(&to, 300)),
-            (300..=399, None) => Some("(no Location)".into()),
             _ => None,
         };
         return Err(Problem::Status {
@@ -213,6 +212,12 @@ pub fn decode(response: Response) -> Result<Value, Problem> {
             message,
             location,
         });
+    }
+    if response.body.iter().all(u8::is_ascii_whitespace) {
+        return Err(Problem::Malformed(format!(
+            "HTTP {} with an empty body",
+            response.status
+        )));
     }
     let text = std::str::from_utf8(&response.body)
         .map_err(|_| Problem::Malformed("body is not UTF-8 text".into()))?;

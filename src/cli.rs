@@ -201,6 +201,12 @@ impl Typed {
         if (secs.is_zero() && !zero_allowed) || (whole && secs.subsec_nanos() != 0) {
             return Err(bad());
         }
+        // Polls closer than this would load the API for nothing.
+        if name == "loop-wait" && secs < MIN_LOOP_WAIT {
+            return Err(format!(
+                "--loop-wait must be at least 0.001 seconds, not {text:?}"
+            ));
+        }
         if secs.as_secs() >= MAX_SECONDS {
             return Err(format!(
                 "--{name} must be under {MAX_SECONDS} seconds (31 years), not {text:?}"
@@ -214,6 +220,8 @@ impl Typed {
 /// less than what overflows a deadline (`Instant + Duration` panics when the
 /// sum does not fit).
 const MAX_SECONDS: u64 = 1_000_000_000;
+
+const MIN_LOOP_WAIT: Duration = Duration::from_millis(1);
 
 /// Parses `digits[.digits]` exactly, without floating point (whose parsing
 /// and printing code would be a twentieth of the binary). At most nine
@@ -761,6 +769,7 @@ mod tests {
             (&format!("--api-url http://b {recover} --retry-wait -1"), "--retry-wait must be"),
             (&format!("--api-url http://b {recover} --loop-wait 0"), "--loop-wait must be"),
             (&format!("--api-url http://b {recover} --loop-wait inf"), "--loop-wait must be"),
+            (&format!("--api-url http://b {recover} --loop-wait 0.0009"), "--loop-wait must be at least 0.001"),
             (&format!("--api-url http://b {recover} --http-timeout 0.5"), "--http-timeout must be a whole"),
             (&format!("--api-url http://b {recover} --max-retries -1"), "--max-retries must be"),
             (&format!("--api-url http://b {recover} --max-wait 0"), "--max-wait must be"),

@@ -215,6 +215,15 @@ impl Session<'_> {
             }
             self.clock.sleep(pause);
             if let Some(id) = self.look_for_new(server, &before, operation.kind)? {
+                if matches!(problem, Problem::Status { code: 500.., .. })
+                    && self.poll.max_wait.is_none()
+                {
+                    self.log.warning(
+                        "pg-backup-api also answers 500 when the operation's worker failed to \
+                         start; such an operation reads IN_PROGRESS forever: --max-wait bounds \
+                         the wait for it.",
+                    );
+                }
                 return Ok(id);
             }
             if let Problem::Timeout(_) = problem {

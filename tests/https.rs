@@ -281,6 +281,18 @@ mod with_tls {
     }
 
     #[test]
+    fn a_server_presenting_the_ca_certificate_itself_is_told_apart() {
+        let pki = Pki::new();
+        let stub = pki.stub("ca", false);
+        let tls = ["--ca-file", &pki.path("ca.pem")];
+        assert_refused_by_tls(
+            &stub,
+            &tls,
+            "the server presents a CA certificate as its own",
+        );
+    }
+
+    #[test]
     fn a_server_certificate_for_another_name_is_refused() {
         let pki = Pki::new();
         let stub = pki.stub("wrong-name", false);
@@ -355,6 +367,9 @@ mod with_tls {
         let missing = pki.path("missing.key");
         let unreadable = pki.path("unreadable.key");
         std::fs::write(&unreadable, "not a key\n").unwrap();
+        let cut = pki.path("cut.pem");
+        let ca_text = pki.read("ca.pem");
+        std::fs::write(&cut, &ca_text[..ca_text.len() / 2]).unwrap();
         let cases: Vec<(Vec<&str>, &str)> = vec![
             (
                 vec![
@@ -393,12 +408,18 @@ mod with_tls {
             (vec!["--ca-file", &ca, "--key-file", &key], "--key-file"),
             (vec!["--ca-file", &missing], &missing),
             (vec!["--ca-file", &key], &key),
+            (
+                vec!["--ca-file", "/dev/zero"],
+                "/dev/zero: not a regular file",
+            ),
+            (vec!["--ca-file", &cut], "a section has no END line"),
         ];
         for (tls, named) in cases {
             let ran = switch(&url, &tls, None);
             assert_eq!(ran.code, 64, "{tls:?}: {}", ran.stderr);
             assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
             assert!(ran.stderr.contains(named), "{tls:?}: {}", ran.stderr);
+            assert!(ran.elapsed < std::time::Duration::from_secs(5), "{tls:?}");
         }
         assert!(stub.requests().is_empty());
     }

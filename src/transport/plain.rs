@@ -71,7 +71,13 @@ pub fn send(
     (&mut answer)
         .take(MAX_BODY as u64 + 1)
         .read_to_end(&mut response.body)
-        .map_err(|e| io_problem(e, timeout))?;
+        .map_err(|e| match e.kind() {
+            // What minreq reports a bad chunk size or chunk end with.
+            std::io::ErrorKind::Other => {
+                Problem::Malformed(format!("malformed chunked body ({e})"))
+            }
+            _ => io_problem(e, timeout),
+        })?;
     if response.body.len() > MAX_BODY {
         return Err(body_too_large());
     }

@@ -178,6 +178,12 @@ impl Tls {
                 C::NotValidYet | C::NotValidYetContext { .. } => {
                     "the server's certificate is not valid yet: check this host's clock".into()
                 }
+                // webpki's reason comes only as a Debug name.
+                C::Other(why) if format!("{why:?}").contains("CaUsedAsEndEntity") => {
+                    "the server presents a CA certificate as its own: give it a certificate \
+                     signed by that CA, and pass the CA with --ca-file"
+                        .into()
+                }
                 other => format!("the server's certificate was refused: {other}"),
             },
             rustls::Error::AlertReceived(alert) => {
@@ -432,18 +438,50 @@ fn client_identity(
         Err(pem::Error::NoItemsFound) => Err(format!(
             "{key_named}: no private key in it (PEM: PKCS#8, PKCS#1 or SEC1)"
         )),
-        Err(e) => Err(format!("{key_named}: invalid PEM: {e}")),
+        Err(e) => Err(format!("{key_named}: {}", pem_error(e))),
     }
 }
 
+/// The largest PEM file read: a system CA bundle is about 220 KiB.
+const MAX_PEM: u64 = 4 << 20;
+
+/// Reads a PEM file: a regular file (a FIFO or a device such as /dev/zero
+/// would block or never end) of at most MAX_PEM bytes.
 fn read(path: &Path, named: &str) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| format!("{named}: cannot read: {e}"))
+    let cannot = |e: io::Error| format!("{named}: cannot read: {e}");
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let metadata = file.metadata().map_err(cannot)?;
+    if !metadata.is_file() {
+        return Err(format!("{named}: not a regular file"));
+    }
+    if metadata.len() > MAX_PEM {
+        return Err(format!(
+            "{named}: over {} MiB, too large for a PEM file",
+            MAX_PEM >> 20
+        ));
+    }
+    let mut pem = Vec::new();
+    file.take(MAX_PEM).read_to_end(&mut pem).map_err(cannot)?;
+    Ok(pem)
 }
 
 fn certificates(pem: &[u8], named: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     CertificateDer::pem_slice_iter(pem)
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("{named}: invalid PEM: {e}"))
+        .map_err(|e| format!("{named}: {}", pem_error(e)))
+}
+
+/// A PEM error in words (rustls-pki-types shows some sections' names as
+/// lists of bytes).
+fn pem_error(error: pem::Error) -> String {
+    match error {
+        pem::Error::MissingSectionEnd { .. } => {
+            "invalid PEM: a section has no END line (is the file cut short?)".into()
+        }
+        pem::Error::IllegalSectionStart { .. } => "invalid PEM: a BEGIN line is malformed".into(),
+        pem::Error::Base64Decode(_) => "invalid PEM: bad base64 inside a section".into(),
+        other => format!("invalid PEM: {other}"),
+    }
 }
 
 /// The addresses of `host`, within the deadline. A name is looked up on a
