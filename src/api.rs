@@ -5,6 +5,7 @@ use crate::failure::Problem;
 use crate::transport::{Method, Request, Response, Transport};
 use crate::url::{ApiUrl, Endpoint};
 use miniserde::json::{self, Object, Value};
+use std::time::Duration;
 
 /// The two kinds of operation this tool starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,9 +125,21 @@ impl Client {
         created_id(&decode(self.transport.send(&request)?)?)
     }
 
-    /// GET /servers/S/operations/ID: where the operation stands.
-    pub fn operation_status(&self, server: &str, id: &str) -> Result<Status, Problem> {
-        operation_state(&self.get(&self.operation_endpoint(server, id))?)
+    /// GET /servers/S/operations/ID: where the operation stands, known
+    /// within `limit` (or `--http-timeout`, when shorter).
+    pub fn operation_status(
+        &self,
+        server: &str,
+        id: &str,
+        limit: Duration,
+    ) -> Result<Status, Problem> {
+        let endpoint = self.operation_endpoint(server, id);
+        let request = Request {
+            method: Method::Get,
+            endpoint: &endpoint,
+            json: None,
+        };
+        operation_state(&decode(self.transport.send_within(&request, limit)?)?)
     }
 
     /// GET /servers/S/operations: every operation the server knows.

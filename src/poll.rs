@@ -35,21 +35,32 @@ pub enum End {
     Error(Problem),
 }
 
+/// The least time a poll gets, even right at `--max-wait`.
+const LAST_POLL: Duration = Duration::from_secs(1);
+
 /// Polls with `ask` until the operation is DONE or FAILED, the retries run
 /// out, or `max_wait` passes. A good answer restores the retry budget, so an
 /// outage shorter than the budget is ridden out at any point of a long wait.
+/// `ask` gets the time a poll may take: no more than what is left of
+/// `max_wait` (at least LAST_POLL), so a hung poll ends near it too.
 pub fn wait_for(
     clock: &dyn Clock,
     log: &Logger,
     (retry, poll): (RetryPolicy, PollPolicy),
     (kind, id, what): (Kind, &str, &str),
-    mut ask: impl FnMut() -> Result<Status, Problem>,
+    mut ask: impl FnMut(Duration) -> Result<Status, Problem>,
 ) -> End {
     let started = clock.now();
     let deadline = poll.max_wait.map(|limit| started + limit);
     let mut budget = Budget::new(retry);
     loop {
-        let pause = match ask() {
+        let limit = match deadline {
+            Some(deadline) => deadline
+                .saturating_duration_since(clock.now())
+                .max(LAST_POLL),
+            None => Duration::MAX,
+        };
+        let pause = match ask(limit) {
             Ok(Status::InProgress) => {
                 budget.reset();
                 log.info(&format!(
@@ -59,6 +70,9 @@ pub fn wait_for(
                 pause_before_next_poll(clock.now() - started, poll.loop_wait)
             }
             Ok(finished) => return End::Finished(finished),
+            Err(_) if deadline.is_some_and(|deadline| clock.now() >= deadline) => {
+                return End::StillRunning
+            }
             Err(problem) => match budget.record(log, what, &problem) {
                 Next::RetryAfter(wait) => wait,
                 Next::GiveUp => {
@@ -123,7 +137,7 @@ mod tests {
                 &log,
                 (RETRY, POLL),
                 (Kind::Recovery, "1", "GET u"),
-                || {
+                |_| {
                     Ok(if clock.now() - start >= done_at {
                         Status::Done
                     } else {
@@ -151,7 +165,7 @@ mod tests {
             &log,
             (RETRY, POLL),
             (Kind::ConfigSwitch, "7", "GET u"),
-            || match script.next().unwrap() {
+            |_| match script.next().unwrap() {
                 'x' => Err(Problem::Broken("reset".into())),
                 '.' => Ok(Status::InProgress),
                 _ => Ok(Status::Done),
@@ -171,7 +185,7 @@ mod tests {
             &log,
             (RETRY, POLL),
             (Kind::Recovery, "1", "GET u"),
-            || Err(Problem::Unreachable("refused".into())),
+            |_| Err(Problem::Unreachable("refused".into())),
         );
         assert_eq!(end, End::Error(Problem::Unreachable("refused".into())));
         assert_eq!(*clock.slept.borrow(), vec![RETRY.wait; 2]);
@@ -190,7 +204,7 @@ mod tests {
             &log,
             (RETRY, poll),
             (Kind::Recovery, "1", "GET u"),
-            || {
+            |_| {
                 polls += 1;
                 Ok(Status::InProgress)
             },
@@ -198,5 +212,34 @@ mod tests {
         assert_eq!(end, End::StillRunning);
         assert_eq!(clock.elapsed(), Duration::from_secs(30));
         assert!(polls > 2);
+    }
+
+    #[test]
+    fn a_hung_poll_is_cut_near_max_wait_not_after_a_whole_http_timeout() {
+        let (clock, log) = (FakeClock::new(), Logger::capture());
+        let poll = PollPolicy {
+            loop_wait: Duration::from_secs(10),
+            max_wait: Some(Duration::from_millis(2_500)),
+        };
+        let mut limits = Vec::new();
+        let end = wait_for(
+            &clock,
+            &log,
+            (RETRY, poll),
+            (Kind::Recovery, "1", "GET u"),
+            |limit| {
+                limits.push(limit);
+                // A server that never answers: the poll takes all it may,
+                // up to an --http-timeout of 30 s.
+                let took = limit.min(Duration::from_secs(30));
+                clock.sleep(took);
+                Err(Problem::Timeout(took))
+            },
+        );
+        assert_eq!(end, End::StillRunning);
+        assert_eq!(limits, vec![Duration::from_millis(2_500)]);
+        assert_eq!(clock.elapsed(), Duration::from_millis(2_500));
+        // Stopping is not a failed attempt to report.
+        assert!(log.lines().is_empty(), "{:?}", log.lines());
     }
 }

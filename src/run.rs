@@ -104,9 +104,13 @@ impl Session<'_> {
         let kind = operation.kind;
         let what = format!("GET {}", self.client.operation_endpoint(server, &id));
         let policies = (self.retry, self.poll);
-        let end = poll::wait_for(self.clock, self.log, policies, (kind, &id, &what), || {
-            self.client.operation_status(server, &id)
-        });
+        let end = poll::wait_for(
+            self.clock,
+            self.log,
+            policies,
+            (kind, &id, &what),
+            |limit| self.client.operation_status(server, &id, limit),
+        );
         let label = capitalized(kind.label());
         match end {
             End::Finished(Status::Done) => {

@@ -395,6 +395,23 @@ fn max_wait_exits_5_and_names_the_running_operation() {
 }
 
 #[test]
+fn max_wait_also_cuts_a_hung_poll_short_of_the_http_timeout() {
+    let stub =
+        Stub::start(r#"{"faults": [{"route": "poll", "times": -1, "action": {"hang": true}}]}"#);
+    let ran = run_strings(&recover_args(
+        &stub.url(),
+        &["--max-wait", "1", "--http-timeout", "30"],
+    ));
+    assert_eq!(ran.code, 5, "{}", ran.stderr);
+    assert!(ran.elapsed < Duration::from_secs(4), "{:?}", ran.elapsed);
+    assert!(
+        ran.logged("Stopped waiting after --max-wait 1 s"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
 fn max_wait_exits_5_for_a_config_switch_too() {
     let stub = Stub::start(r#"{"operations": [{"stuck": true}]}"#);
     let ran = run_strings(&switch_args(

@@ -132,13 +132,19 @@ impl Transport {
         })
     }
 
-    /// Sends one request and reads the whole answer within the deadline.
+    /// Sends one request and reads the whole answer within `--http-timeout`.
     pub fn send(&self, request: &Request) -> Result<Response, Problem> {
+        self.send_within(request, self.timeout)
+    }
+
+    /// As `send`, within `limit` when that is shorter than `--http-timeout`.
+    pub fn send_within(&self, request: &Request, limit: Duration) -> Result<Response, Problem> {
+        let timeout = self.timeout.min(limit);
         #[cfg(feature = "tls")]
         if let Some(tls) = &self.tls {
-            return tls.send(request, self.timeout, &self.headers);
+            return tls.send(request, timeout, &self.headers);
         }
-        plain::send(request, self.timeout, &self.headers)
+        plain::send(request, timeout, &self.headers)
     }
 }
 

@@ -18,8 +18,9 @@ pub fn send(
     };
     // minreq's deadline is absolute from the start of the request, in whole
     // seconds; `--http-timeout` is whole seconds for that reason.
+    let whole_seconds = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
     let mut outgoing = minreq::Request::new(method, request.endpoint.url.clone())
-        .with_timeout(timeout.as_secs().max(1))
+        .with_timeout(whole_seconds.max(1))
         .with_follow_redirects(false)
         .with_max_headers_size(MAX_HEADERS)
         .with_max_status_line_length(MAX_STATUS_LINE);
