@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-N_FAST, N_PROFILE, N_POLLS = 30, 10, 5  # alternating runs per tool in each phase
+N_FAST, N_PROFILE, N_POLLS = 30, 10, 10  # alternating runs per tool in each phase
 POLLS = 1000                             # polls of the recover in phase c
 # Operation specs of the stub, see scripts/stub_api.py.
 FIRST_POLL = {"in_progress_polls": 0, "result": "DONE"}
