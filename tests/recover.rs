@@ -217,6 +217,27 @@ fn odd_server_names_stay_one_encoded_segment() {
 }
 
 #[test]
+fn a_log_file_that_cannot_be_written_falls_back_to_stderr() {
+    let stub = Stub::start("{}");
+    let mut args = recover_args(&stub.url(), &[]);
+    args.push("--log-file=/dev/full".into());
+    let ran = run_strings(&args);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .starts_with("patroni_barman: cannot write to --log-file (No space left on device"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.logged("Recovery operation finished successfully."),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(ran.stderr.matches("cannot write").count(), 1);
+}
+
+#[test]
 fn log_file_gets_the_lines_appended_and_stderr_stays_empty() {
     let stub = Stub::start("{}");
     let dir = scratch_dir();
