@@ -2,6 +2,7 @@
 //! must look like. Anything unexpected becomes a `Problem`.
 
 use crate::failure::Problem;
+use crate::log::is_unsafe;
 use crate::transport::{Method, Request, Response, Transport};
 use crate::url::{ApiUrl, Endpoint};
 use miniserde::json::{self, Object, Value};
@@ -387,12 +388,12 @@ fn sentence(text: &str) -> String {
 }
 
 /// Makes untrusted text safe for one log line: whitespace runs become one
-/// space, control characters go, and it is cut at `max` characters.
+/// space, unsafe characters (`log::is_unsafe`) go, and it is cut at `max` characters.
 pub fn one_line(text: &str, max: usize) -> String {
-    // Control characters go first, so that none leaves two spaces behind.
+    // Unsafe characters go first, so that none leaves two spaces behind.
     let printable: String = text
         .chars()
-        .filter(|c| !c.is_control() || c.is_whitespace())
+        .filter(|&c| !is_unsafe(c) || c.is_whitespace())
         .collect();
     let joined = printable.split_whitespace().collect::<Vec<_>>().join(" ");
     match joined.char_indices().nth(max) {
@@ -523,6 +524,14 @@ mod tests {
         assert_eq!(listed_operations(&good).unwrap()[0].id, "20261125T171025");
         let good = value(r#"{"operation_id": "20261125T171025"}"#);
         assert_eq!(created_id(&good).unwrap(), "20261125T171025");
+    }
+
+    #[test]
+    fn server_text_loses_what_would_hide_or_split_it() {
+        assert_eq!(
+            one_line("one\u{202e}rev two\u{200b}\u{feff}\u{1b}[31m\nthree", 300),
+            "onerev two[31m three"
+        );
     }
 
     #[test]

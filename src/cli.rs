@@ -190,14 +190,14 @@ impl Typed {
         let Some(text) = self.value(name) else {
             return Ok(default);
         };
-        let kind = if whole {
-            "a whole number of seconds, at least 1"
-        } else {
-            "a number of seconds"
+        let zero_allowed = name == "retry-wait";
+        let kind = match (whole, zero_allowed) {
+            (true, _) => "a whole number of seconds, at least 1",
+            (false, true) => "a number of seconds",
+            (false, false) => "a number of seconds above 0",
         };
         let bad = || format!("--{name} must be {kind}, not {text:?}");
         let secs = parse_seconds(text.trim()).ok_or_else(bad)?;
-        let zero_allowed = name == "retry-wait";
         if (secs.is_zero() && !zero_allowed) || (whole && secs.subsec_nanos() != 0) {
             return Err(bad());
         }
@@ -772,7 +772,7 @@ mod tests {
             (&format!("--api-url http://b {recover} --loop-wait 0.0009"), "--loop-wait must be at least 0.001"),
             (&format!("--api-url http://b {recover} --http-timeout 0.5"), "--http-timeout must be a whole"),
             (&format!("--api-url http://b {recover} --max-retries -1"), "--max-retries must be"),
-            (&format!("--api-url http://b {recover} --max-wait 0"), "--max-wait must be"),
+            (&format!("--api-url http://b {recover} --max-wait 0"), "--max-wait must be a number of seconds above 0"),
             (&format!("--api-url http://b {recover} stray"), "recover takes no argument"),
             (&format!("--api-url http://b {recover} --data=x"), "--data is ambiguous"),
             (&format!("--api-url http://b {recover} --help=yes"), "--help takes no value"),

@@ -66,6 +66,20 @@ impl Problem {
     }
 }
 
+impl Problem {
+    /// Whether the server is surely done with a POST that failed this way:
+    /// pg-backup-api itself answered (its 500 page, or something that is not
+    /// the JSON expected). After a timeout, a broken connection or a proxy's
+    /// 502/503/504 it may still be at work on it, and a new POST could start
+    /// a second operation.
+    pub fn server_is_done_with_it(&self) -> bool {
+        matches!(
+            self,
+            Problem::Malformed(_) | Problem::Status { code: 500, .. }
+        )
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -129,6 +143,21 @@ mod tests {
             Problem::TooLarge("body".into()),
         ] {
             assert_eq!(p.class(), Class::Definitive, "{p:?}");
+        }
+    }
+
+    #[test]
+    fn only_an_answer_from_the_api_itself_settles_a_post() {
+        assert!(status(500).server_is_done_with_it());
+        assert!(Problem::Malformed("not JSON".into()).server_is_done_with_it());
+        for p in [
+            status(502),
+            status(503),
+            status(504),
+            Problem::Timeout(Duration::from_secs(1)),
+            Problem::Broken("closed".into()),
+        ] {
+            assert!(!p.server_is_done_with_it(), "{p:?}");
         }
     }
 

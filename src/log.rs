@@ -6,6 +6,7 @@
 use std::cell::Cell;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -64,9 +65,18 @@ impl Logger {
             .unwrap_or_default()
     }
 
-    /// Opens `path` for appending, creating it if needed.
+    /// Opens `path` for appending, creating it if needed. Non-blocking, so
+    /// that a FIFO nobody reads is an error (ENXIO) instead of a hang.
     pub fn append_to(path: &Path) -> std::io::Result<Logger> {
-        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .custom_flags(O_NONBLOCK)
+            .open(path)
+            .map_err(|e| match e.raw_os_error() {
+                Some(ENXIO) => std::io::Error::other("a FIFO that no process reads"),
+                _ => e,
+            })?;
         Ok(Logger {
             file: Some(file),
             file_failed: Cell::new(false),
@@ -123,15 +133,29 @@ impl Logger {
     }
 }
 
-/// `text` with its control characters escaped (`\u{1b}`), so that it can
-/// neither break a log line in two nor color the terminal.
+/// Linux's O_NONBLOCK (std has no constant for it): an open that would
+/// wait for the other end of a FIFO fails or returns at once instead.
+pub const O_NONBLOCK: i32 = 0o4000;
+/// What such an open of a FIFO without a reader fails with.
+const ENXIO: i32 = 6;
+
+/// Characters that must not reach a log line as they are: controls (a
+/// newline forges a second line, ESC colors the terminal) and the invisible
+/// format characters (bidi overrides, zero-width) that disguise a line.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// `text` with its unsafe characters escaped (`\u{1b}`), so that it can
+/// neither break a log line in two, nor color it, nor hide part of it.
 pub fn printable(text: &str) -> String {
-    if !text.contains(char::is_control) {
+    if !text.contains(is_unsafe) {
         return text.to_string();
     }
     text.chars()
         .map(|c| {
-            if c.is_control() {
+            if is_unsafe(c) {
                 c.escape_default().to_string()
             } else {
                 c.to_string()
@@ -201,8 +225,11 @@ mod tests {
     #[test]
     fn a_message_stays_on_one_line() {
         let log = Logger::capture();
-        log.info("server m\nINFO: forged\u{1b}[31m");
-        assert_eq!(log.lines(), vec![r"INFO: server m\nINFO: forged\u{1b}[31m"]);
+        log.info("server m\nINFO: forged\u{1b}[31m \u{202e}desrever");
+        assert_eq!(
+            log.lines(),
+            vec![r"INFO: server m\nINFO: forged\u{1b}[31m \u{202e}desrever"]
+        );
     }
 
     #[test]

@@ -2,7 +2,7 @@
 
 use crate::api::{Kind, Status};
 use crate::clock::Clock;
-use crate::failure::Problem;
+use crate::failure::{Class, Problem};
 use crate::log::Logger;
 use crate::retry::{Budget, Next, RetryPolicy};
 use std::time::Duration;
@@ -30,8 +30,9 @@ pub fn pause_before_next_poll(age: Duration, loop_wait: Duration) -> Duration {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum End {
     Finished(Status),
-    /// `--max-wait` ran out; the operation goes on on the Barman host.
-    StillRunning,
+    /// `--max-wait` ran out; the operation goes on on the Barman host, as
+    /// far as anyone knows: with the problem when the last poll failed.
+    StillRunning(Option<Problem>),
     Error(Problem),
 }
 
@@ -53,6 +54,8 @@ pub fn wait_for(
     let started = clock.now();
     let deadline = poll.max_wait.map(|limit| started + limit);
     let mut budget = Budget::new(retry);
+    // What the last poll met: None after an answer, the problem after a failure.
+    let mut last_failure;
     loop {
         let limit = match deadline {
             Some(deadline) => deadline
@@ -63,6 +66,7 @@ pub fn wait_for(
         let pause = match ask(limit) {
             Ok(Status::InProgress) => {
                 budget.reset();
+                last_failure = None;
                 log.info(&format!(
                     "{} operation {id} is still in progress",
                     capitalized(kind.label())
@@ -70,11 +74,17 @@ pub fn wait_for(
                 pause_before_next_poll(clock.now() - started, poll.loop_wait)
             }
             Ok(finished) => return End::Finished(finished),
-            Err(_) if deadline.is_some_and(|deadline| clock.now() >= deadline) => {
-                return End::StillRunning
+            Err(problem)
+                if problem.class() == Class::Transient
+                    && deadline.is_some_and(|deadline| clock.now() >= deadline) =>
+            {
+                return End::StillRunning(Some(problem))
             }
             Err(problem) => match budget.record(log, what, &problem) {
-                Next::RetryAfter(wait) => wait,
+                Next::RetryAfter(wait) => {
+                    last_failure = Some(problem);
+                    wait
+                }
                 Next::GiveUp => {
                     budget.give_up(log);
                     return End::Error(problem);
@@ -82,7 +92,7 @@ pub fn wait_for(
             },
         };
         let pause = match deadline {
-            Some(deadline) if clock.now() >= deadline => return End::StillRunning,
+            Some(deadline) if clock.now() >= deadline => return End::StillRunning(last_failure),
             Some(deadline) => pause.min(deadline - clock.now()),
             None => pause,
         };
@@ -209,7 +219,7 @@ mod tests {
                 Ok(Status::InProgress)
             },
         );
-        assert_eq!(end, End::StillRunning);
+        assert_eq!(end, End::StillRunning(None));
         assert_eq!(clock.elapsed(), Duration::from_secs(30));
         assert!(polls > 2);
     }
@@ -236,7 +246,10 @@ mod tests {
                 Err(Problem::Timeout(took))
             },
         );
-        assert_eq!(end, End::StillRunning);
+        assert_eq!(
+            end,
+            End::StillRunning(Some(Problem::Timeout(Duration::from_millis(2_500))))
+        );
         assert_eq!(limits, vec![Duration::from_millis(2_500)]);
         assert_eq!(clock.elapsed(), Duration::from_millis(2_500));
         // Stopping is not a failed attempt to report.

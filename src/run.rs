@@ -102,7 +102,8 @@ impl Session<'_> {
             return Outcome::ApiError(sub);
         };
         let kind = operation.kind;
-        let what = format!("GET {}", self.client.operation_endpoint(server, &id));
+        let endpoint = self.client.operation_endpoint(server, &id);
+        let what = format!("GET {endpoint}");
         let policies = (self.retry, self.poll);
         let end = poll::wait_for(
             self.clock,
@@ -125,17 +126,29 @@ impl Session<'_> {
                 ));
                 Outcome::OperationFailed(sub)
             }
-            End::StillRunning => {
+            End::StillRunning(last_failure) => {
                 let waited = seconds(self.poll.max_wait.unwrap_or_default());
+                let state = match last_failure {
+                    None => "is still running on the Barman host".to_string(),
+                    Some(problem) => format!(
+                        "may still be running on the Barman host (the last poll failed: {problem})"
+                    ),
+                };
                 self.log.error(&format!(
-                    "Stopped waiting after --max-wait {waited} s: {} operation {id} is still running \
-                     on the Barman host; follow it at {}.",
+                    "Stopped waiting after --max-wait {waited} s: {} operation {id} {state}; \
+                     follow it at {endpoint}.",
                     kind.label(),
-                    self.client.operation_endpoint(server, &id)
                 ));
                 Outcome::StillRunning
             }
-            End::Error(_) => Outcome::ApiError(sub),
+            End::Error(_) => {
+                self.log.error(&format!(
+                    "The {} operation {id} may still be running on the Barman host; \
+                     follow it at {endpoint} before running again.",
+                    kind.label()
+                ));
+                Outcome::ApiError(sub)
+            }
         }
     }
 
@@ -178,17 +191,18 @@ impl Session<'_> {
     /// list of operations is compared with the one taken before the first
     /// POST, and a new operation of the same type is followed instead of
     /// creating another. A POST is sent again only when it surely created
-    /// nothing: it never left, or the server answered and the list shows
-    /// nothing new. After a timeout the server may still be at work on it,
-    /// so only the list is read again.
+    /// nothing: it never left, or pg-backup-api itself answered and the list
+    /// shows nothing new. Otherwise the server may still be at work on it, so
+    /// only the list is read again.
     fn create_once(&self, server: &str, operation: &NewOperation) -> Result<String, Problem> {
         let before = self.list(server)?;
         let what = format!("POST {}", self.client.operations_endpoint(server));
         let mut budget = Budget::new(self.retry);
-        let label = operation.kind.label();
+        let kind = operation.kind;
         loop {
             let problem = match self.client.create(server, operation) {
                 Ok(id) => {
+                    let label = kind.label();
                     self.log
                         .info(&format!("Created the {label} operation with ID {id}"));
                     return Ok(id);
@@ -218,32 +232,24 @@ impl Session<'_> {
                 ));
             }
             self.clock.sleep(pause);
-            if let Some(id) = self.look_for_new(server, &before, operation.kind)? {
-                if matches!(problem, Problem::Status { code: 500.., .. })
-                    && self.poll.max_wait.is_none()
-                {
-                    self.log.warning(
-                        "pg-backup-api also answers 500 when the operation's worker failed to \
-                         start; such an operation reads IN_PROGRESS forever: --max-wait bounds \
-                         the wait for it.",
-                    );
-                }
+            let found = self
+                .look_for_new(server, &before, kind, &problem)
+                .map_err(|list_failed| self.may_exist(kind, list_failed))?;
+            if let Some(id) = found {
                 return Ok(id);
             }
-            if let Problem::Timeout(_) = problem {
-                // No answer at all: the server may still be at work on that
-                // POST, and a second one could start a second operation.
+            if !problem.server_is_done_with_it() {
                 let looks = budget.left();
                 return self
-                    .look_again(server, &before, operation.kind, looks)?
+                    .look_again(server, &before, kind, &problem, looks)?
                     .ok_or(problem);
             }
+            self.log.info("No new operation in the list.");
             if next == Next::GiveUp {
                 budget.give_up(self.log);
                 return Err(problem);
             }
-            self.log
-                .info("No new operation in the list: sending the POST again.");
+            self.log.info("Sending the POST again.");
         }
     }
 
@@ -253,6 +259,7 @@ impl Session<'_> {
         server: &str,
         before: &[Listed],
         kind: Kind,
+        after: &Problem,
     ) -> Result<Option<String>, Problem> {
         let found = newest_operation(before, &self.list(server)?, kind);
         if let Some(id) = &found {
@@ -261,37 +268,60 @@ impl Session<'_> {
                  following it instead of creating another.",
                 kind.label()
             ));
+            let answered_500 = matches!(after, Problem::Status { code: 500, .. });
+            if answered_500 && self.poll.max_wait.is_none() {
+                self.log.warning(
+                    "pg-backup-api also answers 500 when the operation's worker failed to \
+                     start; such an operation reads IN_PROGRESS forever: --max-wait bounds \
+                     the wait for it.",
+                );
+            }
         }
         Ok(found)
     }
 
-    /// After a POST that timed out: looks at the list `looks` more times,
-    /// and never sends another POST.
+    /// After a POST the server may still be at work on: looks at the list
+    /// `looks` more times, and never sends another POST.
     fn look_again(
         &self,
         server: &str,
         before: &[Listed],
         kind: Kind,
+        after: &Problem,
         looks: u32,
     ) -> Result<Option<String>, Problem> {
         let pause = self.retry.wait.max(SAME_SECOND);
         for look in 1..=looks {
             self.log.warning(&format!(
-                "No new operation in the list yet: the POST that timed out may still create \
-                 one, so looking again in {} s ({look} of {looks}) instead of sending another.",
+                "No new operation in the list yet: the server may still be at work on the \
+                 POST, so looking again in {} s ({look} of {looks}) instead of sending another.",
                 seconds(pause)
             ));
             self.clock.sleep(pause);
-            if let Some(id) = self.look_for_new(server, before, kind)? {
-                return Ok(Some(id));
+            let found = self
+                .look_for_new(server, before, kind, after)
+                .map_err(|list_failed| self.may_exist(kind, list_failed))?;
+            if found.is_some() {
+                return Ok(found);
             }
         }
         self.log.error(&format!(
-            "No {} operation appeared after the POST that timed out; not sending another, \
-             which could start a second one. Check the server's operations before running again.",
+            "No {} operation appeared after the failed POST; not sending another, which \
+             could start a second one. Check the server's operations before running again.",
             kind.label()
         ));
         Ok(None)
+    }
+
+    /// The list could not be read after a POST that may have created an
+    /// operation: says so, since nobody else will.
+    fn may_exist(&self, kind: Kind, list_failed: Problem) -> Problem {
+        self.log.error(&format!(
+            "The failed POST may have created a {} operation all the same: check the \
+             server's operations before running again.",
+            kind.label()
+        ));
+        list_failed
     }
 }
 

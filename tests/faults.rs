@@ -170,8 +170,11 @@ fn a_post_dropped_after_the_operation_was_created_is_adopted() {
 }
 
 #[test]
-fn a_post_dropped_before_creating_anything_is_sent_again_a_second_later() {
-    let stub = Stub::start(r#"{"faults": [{"route": "create", "action": {"drop": true}}]}"#);
+fn a_post_answered_with_garbage_and_nothing_created_is_sent_again_a_second_later() {
+    // The server answered (so it is done with the POST), but not with JSON.
+    let stub = Stub::start(
+        r#"{"faults": [{"route": "create", "action": {"respond": {"code": 200, "body": "<html>busy</html>"}}}]}"#,
+    );
     let ran = run_strings(&recover_args(&stub.url(), &[]));
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     let requests = stub.requests();
@@ -185,6 +188,42 @@ fn a_post_dropped_before_creating_anything_is_sent_again_a_second_later() {
     // The list was read before the first POST and again before the second.
     let routes: Vec<&str> = requests.iter().map(|r| r.route.as_str()).take(5).collect();
     assert_eq!(routes, ["status", "list", "create", "list", "create"]);
+}
+
+#[test]
+fn a_post_dropped_or_cut_by_a_proxy_is_never_sent_again() {
+    // Nothing was created, but a dropped connection or a proxy's 504 does
+    // not say the server is done with the POST: only the list is read again.
+    for action in [
+        r#"{"drop": true}"#,
+        r#"{"respond": {"code": 504, "body": "<title>504 Gateway Time-out</title>"}}"#,
+    ] {
+        let stub = Stub::start(&format!(
+            r#"{{"faults": [{{"route": "create", "action": {action}}}]}}"#
+        ));
+        let ran = run_strings(&recover_args(&stub.url(), &["--max-retries", "2"]));
+        assert_eq!(ran.code, 2, "{action}: {}", ran.stderr);
+        assert!(
+            ran.logged(
+                "the server may still be at work on the POST, so looking again in 1 s (1 of 1)"
+            ),
+            "{}",
+            ran.stderr
+        );
+        assert!(
+            ran.log().last().unwrap().starts_with(
+                "ERROR: No recovery operation appeared after the failed POST; not sending another"
+            ),
+            "{}",
+            ran.stderr
+        );
+        let routes: Vec<String> = stub.requests().into_iter().map(|r| r.route).collect();
+        assert_eq!(
+            routes,
+            ["status", "list", "create", "list", "list"],
+            "{action}"
+        );
+    }
 }
 
 #[test]
@@ -204,9 +243,8 @@ fn a_post_that_times_out_is_never_sent_again_and_a_late_operation_is_adopted() {
     let ran = run_strings(&recover_args(&stub.url(), &["--http-timeout", "1"]));
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(
-        ran.logged(
-            "the POST that timed out may still create one, so looking again in 1 s (1 of 4)"
-        ) && ran.logged("appeared although the POST failed"),
+        ran.logged("the server may still be at work on the POST, so looking again in 1 s (1 of 4)")
+            && ran.logged("appeared although the POST failed"),
         "{}",
         ran.stderr
     );
@@ -222,7 +260,7 @@ fn a_post_that_times_out_is_never_sent_again_and_a_late_operation_is_adopted() {
     assert_eq!(ran.code, 2, "{}", ran.stderr);
     assert!(
         ran.log().last().unwrap().starts_with(
-            "ERROR: No recovery operation appeared after the POST that timed out; not sending another"
+            "ERROR: No recovery operation appeared after the failed POST; not sending another"
         ),
         "{}",
         ran.stderr
@@ -247,7 +285,8 @@ fn a_same_second_collision_is_posted_again_a_second_later() {
     assert!(
         ran.logged("HTTP 500: The server encountered an internal error")
             && ran.logged("looking for its operation in the server's list in 1 s.")
-            && ran.logged("No new operation in the list: sending the POST again."),
+            && ran.logged("No new operation in the list.")
+            && ran.logged("Sending the POST again."),
         "{}",
         ran.stderr
     );
@@ -406,6 +445,52 @@ fn max_wait_also_cuts_a_hung_poll_short_of_the_http_timeout() {
     assert!(ran.elapsed < Duration::from_secs(4), "{:?}", ran.elapsed);
     assert!(
         ran.logged("Stopped waiting after --max-wait 1 s"),
+        "{}",
+        ran.stderr
+    );
+}
+
+#[test]
+fn runs_that_give_up_on_a_possibly_running_operation_say_so() {
+    // Polls fail until the retries run out: exit 2, and where to follow it.
+    let stub = Stub::start(
+        r#"{"operations": [{"stuck": true}],
+            "faults": [{"route": "poll", "skip": 1, "times": -1, "action": {"respond": {"code": 502}}}]}"#,
+    );
+    let ran = run_strings(&recover_args(&stub.url(), &["--max-retries", "2"]));
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    let last = ran.log().pop().unwrap();
+    assert!(
+        last.contains("may still be running on the Barman host; follow it at http://"),
+        "{last}"
+    );
+
+    // The list cannot be read after a POST that may have created one.
+    let stub = Stub::start(
+        r#"{"faults": [{"route": "create", "action": {"after_create": "500"}},
+                       {"route": "list", "skip": 1, "times": -1, "action": {"respond": {"code": 503}}}]}"#,
+    );
+    let ran = run_strings(&recover_args(&stub.url(), &["--max-retries", "2"]));
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.logged("The failed POST may have created a recovery operation all the same"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(posts(&stub), 1);
+
+    // --max-wait runs out while polls fail: the state is unknown.
+    let stub = Stub::start(
+        r#"{"operations": [{"stuck": true}],
+            "faults": [{"route": "poll", "skip": 1, "times": -1, "action": {"respond": {"code": 502}}}]}"#,
+    );
+    let ran = run_strings(&recover_args(
+        &stub.url(),
+        &["--max-wait", "0.3", "--max-retries", "100"],
+    ));
+    assert_eq!(ran.code, 5, "{}", ran.stderr);
+    assert!(
+        ran.logged("may still be running on the Barman host (the last poll failed: HTTP 502"),
         "{}",
         ran.stderr
     );

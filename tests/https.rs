@@ -367,6 +367,9 @@ mod with_tls {
         let missing = pki.path("missing.key");
         let unreadable = pki.path("unreadable.key");
         std::fs::write(&unreadable, "not a key\n").unwrap();
+        let fifo = pki.path("ca.fifo");
+        let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
         let cut = pki.path("cut.pem");
         let ca_text = pki.read("ca.pem");
         std::fs::write(&cut, &ca_text[..ca_text.len() / 2]).unwrap();
@@ -412,6 +415,7 @@ mod with_tls {
                 vec!["--ca-file", "/dev/zero"],
                 "/dev/zero: not a regular file",
             ),
+            (vec!["--ca-file", &fifo], "ca.fifo: not a regular file"),
             (vec!["--ca-file", &cut], "a section has no END line"),
         ];
         for (tls, named) in cases {

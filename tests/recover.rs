@@ -217,6 +217,27 @@ fn odd_server_names_stay_one_encoded_segment() {
 }
 
 #[test]
+fn a_fifo_nobody_reads_as_log_file_is_a_usage_error_not_a_hang() {
+    let fifo = scratch_dir().join("log.fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let stub = Stub::start("{}");
+    let mut args = recover_args(&stub.url(), &[]);
+    args.push(format!("--log-file={}", fifo.display()));
+    let ran = run_strings(&args);
+    assert_eq!(ran.code, 64, "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("a FIFO that no process reads"),
+        "{}",
+        ran.stderr
+    );
+    assert!(stub.requests().is_empty());
+}
+
+#[test]
 fn a_log_file_that_cannot_be_written_falls_back_to_stderr() {
     let stub = Stub::start("{}");
     let mut args = recover_args(&stub.url(), &[]);

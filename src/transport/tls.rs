@@ -5,12 +5,14 @@
 
 use super::{http1, io_problem, Request, Response, TlsFiles};
 use crate::failure::Problem;
+use crate::log::{seconds, O_NONBLOCK};
 use crate::url::ApiUrl;
 use rustls::{AlertDescription, CertificateError, ClientConfig, ClientConnection, RootCertStore};
 use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, DnsName, PrivateKeyDer, ServerName};
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -140,7 +142,7 @@ impl Tls {
         for address in resolve(&self.host, self.port, deadline, timeout)? {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Err(Problem::Timeout(timeout));
+                return Err(not_connected_in(timeout));
             }
             match TcpStream::connect_timeout(&address, left) {
                 Ok(socket) => {
@@ -151,6 +153,7 @@ impl Tls {
             }
         }
         Err(match last_error {
+            Some(e) if e.kind() == io::ErrorKind::TimedOut => not_connected_in(timeout),
             Some(e) => io_problem(e, timeout),
             None => Problem::Unreachable(format!("{}: no address found", self.host)),
         })
@@ -446,10 +449,15 @@ fn client_identity(
 const MAX_PEM: u64 = 4 << 20;
 
 /// Reads a PEM file: a regular file (a FIFO or a device such as /dev/zero
-/// would block or never end) of at most MAX_PEM bytes.
+/// would block or never end: the open does not wait for a FIFO's writer)
+/// of at most MAX_PEM bytes.
 fn read(path: &Path, named: &str) -> Result<Vec<u8>, String> {
     let cannot = |e: io::Error| format!("{named}: cannot read: {e}");
-    let file = std::fs::File::open(path).map_err(cannot)?;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(O_NONBLOCK)
+        .open(path)
+        .map_err(cannot)?;
     let metadata = file.metadata().map_err(cannot)?;
     if !metadata.is_file() {
         return Err(format!("{named}: not a regular file"));
@@ -484,6 +492,15 @@ fn pem_error(error: pem::Error) -> String {
     }
 }
 
+/// No connection within the deadline: unlike a timeout after connecting,
+/// the request surely never reached the server.
+fn not_connected_in(timeout: Duration) -> Problem {
+    Problem::Unreachable(format!(
+        "no connection within {} s (--http-timeout)",
+        seconds(timeout)
+    ))
+}
+
 /// The addresses of `host`, within the deadline. A name is looked up on a
 /// thread of its own, because the system resolver has no timeout of its own
 /// and may wait far longer than --http-timeout on a dead DNS server; if it
@@ -506,7 +523,10 @@ fn resolve(
     match receive.recv_timeout(left) {
         Ok(Ok(addresses)) => Ok(addresses.collect()),
         Ok(Err(e)) => Err(io_problem(e, timeout)),
-        Err(_) => Err(Problem::Timeout(timeout)),
+        Err(_) => Err(Problem::Unreachable(format!(
+            "name not resolved within {} s (--http-timeout)",
+            seconds(timeout)
+        ))),
     }
 }
 
