@@ -351,8 +351,17 @@ fn read(args: impl IntoIterator<Item = OsString>) -> Result<Typed, String> {
                     (None, "recover") => typed.sub = Some(Sub::Recover),
                     (None, "config-switch") => typed.sub = Some(Sub::ConfigSwitch),
                     (None, other) => {
+                        // `--loop-wait 5 recover`: an option of a subcommand
+                        // typed before it, so its value reads as one.
+                        let after = match typed.ignored.last() {
+                            Some(option) if value_of_unknown => format!(
+                                " (after {option}, which is not an option before the subcommand: \
+                                 move it after recover or config-switch)"
+                            ),
+                            _ => String::new(),
+                        };
                         return Err(format!(
-                            "unknown subcommand {other:?}: use recover or config-switch"
+                            "unknown subcommand {other:?}: use recover or config-switch{after}"
                         ));
                     }
                     (Some(sub), _)
@@ -474,11 +483,15 @@ Options, before or after the subcommand:
                         then the system bundle)
   --cert-file PEM       client certificate chain for https:// (may hold the key)
   --key-file PEM        client key (PKCS#8, PKCS#1 or SEC1) for --cert-file
-  --retry-wait SECS     pause after a failed request [default: 2]
-  --max-retries N       attempts per request before giving up [default: 5]
+  --retry-wait SECS     pause after a failed request, fractions allowed
+                        [default: 2]
+  --max-retries N       attempts per request before giving up (0 counts as 1)
+                        [default: 5]
   --http-timeout SECS   deadline of each request, whole seconds [default: 30]
-  --max-wait SECS       stop waiting for the operation after this long, exit 5
-                        (it goes on on the Barman host) [default: no limit]
+  --max-wait SECS       stop waiting for the operation once it exists after this
+                        long, exit 5 (it goes on on the Barman host); a poll in
+                        flight gets what is left, at least 1 s
+                        [default: no limit]
   --log-file PATH       append log lines here instead of stderr
   -h, --help            print help
   --version             print the version
@@ -502,9 +515,9 @@ Asks pg-backup-api to run `barman recover` of the backup into DIR on this host
   --ssh-command CMD       how the Barman host reaches this one, e.g.
                           \"ssh postgres@pg1\"
   --data-directory DIR    where to restore (alias --datadir, as Patroni passes it)
-  --loop-wait SECS        longest pause between polls [default: 10]; polls start
-                          right after the POST, then every max(0.25 s, age/12),
-                          never more than SECS apart
+  --loop-wait SECS        longest pause between polls, at least 0.001
+                          [default: 10]; polls start right after the POST, then
+                          every max(0.25 s, age/12), never more than SECS apart
 
 Global options (--api-url, --retry-wait, ...) may also come here. Options this
 tool does not know, like Patroni's --scope= and --role=, are ignored.
@@ -529,8 +542,9 @@ sends nothing and exits 1.
   --reset                reset the server to its own configuration instead
   --switch-when WHEN     promoted: on primary/promoted (and master, Patroni < 4);
                          demoted: on replica/demoted; always: on any role
-  --loop-wait SECS       longest pause between polls [default: 5]; polls start
-                         right after the POST, then every max(0.25 s, age/12)
+  --loop-wait SECS       longest pause between polls, at least 0.001
+                         [default: 5]; polls start right after the POST, then
+                         every max(0.25 s, age/12), never more than SECS apart
   ROLE                   primary, promoted, standby_leader, replica, demoted
                          or master
 
@@ -763,6 +777,7 @@ mod tests {
         let recover = "recover --barman-server s --ssh-command c --datadir d";
         let cases = [
             ("frobnicate", "unknown subcommand \"frobnicate\""),
+            ("--api-url http://b --loop-wait 5 recover", "unknown subcommand \"5\": use recover or config-switch (after --loop-wait, which is not an option before the subcommand"),
             (recover, "--api-url is required"),
             (&format!("--api-url b:80 {recover}"), "--api-url must start with http://"),
             (&format!("--api-url http://b {recover} --retry-wait x"), "--retry-wait must be a number"),

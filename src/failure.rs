@@ -68,15 +68,16 @@ impl Problem {
 
 impl Problem {
     /// Whether the server is surely done with a POST that failed this way:
-    /// pg-backup-api itself answered (its 500 page, or something that is not
-    /// the JSON expected). After a timeout, a broken connection or a proxy's
-    /// 502/503/504 it may still be at work on it, and a new POST could start
-    /// a second operation.
+    /// it answered in full (pg-backup-api's 500 page, something that is not
+    /// the JSON expected, a body too large). After a timeout, a broken
+    /// connection or a proxy's 502/503/504 it may still be at work on it,
+    /// and a new POST could start a second operation.
     pub fn server_is_done_with_it(&self) -> bool {
-        matches!(
-            self,
-            Problem::Malformed(_) | Problem::Status { code: 500, .. }
-        )
+        match self {
+            Problem::Timeout(_) | Problem::Broken(_) => false,
+            Problem::Status { code, .. } => !matches!(code, 502..=504),
+            _ => true,
+        }
     }
 }
 
@@ -84,8 +85,9 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Problem::Unreachable(why) => write!(f, "cannot connect: {why}"),
+            // The limit is --http-timeout, or what --max-wait left of it.
             Problem::Timeout(limit) => {
-                write!(f, "no complete answer within {} s (--http-timeout)", seconds(*limit))
+                write!(f, "no complete answer within {} s", seconds(*limit))
             }
             Problem::Broken(why) => write!(f, "connection broken: {why}"),
             Problem::Malformed(why) => write!(f, "unexpected answer: {why}"),
@@ -149,6 +151,8 @@ mod tests {
     #[test]
     fn only_an_answer_from_the_api_itself_settles_a_post() {
         assert!(status(500).server_is_done_with_it());
+        assert!(status(501).server_is_done_with_it());
+        assert!(Problem::TooLarge("body".into()).server_is_done_with_it());
         assert!(Problem::Malformed("not JSON".into()).server_is_done_with_it());
         for p in [
             status(502),

@@ -66,7 +66,9 @@ impl Logger {
     }
 
     /// Opens `path` for appending, creating it if needed. Non-blocking, so
-    /// that a FIFO nobody reads is an error (ENXIO) instead of a hang.
+    /// that a FIFO nobody reads is an error (ENXIO) instead of a hang; the
+    /// flag stays, so a line a FIFO's slow reader has no room for goes to
+    /// stderr (see `log`) rather than holding up the run.
     pub fn append_to(path: &Path) -> std::io::Result<Logger> {
         let file = OpenOptions::new()
             .create(true)
@@ -144,7 +146,14 @@ const ENXIO: i32 = 6;
 /// format characters (bidi overrides, zero-width) that disguise a line.
 pub fn is_unsafe(c: char) -> bool {
     c.is_control()
-        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
 }
 
 /// `text` with its unsafe characters escaped (`\u{1b}`), so that it can

@@ -54,8 +54,6 @@ pub fn wait_for(
     let started = clock.now();
     let deadline = poll.max_wait.map(|limit| started + limit);
     let mut budget = Budget::new(retry);
-    // What the last poll met: None after an answer, the problem after a failure.
-    let mut last_failure;
     loop {
         let limit = match deadline {
             Some(deadline) => deadline
@@ -63,28 +61,28 @@ pub fn wait_for(
                 .max(LAST_POLL),
             None => Duration::MAX,
         };
-        let pause = match ask(limit) {
+        let failure = match ask(limit) {
             Ok(Status::InProgress) => {
                 budget.reset();
-                last_failure = None;
                 log.info(&format!(
                     "{} operation {id} is still in progress",
                     capitalized(kind.label())
                 ));
-                pause_before_next_poll(clock.now() - started, poll.loop_wait)
+                None
             }
             Ok(finished) => return End::Finished(finished),
-            Err(problem)
-                if problem.class() == Class::Transient
-                    && deadline.is_some_and(|deadline| clock.now() >= deadline) =>
-            {
+            Err(problem) => Some(problem),
+        };
+        let past_deadline = deadline.is_some_and(|deadline| clock.now() >= deadline);
+        let pause = match failure {
+            None if past_deadline => return End::StillRunning(None),
+            None => pause_before_next_poll(clock.now() - started, poll.loop_wait),
+            // A definitive failure still ends as an error, deadline or not.
+            Some(problem) if past_deadline && problem.class() == Class::Transient => {
                 return End::StillRunning(Some(problem))
             }
-            Err(problem) => match budget.record(log, what, &problem) {
-                Next::RetryAfter(wait) => {
-                    last_failure = Some(problem);
-                    wait
-                }
+            Some(problem) => match budget.record(log, what, &problem) {
+                Next::RetryAfter(wait) => wait,
                 Next::GiveUp => {
                     budget.give_up(log);
                     return End::Error(problem);
@@ -92,8 +90,7 @@ pub fn wait_for(
             },
         };
         let pause = match deadline {
-            Some(deadline) if clock.now() >= deadline => return End::StillRunning(last_failure),
-            Some(deadline) => pause.min(deadline - clock.now()),
+            Some(deadline) => pause.min(deadline.saturating_duration_since(clock.now())),
             None => pause,
         };
         clock.sleep(pause);

@@ -141,12 +141,16 @@ impl Session<'_> {
                 ));
                 Outcome::StillRunning
             }
-            End::Error(_) => {
-                self.log.error(&format!(
-                    "The {} operation {id} may still be running on the Barman host; \
+            End::Error(problem) => {
+                // After a transient failure the operation lives on; after a
+                // definitive one (its id unknown, say) there is nothing to follow.
+                if problem.class() == Class::Transient {
+                    self.log.error(&format!(
+                        "The {} operation {id} may still be running on the Barman host; \
                      follow it at {endpoint} before running again.",
-                    kind.label()
-                ));
+                        kind.label()
+                    ));
+                }
                 Outcome::ApiError(sub)
             }
         }
@@ -234,15 +238,17 @@ impl Session<'_> {
             self.clock.sleep(pause);
             let found = self
                 .look_for_new(server, &before, kind, &problem)
-                .map_err(|list_failed| self.may_exist(kind, list_failed))?;
+                .map_err(|list_failed| self.report_may_exist(kind, list_failed))?;
             if let Some(id) = found {
                 return Ok(id);
             }
             if !problem.server_is_done_with_it() {
                 let looks = budget.left();
-                return self
-                    .look_again(server, &before, kind, &problem, looks)?
-                    .ok_or(problem);
+                let found = self.look_again(server, &before, kind, &problem, looks)?;
+                if found.is_none() {
+                    budget.give_up(self.log);
+                }
+                return found.ok_or(problem);
             }
             self.log.info("No new operation in the list.");
             if next == Next::GiveUp {
@@ -259,7 +265,7 @@ impl Session<'_> {
         server: &str,
         before: &[Listed],
         kind: Kind,
-        after: &Problem,
+        post_failure: &Problem,
     ) -> Result<Option<String>, Problem> {
         let found = newest_operation(before, &self.list(server)?, kind);
         if let Some(id) = &found {
@@ -268,7 +274,7 @@ impl Session<'_> {
                  following it instead of creating another.",
                 kind.label()
             ));
-            let answered_500 = matches!(after, Problem::Status { code: 500, .. });
+            let answered_500 = matches!(post_failure, Problem::Status { code: 500, .. });
             if answered_500 && self.poll.max_wait.is_none() {
                 self.log.warning(
                     "pg-backup-api also answers 500 when the operation's worker failed to \
@@ -287,7 +293,7 @@ impl Session<'_> {
         server: &str,
         before: &[Listed],
         kind: Kind,
-        after: &Problem,
+        post_failure: &Problem,
         looks: u32,
     ) -> Result<Option<String>, Problem> {
         let pause = self.retry.wait.max(SAME_SECOND);
@@ -299,8 +305,8 @@ impl Session<'_> {
             ));
             self.clock.sleep(pause);
             let found = self
-                .look_for_new(server, before, kind, after)
-                .map_err(|list_failed| self.may_exist(kind, list_failed))?;
+                .look_for_new(server, before, kind, post_failure)
+                .map_err(|list_failed| self.report_may_exist(kind, list_failed))?;
             if found.is_some() {
                 return Ok(found);
             }
@@ -315,7 +321,7 @@ impl Session<'_> {
 
     /// The list could not be read after a POST that may have created an
     /// operation: says so, since nobody else will.
-    fn may_exist(&self, kind: Kind, list_failed: Problem) -> Problem {
+    fn report_may_exist(&self, kind: Kind, list_failed: Problem) -> Problem {
         self.log.error(&format!(
             "The failed POST may have created a {} operation all the same: check the \
              server's operations before running again.",

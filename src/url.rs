@@ -55,7 +55,9 @@ impl ApiUrl {
             _ => return Err("must start with http:// or https://".into()),
         };
         if rest.contains(['?', '#']) {
-            return Err("must not have a query (?) or fragment (#)".into());
+            return Err("must not have a query (?) or fragment (#): \
+                        in a user name or password, write them as %3F and %23"
+                .into());
         }
         let (authority, path) = match rest.find('/') {
             Some(at) => rest.split_at(at),

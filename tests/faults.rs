@@ -63,7 +63,7 @@ fn a_hung_poll_is_timed_out_and_retried() {
     let ran = run_strings(&recover_args(&stub.url(), &["--http-timeout", "1"]));
     assert_eq!(ran.code, 0, "{}", ran.stderr);
     assert!(
-        ran.logged("failed: no complete answer within 1 s (--http-timeout); retrying"),
+        ran.logged("failed: no complete answer within 1 s; retrying"),
         "{}",
         ran.stderr
     );
@@ -463,6 +463,32 @@ fn runs_that_give_up_on_a_possibly_running_operation_say_so() {
     assert!(
         last.contains("may still be running on the Barman host; follow it at http://"),
         "{last}"
+    );
+
+    // A poll that fails for good: nothing to follow, so no such line.
+    let stub = Stub::start(
+        r#"{"faults": [{"route": "poll", "times": -1, "action": {"respond": {"code": 404, "content_type": "application/json", "body": "{\"error\": \"404 Not Found: Resource not found\"}"}}}]}"#,
+    );
+    let ran = run_strings(&recover_args(&stub.url(), &[]));
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.logged("HTTP 404: Resource not found (not retried)"),
+        "{}",
+        ran.stderr
+    );
+    assert!(!ran.logged("may still be running"), "{}", ran.stderr);
+
+    // A POST answered 501 (not retried): one look at the list, then the end.
+    let stub =
+        Stub::start(r#"{"faults": [{"route": "create", "action": {"respond": {"code": 501}}}]}"#);
+    let ran = run_strings(&recover_args(&stub.url(), &[]));
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    let routes: Vec<String> = stub.requests().into_iter().map(|r| r.route).collect();
+    assert_eq!(
+        routes,
+        ["status", "list", "create", "list"],
+        "{}",
+        ran.stderr
     );
 
     // The list cannot be read after a POST that may have created one.

@@ -72,13 +72,7 @@ pub fn send(
     (&mut answer)
         .take(MAX_BODY as u64 + 1)
         .read_to_end(&mut response.body)
-        .map_err(|e| match e.kind() {
-            // What minreq reports a bad chunk size or chunk end with.
-            std::io::ErrorKind::Other => {
-                Problem::Malformed(format!("malformed chunked body ({e})"))
-            }
-            _ => io_problem(e, timeout),
-        })?;
+        .map_err(|e| body_problem(e, timeout))?;
     if response.body.len() > MAX_BODY {
         return Err(body_too_large());
     }
@@ -90,6 +84,25 @@ pub fn send(
         )));
     }
     Ok(response)
+}
+
+/// minreq wraps what goes wrong in a chunked body, its own timeouts and
+/// resets included, in an `Other` I/O error: unwrapped here, so that only a
+/// bad chunk is called malformed.
+fn body_problem(error: std::io::Error, timeout: Duration) -> Problem {
+    if error.kind() != std::io::ErrorKind::Other {
+        return io_problem(error, timeout);
+    }
+    let Some(inner) = error.into_inner() else {
+        return Problem::Malformed("malformed chunked body".into());
+    };
+    match inner.downcast::<minreq::Error>() {
+        Ok(minreq_error) => match *minreq_error {
+            minreq::Error::IoError(io) => io_problem(io, timeout),
+            other => Problem::Malformed(format!("malformed chunked body ({other})")),
+        },
+        Err(other) => Problem::Malformed(format!("malformed chunked body ({other})")),
+    }
 }
 
 fn from_minreq(error: minreq::Error, timeout: Duration) -> Problem {

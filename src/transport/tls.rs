@@ -111,15 +111,20 @@ impl Tls {
             failure: None,
             sent: false,
         };
+        // Not a byte of the request is out during the handshake: whatever
+        // breaks it, the request surely never reached the server.
         while stream.tls.conn.is_handshaking() {
             if let Err(e) = stream.tls.conn.complete_io(&mut stream.tls.sock) {
                 return Err(match e.kind() {
-                    io::ErrorKind::UnexpectedEof => Problem::Broken(
+                    io::ErrorKind::UnexpectedEof => Problem::Unreachable(
                         "closed during the TLS handshake: \
                          check that the server serves HTTPS on this port"
                             .into(),
                     ),
-                    _ => stream.problem(e),
+                    _ => match stream.problem(e) {
+                        tls @ Problem::Tls(_) => tls,
+                        other => Problem::Unreachable(format!("during the TLS handshake, {other}")),
+                    },
                 });
             }
         }
@@ -301,10 +306,10 @@ impl Exchange<'_> {
             .get_ref()
             .and_then(|e| e.downcast_ref::<rustls::Error>());
         match tls_error {
-            // Once the request is out, only the server's own alert (it
-            // refused our certificate, TLS 1.3 tells it late) says that it
-            // did not act on it; any other failure is a broken connection.
-            Some(e) if self.sent && !matches!(e, rustls::Error::AlertReceived(_)) => {
+            // Once the request is out, only the server's refusal of our
+            // certificate (TLS 1.3 tells it late) says that it did not act
+            // on it; any other failure is a broken connection.
+            Some(e) if self.sent && !refuses_our_certificate(e) => {
                 Problem::Broken(format!("TLS failed after the request was sent: {e}"))
             }
             Some(tls_error) => Problem::Tls(self.tls_side.describe(tls_error)),
@@ -492,13 +497,31 @@ fn pem_error(error: pem::Error) -> String {
     }
 }
 
+/// Whether `error` is the server's alert that it will not take our
+/// certificate (or our lack of one).
+fn refuses_our_certificate(error: &rustls::Error) -> bool {
+    use AlertDescription as A;
+    matches!(
+        error,
+        rustls::Error::AlertReceived(
+            A::CertificateRequired
+                | A::HandshakeFailure
+                | A::BadCertificate
+                | A::UnsupportedCertificate
+                | A::CertificateRevoked
+                | A::CertificateExpired
+                | A::CertificateUnknown
+                | A::UnknownCA
+                | A::AccessDenied
+                | A::DecryptError
+        )
+    )
+}
+
 /// No connection within the deadline: unlike a timeout after connecting,
 /// the request surely never reached the server.
 fn not_connected_in(timeout: Duration) -> Problem {
-    Problem::Unreachable(format!(
-        "no connection within {} s (--http-timeout)",
-        seconds(timeout)
-    ))
+    Problem::Unreachable(format!("no connection within {} s", seconds(timeout)))
 }
 
 /// The addresses of `host`, within the deadline. A name is looked up on a
@@ -524,7 +547,7 @@ fn resolve(
         Ok(Ok(addresses)) => Ok(addresses.collect()),
         Ok(Err(e)) => Err(io_problem(e, timeout)),
         Err(_) => Err(Problem::Unreachable(format!(
-            "name not resolved within {} s (--http-timeout)",
+            "name not resolved within {} s",
             seconds(timeout)
         ))),
     }
