@@ -114,7 +114,7 @@ enum Sub {
 
 impl Sub {
     /// How many positional arguments the subcommand takes.
-    fn arguments(self) -> usize {
+    fn positional_count(self) -> usize {
         match self {
             Sub::Recover => 0,
             Sub::ConfigSwitch => 3,
@@ -184,28 +184,27 @@ impl Typed {
         self.flags.contains(&name)
     }
 
-    /// A number of seconds like `2`, `0.05` or `1.5`: at least 0 for
-    /// `--retry-wait`, above 0 for the others, and whole for `whole`.
-    fn seconds(&self, name: &str, default: Duration, whole: bool) -> Result<Duration, String> {
+    /// A number of seconds like `2`, `0.05` or `1.5`, at least `least`.
+    fn seconds(&self, name: &str, default: Duration, least: Least) -> Result<Duration, String> {
         let Some(text) = self.value(name) else {
             return Ok(default);
         };
-        let zero_allowed = name == "retry-wait";
-        let kind = match (whole, zero_allowed) {
-            (true, _) => "a whole number of seconds, at least 1",
-            (false, true) => "a number of seconds",
-            (false, false) => "a number of seconds above 0",
+        let kind = match least {
+            Least::Zero => "a number of seconds",
+            Least::AboveZero => "a number of seconds above 0",
+            Least::Millisecond => "a number of seconds, at least 0.001",
+            Least::WholeSecond => "a whole number of seconds, at least 1",
         };
         let bad = || format!("--{name} must be {kind}, not {text:?}");
         let secs = parse_seconds(text.trim()).ok_or_else(bad)?;
-        if (secs.is_zero() && !zero_allowed) || (whole && secs.subsec_nanos() != 0) {
+        let too_small = match least {
+            Least::Zero => false,
+            Least::AboveZero => secs.is_zero(),
+            Least::Millisecond => secs < Duration::from_millis(1),
+            Least::WholeSecond => secs.is_zero() || secs.subsec_nanos() != 0,
+        };
+        if too_small {
             return Err(bad());
-        }
-        // Polls closer than this would load the API for nothing.
-        if name == "loop-wait" && secs < MIN_LOOP_WAIT {
-            return Err(format!(
-                "--loop-wait must be at least 0.001 seconds, not {text:?}"
-            ));
         }
         if secs.as_secs() >= MAX_SECONDS {
             return Err(format!(
@@ -216,12 +215,22 @@ impl Typed {
     }
 }
 
+/// The least value an option of seconds takes.
+#[derive(Clone, Copy)]
+enum Least {
+    /// `--retry-wait 0`: retry at once.
+    Zero,
+    AboveZero,
+    /// `--loop-wait`: polls closer than this would load the API for nothing.
+    Millisecond,
+    /// `--http-timeout`: minreq's deadline has whole seconds.
+    WholeSecond,
+}
+
 /// The bound of every wait and timeout: far more than anyone waits, and far
 /// less than what overflows a deadline (`Instant + Duration` panics when the
 /// sum does not fit).
 const MAX_SECONDS: u64 = 1_000_000_000;
-
-const MIN_LOOP_WAIT: Duration = Duration::from_millis(1);
 
 /// Parses `digits[.digits]` exactly, without floating point (whose parsing
 /// and printing code would be a twentieth of the binary). At most nine
@@ -261,17 +270,18 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
         })?,
     };
     let retry = RetryPolicy {
-        wait: typed.seconds("retry-wait", Duration::from_secs(2), false)?,
+        wait: typed.seconds("retry-wait", Duration::from_secs(2), Least::Zero)?,
         attempts: max_retries,
     };
     let poll = PollPolicy {
-        loop_wait: typed.seconds("loop-wait", default_loop_wait, false)?,
+        loop_wait: typed.seconds("loop-wait", default_loop_wait, Least::Millisecond)?,
         max_wait: match typed.value("max-wait") {
-            Some(_) => Some(typed.seconds("max-wait", Duration::ZERO, false)?),
+            Some(_) => Some(typed.seconds("max-wait", Duration::ZERO, Least::AboveZero)?),
             None => None,
         },
     };
-    let http_timeout = typed.seconds("http-timeout", Duration::from_secs(30), true)?;
+    let http_timeout =
+        typed.seconds("http-timeout", Duration::from_secs(30), Least::WholeSecond)?;
     let job = match sub {
         Sub::Recover => Job::Recover(recover(&typed)?),
         Sub::ConfigSwitch => Job::ConfigSwitch(config_switch(&typed)?),
@@ -310,68 +320,85 @@ fn read(args: impl IntoIterator<Item = OsString>) -> Result<Typed, String> {
             Arg::Short(c) => typed.ignored.push(printable(&format!("-{c}"))),
             Arg::Long(name) => {
                 let name = name.to_string();
-                let known: Vec<&'static str> = match typed.sub {
-                    None => GLOBAL.to_vec(),
-                    Some(Sub::Recover) => [GLOBAL, RECOVER].concat(),
-                    Some(Sub::ConfigSwitch) => [GLOBAL, CONFIG_SWITCH].concat(),
-                };
-                match resolve(&name, &known)? {
-                    None => {
-                        // Drop the `=value`, if any, with the option.
-                        after_unknown = parser.optional_value().is_none();
-                        typed.ignored.push(printable(&format!("--{name}")));
-                    }
-                    Some(flag) if FLAGS.contains(&flag) => {
-                        if parser.optional_value().is_some() {
-                            return Err(format!("--{flag} takes no value"));
-                        }
-                        typed.flags.push(flag);
-                    }
-                    Some(option) => {
-                        let value = parser
-                            .value()
-                            .map_err(|_| format!("--{option} needs a value"))?;
-                        let value = value
-                            .into_string()
-                            .map_err(|_| format!("--{option} is not valid UTF-8"))?;
-                        let canonical = if option == "datadir" {
-                            "data-directory"
-                        } else {
-                            option
-                        };
-                        typed.values.push((canonical, value));
-                    }
-                }
+                after_unknown = typed.read_option(&name, &mut parser)?;
             }
             Arg::Value(value) => {
                 let value = value
                     .into_string()
                     .map_err(|_| "an argument is not valid UTF-8".to_string())?;
-                match (typed.sub, value.as_str()) {
-                    (None, "recover") => typed.sub = Some(Sub::Recover),
-                    (None, "config-switch") => typed.sub = Some(Sub::ConfigSwitch),
-                    (None, other) => {
-                        // `--loop-wait 5 recover`: an option of a subcommand
-                        // typed before it, so its value reads as one.
-                        let after = match typed.ignored.last() {
-                            Some(option) if value_of_unknown => format!(
-                                " (after {option}, which is not an option before the subcommand: \
-                                 move it after recover or config-switch)"
-                            ),
-                            _ => String::new(),
-                        };
-                        return Err(format!(
-                            "unknown subcommand {other:?}: use recover or config-switch{after}"
-                        ));
-                    }
-                    (Some(sub), _)
-                        if value_of_unknown && typed.positionals.len() >= sub.arguments() => {}
-                    (Some(_), _) => typed.positionals.push(value),
-                }
+                typed.read_word(value, value_of_unknown)?;
             }
         }
     }
     Ok(typed)
+}
+
+impl Typed {
+    /// Records `--name[=value]`; true when it is unknown and has no
+    /// `=value`, so that the next word may be its value.
+    fn read_option(&mut self, name: &str, parser: &mut lexopt::Parser) -> Result<bool, String> {
+        let known: Vec<&'static str> = match self.sub {
+            None => GLOBAL.to_vec(),
+            Some(Sub::Recover) => [GLOBAL, RECOVER].concat(),
+            Some(Sub::ConfigSwitch) => [GLOBAL, CONFIG_SWITCH].concat(),
+        };
+        match resolve(name, &known)? {
+            None => {
+                // Drop the `=value`, if any, with the option.
+                let bare = parser.optional_value().is_none();
+                self.ignored.push(printable(&format!("--{name}")));
+                return Ok(bare);
+            }
+            Some(flag) if FLAGS.contains(&flag) => {
+                if parser.optional_value().is_some() {
+                    return Err(format!("--{flag} takes no value"));
+                }
+                self.flags.push(flag);
+            }
+            Some(option) => {
+                let value = parser
+                    .value()
+                    .map_err(|_| format!("--{option} needs a value"))?;
+                let value = value
+                    .into_string()
+                    .map_err(|_| format!("--{option} is not valid UTF-8"))?;
+                let canonical = if option == "datadir" {
+                    "data-directory"
+                } else {
+                    option
+                };
+                self.values.push((canonical, value));
+            }
+        }
+        Ok(false)
+    }
+
+    /// Records a word that is not an option: the subcommand, one of its
+    /// arguments, or (`value_of_unknown`) maybe the value of an ignored option.
+    fn read_word(&mut self, word: String, value_of_unknown: bool) -> Result<(), String> {
+        match (self.sub, word.as_str()) {
+            (None, "recover") => self.sub = Some(Sub::Recover),
+            (None, "config-switch") => self.sub = Some(Sub::ConfigSwitch),
+            (None, other) => {
+                // `--loop-wait 5 recover`: an option of a subcommand typed
+                // before it, so its value reads as one.
+                let after = match self.ignored.last() {
+                    Some(option) if value_of_unknown => format!(
+                        " (after {option}, which is not an option before the subcommand: \
+                         move it after recover or config-switch)"
+                    ),
+                    _ => String::new(),
+                };
+                return Err(format!(
+                    "unknown subcommand {other:?}: use recover or config-switch{after}"
+                ));
+            }
+            (Some(sub), _)
+                if value_of_unknown && self.positionals.len() >= sub.positional_count() => {}
+            (Some(_), _) => self.positionals.push(word),
+        }
+        Ok(())
+    }
 }
 
 /// The option `name` stands for: itself, or the one option it is a prefix of.
@@ -784,7 +811,7 @@ mod tests {
             (&format!("--api-url http://b {recover} --retry-wait -1"), "--retry-wait must be"),
             (&format!("--api-url http://b {recover} --loop-wait 0"), "--loop-wait must be"),
             (&format!("--api-url http://b {recover} --loop-wait inf"), "--loop-wait must be"),
-            (&format!("--api-url http://b {recover} --loop-wait 0.0009"), "--loop-wait must be at least 0.001"),
+            (&format!("--api-url http://b {recover} --loop-wait 0.0009"), "--loop-wait must be a number of seconds, at least 0.001"),
             (&format!("--api-url http://b {recover} --http-timeout 0.5"), "--http-timeout must be a whole"),
             (&format!("--api-url http://b {recover} --max-retries -1"), "--max-retries must be"),
             (&format!("--api-url http://b {recover} --max-wait 0"), "--max-wait must be a number of seconds above 0"),
