@@ -530,7 +530,7 @@ mod tests {
     fn server_text_loses_what_would_hide_or_split_it() {
         assert_eq!(
             one_line(
-                "one\u{202e}rev two\u{200b}\u{feff}\u{61c}\u{1b}[31m\nthree\u{2028}four",
+                "one\u{202e}rev two\u{200b}\u{feff}\u{61c}\u{ad}\u{1b}[31m\nthree\u{2028}four",
                 300
             ),
             "onerev two[31m three four"

@@ -142,9 +142,9 @@ impl Session<'_> {
                 Outcome::StillRunning
             }
             End::Error(problem) => {
-                // After a transient failure the operation lives on; after a
-                // definitive one (its id unknown, say) there is nothing to follow.
-                if problem.class() == Class::Transient {
+                // The operation lives on, unless the API says it knows no
+                // such operation.
+                if !matches!(problem, Problem::Status { code: 404, .. }) {
                     self.log.error(&format!(
                         "The {} operation {id} may still be running on the Barman host; \
                      follow it at {endpoint} before running again.",

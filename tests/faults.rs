@@ -465,7 +465,24 @@ fn runs_that_give_up_on_a_possibly_running_operation_say_so() {
         "{last}"
     );
 
-    // A poll that fails for good: nothing to follow, so no such line.
+    // A poll refused for good, but not with "no such operation": it lives on.
+    let stub = Stub::start(
+        r#"{"faults": [{"route": "poll", "times": -1, "action": {"respond": {"code": 403, "body": "<p>Forbidden</p>"}}}]}"#,
+    );
+    let ran = run_strings(&recover_args(&stub.url(), &[]));
+    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    assert!(
+        ran.logged("HTTP 403: Forbidden (not retried)"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.logged("may still be running on the Barman host"),
+        "{}",
+        ran.stderr
+    );
+
+    // A poll answered "no such operation": nothing to follow, so no such line.
     let stub = Stub::start(
         r#"{"faults": [{"route": "poll", "times": -1, "action": {"respond": {"code": 404, "content_type": "application/json", "body": "{\"error\": \"404 Not Found: Resource not found\"}"}}}]}"#,
     );

@@ -18,9 +18,11 @@ pub fn send(
     };
     // minreq's deadline is absolute from the start of the request, in whole
     // seconds; `--http-timeout` is whole seconds for that reason.
-    let whole_seconds = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
+    let whole_seconds = (timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0)).max(1);
+    // What minreq really waits, for the messages.
+    let timeout = Duration::from_secs(whole_seconds);
     let mut outgoing = minreq::Request::new(method, request.endpoint.url.clone())
-        .with_timeout(whole_seconds.max(1))
+        .with_timeout(whole_seconds)
         .with_follow_redirects(false)
         .with_max_headers_size(MAX_HEADERS)
         .with_max_status_line_length(MAX_STATUS_LINE);
