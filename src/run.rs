@@ -223,10 +223,7 @@ impl Session<'_> {
                 }
                 continue;
             }
-            // Look no sooner than the retry wait, and a full second after the
-            // failure, which came after the server got the POST: a new POST
-            // then falls in another second of the server's clock.
-            let pause = self.retry.wait.max(SAME_SECOND);
+            let pause = self.look_pause();
             let look = "looking for its operation in the server's list";
             let next = budget.record_then(self.log, &what, &problem, pause, look);
             if next == Next::GiveUp {
@@ -236,10 +233,7 @@ impl Session<'_> {
                 ));
             }
             self.clock.sleep(pause);
-            let found = self
-                .look_for_new(server, &before, kind, &problem)
-                .map_err(|list_failed| self.report_may_exist(kind, list_failed))?;
-            if let Some(id) = found {
+            if let Some(id) = self.look_for_new(server, &before, kind, &problem)? {
                 return Ok(id);
             }
             if !problem.server_is_done_with_it() {
@@ -259,6 +253,14 @@ impl Session<'_> {
         }
     }
 
+    /// The pause before reading the list after a POST that may have acted:
+    /// the retry wait, but a full second at least, since the failure came
+    /// after the server got the POST: a new POST then falls in another second
+    /// of the server's clock.
+    fn look_pause(&self) -> Duration {
+        self.retry.wait.max(SAME_SECOND)
+    }
+
     /// The operation of `kind` that appeared since `before`, if any, logged.
     fn look_for_new(
         &self,
@@ -267,7 +269,11 @@ impl Session<'_> {
         kind: Kind,
         post_failure: &Problem,
     ) -> Result<Option<String>, Problem> {
-        let found = newest_operation(before, &self.list(server)?, kind);
+        // A list that cannot be read leaves the question open: say so.
+        let now = self
+            .list(server)
+            .map_err(|list_failed| self.report_may_exist(kind, list_failed))?;
+        let found = newest_operation(before, &now, kind);
         if let Some(id) = &found {
             self.log.warning(&format!(
                 "The {} operation with ID {id} appeared although the POST failed; \
@@ -296,7 +302,7 @@ impl Session<'_> {
         post_failure: &Problem,
         looks: u32,
     ) -> Result<Option<String>, Problem> {
-        let pause = self.retry.wait.max(SAME_SECOND);
+        let pause = self.look_pause();
         for look in 1..=looks {
             self.log.warning(&format!(
                 "No new operation in the list yet: the server may still be at work on the \
@@ -304,9 +310,7 @@ impl Session<'_> {
                 seconds(pause)
             ));
             self.clock.sleep(pause);
-            let found = self
-                .look_for_new(server, before, kind, post_failure)
-                .map_err(|list_failed| self.report_may_exist(kind, list_failed))?;
+            let found = self.look_for_new(server, before, kind, post_failure)?;
             if found.is_some() {
                 return Ok(found);
             }

@@ -209,14 +209,7 @@ impl Tls {
                              or accept neither TLS 1.2 nor TLS 1.3"
                         )
                     }
-                    A::BadCertificate
-                    | A::UnsupportedCertificate
-                    | A::CertificateRevoked
-                    | A::CertificateExpired
-                    | A::CertificateUnknown
-                    | A::UnknownCA
-                    | A::AccessDenied
-                    | A::DecryptError => format!(
+                    alert if OUR_CERTIFICATE_REJECTED.contains(alert) => format!(
                         "the server rejected our client certificate (alert {name}): \
                          check that --cert-file is valid and signed by a CA the server trusts"
                     ),
@@ -497,25 +490,30 @@ fn pem_error(error: pem::Error) -> String {
     }
 }
 
+/// The alerts a server sends when it rejects the client certificate given.
+const OUR_CERTIFICATE_REJECTED: [AlertDescription; 8] = [
+    AlertDescription::BadCertificate,
+    AlertDescription::UnsupportedCertificate,
+    AlertDescription::CertificateRevoked,
+    AlertDescription::CertificateExpired,
+    AlertDescription::CertificateUnknown,
+    AlertDescription::UnknownCA,
+    AlertDescription::AccessDenied,
+    AlertDescription::DecryptError,
+];
+
 /// Whether `error` is the server's alert that it will not take our
 /// certificate (or our lack of one).
 fn refuses_our_certificate(error: &rustls::Error) -> bool {
-    use AlertDescription as A;
-    matches!(
-        error,
-        rustls::Error::AlertReceived(
-            A::CertificateRequired
-                | A::HandshakeFailure
-                | A::BadCertificate
-                | A::UnsupportedCertificate
-                | A::CertificateRevoked
-                | A::CertificateExpired
-                | A::CertificateUnknown
-                | A::UnknownCA
-                | A::AccessDenied
-                | A::DecryptError
-        )
-    )
+    match error {
+        rustls::Error::AlertReceived(alert) => {
+            matches!(
+                alert,
+                AlertDescription::CertificateRequired | AlertDescription::HandshakeFailure
+            ) || OUR_CERTIFICATE_REJECTED.contains(alert)
+        }
+        _ => false,
+    }
 }
 
 /// No connection within the deadline: unlike a timeout after connecting,
