@@ -2,17 +2,25 @@
 """Stub of pg-backup-api (Barman's REST API) for tests and benchmarks of patroni_barman.
 
 Standard library only. With no scenario it answers like the real server (pg-backup-api 2.2,
-Flask 2.3, Werkzeug 3.1): see /work/shared/reference/pg-backup-api.md. Usage:
+Flask 2.3, Werkzeug 3.1): see docs/pg-backup-api.md. Usage:
     python3 scripts/stub_api.py [--scenario JSON_TEXT | --scenario @FILE] [--record FILE]
         [--lifetime SECONDS] [--tls-cert PEM --tls-key PEM [--client-ca PEM]] [--verbose]
 
 It binds 127.0.0.1 on a free port and prints "PORT <n>" on stdout (nothing else goes to stdout).
 One thread per connection, one request per connection, always "Connection: close". It exits
 by itself after --lifetime seconds (default 60) and at once on SIGTERM/SIGINT.
-  --record FILE   append one JSON line per request, written before any fault runs:
-                  {"t", "method", "path" (raw target), "route" (status|create|poll|list|unknown),
-                   "server" (percent-decoded or null), "headers" (lowercased names), "body",
-                   "client_cert_cn"}
+  --record FILE   append one JSON line per request (flushed at once), written as soon as the
+                  answer is known and before it is sent (for hang, drop and outage: before
+                  the fault runs; for delay: after the wait, so such a line can follow lines of
+                  requests that arrived later):
+                  {"t" (arrival time), "method", "path" (raw target),
+                   "route" (status|create|poll|list|unknown), "server" (percent-decoded or null),
+                   "headers" (lowercased names), "body", "client_cert_cn",
+                   "code" (HTTP status answered; for raw, the status of its status line; null
+                           when no HTTP answer is sent: hang, drop, outage, after_create other
+                           than "500", raw text without a status line),
+                   "created" (id of the operation this request created and answered 202 for,
+                              else null; never set by after_create or collide)}
   --tls-cert/--tls-key  serve HTTPS; --client-ca also requires a client certificate.
   --verbose       access log on stderr (otherwise stderr only gets internal errors).
 
@@ -27,6 +35,11 @@ Scenario: a JSON object, every key optional.
   "backups": ["latest", "oldest", "20261101T000000"]   backup ids that exist
   "status_body": "\\"OK\\""   raw body of GET /status
   "existing_operations": [{"server": S, "id": ID, "type": "recovery", "status": "DONE"}]
+  "list_extra": [VALUE, ...]  raw JSON values appended to the "operations" array of every
+                              200 answer of GET /servers/S/operations, e.g.
+                              [{"id": 5}, "junk", {"id": "x\\u200by", "type": "recovery"}]
+  "others_result": "DONE"|"FAILED"   how the operation of the other client of "collide" ends
+                              (default, or any other value: IN_PROGRESS forever)
   "operations": [SPEC, ...]   specs of new operations in creation order (all servers together);
                               the last spec repeats. SPEC keys:
         "in_progress_polls": N   first N polls answer IN_PROGRESS, then "result"
@@ -50,16 +63,36 @@ Scenario: a JSON object, every key optional.
                             with an N-byte body of spaces
       {"truncate": true}    normal answer whose Content-Length is 10 bytes too large, then close
       {"raw": "TEXT"}       send TEXT (latin-1) verbatim and close
-      {"after_create": "500"|"drop"|"hang"|"tls_garbage"}  create only: create for real, then
-                            answer a 500 page / close without answer / never answer / (HTTPS)
-                            write a TLS record that cannot be decrypted, and close
-      {"collide": true}     create only: the same-second collision answer (500, nothing created)
-    after_create and collide on another route answer normally.
+      {"after_create": "500"}  create only: the worker fails to start. The job is written
+                            (listed with its type, status IN_PROGRESS forever whatever the
+                            operations spec says, no "operations" entry used, "created" null)
+                            and the answer is the 500 page. A request the checks refuse gets
+                            their answer instead, and a second POST for the server in the same
+                            second gets the 500 page with nothing written.
+      {"after_create": "drop"|"hang"|"tls_garbage"}  create only: create for real (next
+                            "operations" entry), then close without answer / never answer /
+                            (HTTPS) write a TLS record that cannot be decrypted, and close
+      {"collide": true}     create only: same-second collision with another client. Unless the
+                            checks refuse the request (their answer, nothing written), an
+                            operation of the request's type is created for the server with the
+                            current second's id, as if another client's POST had come first
+                            (listed, no "operations" entry used, IN_PROGRESS forever unless
+                            "others_result"); this request gets the 500 page. If that id exists
+                            already, just the 500 page.
+      {"half_written": true}   poll only: 404 {"error":"404 Not Found: Resource not found"}, as
+                            while the worker writes its output file; no side effect (the
+                            in_progress_polls count is not used)
+      {"no_config": true}   list and poll only: 404 {"error":"404 Not Found: No barman config
+                            found for 'S'."} for the request's server S; no side effect
+    after_create, collide, half_written and no_config on another route answer normally.
+Operation ids are the local time, %Y%m%dT%H%M%S (one-second resolution); the same-second
+check and the write of an operation are one step under a lock.
 Malformed requests (bad request line or headers) are closed without answer and not recorded.
 """
 import argparse
 import json
 import os
+import re
 import signal
 import socket
 import ssl
@@ -171,6 +204,9 @@ class Stub:
         self.status_body = scenario.get("status_body", '"OK"').encode()
         self.specs = scenario.get("operations") or [{"in_progress_polls": 0, "result": "DONE"}]
         self.faults = [dict(rule, seen=0) for rule in scenario.get("faults", [])]
+        self.list_extra = scenario.get("list_extra", [])
+        result = scenario.get("others_result")
+        self.others_spec = {"result": result} if result in ("DONE", "FAILED") else {"stuck": True}
         self.ops, self.created = {}, 0
         for e in scenario.get("existing_operations", []):
             self.ops.setdefault(e.get("server", self.servers[0]), {})[e["id"]] = {
@@ -260,7 +296,14 @@ class Stub:
         return route, server, kind, segs
 
     def answer(self, req, kind, segs):
-        """The real server's answer (with its side effects) as (code, ctype, body, extra)."""
+        """The real server's answer (with its side effects) as ((code, ctype, body, extra),
+        id of the operation this request created and answered 202 for, or None)."""
+        if kind == "operations" and req["method"] == "POST":
+            return self.create(req, segs[1])
+        return self.read(req, kind, segs), None
+
+    def read(self, req, kind, segs):
+        """The real server's answer to anything but a POST of an operation."""
         if kind is None:
             return not_found(URL_NOT_FOUND)
         allowed = ["GET", "HEAD", "OPTIONS"] + (["POST"] if kind == "operations" else [])
@@ -271,14 +314,12 @@ class Stub:
             return html_error(405, extra=[("Allow", ", ".join(sorted(allowed)))])
         if kind == "status":
             return 200, HTML, self.status_body, []
-        if method == "POST":
-            return self.create(req, segs[1])
         if segs[1] not in self.servers:
             return not_found(f"No barman config found for '{segs[1]}'.")
         if kind == "operations":
             with self.lock:
                 ops = [{"id": op_id, "type": op["type"]} for op_id, op in self.ops.get(segs[1], {}).items()]
-            return json_answer(200, {"operations": ops})
+            return json_answer(200, {"operations": ops + self.list_extra})
         with self.lock:
             op = self.ops.get(segs[1], {}).get(segs[3])
             if op is None:
@@ -295,46 +336,73 @@ class Stub:
             return "IN_PROGRESS"
         return spec.get("result", "DONE")
 
-    def create(self, req, server):
+    def check_create(self, req, server):
+        """Step 1 of a POST: (error answer, None) if refused, else (None, operation type)."""
         # Same order of checks as pg-backup-api: request.get_json(), empty body, server, type.
         mimetype = req["headers"].get("content-type", "").split(";")[0].strip().lower()
         if mimetype != "application/json" and not (
                 mimetype.startswith("application/") and mimetype.endswith("+json")):
-            return html_error(415)
+            return html_error(415), None
         try:
             body = json.loads(req["body"])
         except ValueError:
-            return html_error(400)
+            return html_error(400), None
         if not body:
-            return html_error(400, f"Minimum barman options not met for server '{server}'")
+            return html_error(400, f"Minimum barman options not met for server '{server}'"), None
         if server not in self.servers:
-            return not_found(f"Server '{server}' does not exist")
+            return not_found(f"Server '{server}' does not exist"), None
         if not isinstance(body, dict):
-            return html_error(500)
+            return html_error(500), None
         op_type = body.get("type", "recovery")  # the real default type is recovery
         if op_type == "recovery":
             if "backup_id" not in body:
-                return html_error(400, "Request body is missing ``backup_id``")
+                return html_error(400, "Request body is missing ``backup_id``"), None
             if body["backup_id"] not in self.backups:
-                return not_found(f"Backup '{body['backup_id']}' does not exist")
+                return not_found(f"Backup '{body['backup_id']}' does not exist"), None
             complete = "destination_directory" in body and "remote_ssh_command" in body
         elif op_type == "config_switch":
             has_model, has_reset = "model_name" in body, "reset" in body
             complete = (has_model != has_reset and (not has_model or isinstance(body["model_name"], str))
                         and (not has_reset or body["reset"] is True))
         else:
-            return html_error(500)
+            return html_error(500), None
         if not complete:
-            return html_error(400, MISSING_OPTIONS)
-        with self.lock:
+            return html_error(400, MISSING_OPTIONS), None
+        return None, op_type
+
+    def create(self, req, server, worker_starts=True):
+        """A POST of an operation, as (answer, id created and answered 202 for, or None).
+        worker_starts=False: the job is written but its worker fails to start (500, stuck)."""
+        refused, op_type = self.check_create(req, server)
+        if refused:
+            return refused, None
+        with self.lock:  # the same-second check and the write are one step
             op_id = datetime.now().strftime("%Y%m%dT%H%M%S")
             ops = self.ops.setdefault(server, {})
             if op_id in ops:
-                return html_error(500)
-            spec = self.specs[min(self.created, len(self.specs) - 1)]
-            self.created += 1
+                return html_error(500), None
+            if worker_starts:
+                spec = self.specs[min(self.created, len(self.specs) - 1)]
+                self.created += 1
+            else:
+                spec = {"stuck": True}
             ops[op_id] = {"type": op_type, "created": time.monotonic(), "spec": spec, "polls": 0}
-        return json_answer(202, {"operation_id": op_id})
+        if not worker_starts:
+            return html_error(500), None
+        return json_answer(202, {"operation_id": op_id}), op_id
+
+    def collide(self, req, server):
+        """Another client's POST of the same type won this second; this one gets the 500."""
+        refused, op_type = self.check_create(req, server)
+        if refused:
+            return refused
+        with self.lock:
+            op_id = datetime.now().strftime("%Y%m%dT%H%M%S")
+            ops = self.ops.setdefault(server, {})
+            if op_id not in ops:
+                ops[op_id] = {"type": op_type, "created": time.monotonic(),
+                              "spec": self.others_spec, "polls": 0}
+        return html_error(500)
 
     def pick_fault(self, route):
         with self.lock:
@@ -347,51 +415,91 @@ class Stub:
                         chosen = rule.get("action") or {}
             return chosen or {}
 
-    def record(self, req, route, server, cn):
+    def record(self, arrived, req, route, server, cn, code, created):
         line = json.dumps({
-            "t": time.time(), "method": req["method"], "path": req["target"], "route": route,
+            "t": arrived, "method": req["method"], "path": req["target"], "route": route,
             "server": server, "headers": req["headers"],
-            "body": req["body"].decode("utf-8", errors="replace"), "client_cert_cn": cn})
+            "body": req["body"].decode("utf-8", errors="replace"), "client_cert_cn": cn,
+            "code": code, "created": created})
         with self.lock:
             self.record_file.write(line + "\n")
             self.record_file.flush()
 
     def serve(self, conn, req, cn):
+        arrived = time.time()
         route, server, kind, segs = self.classify(req)
-        if self.record_file:
-            self.record(req, route, server, cn)
         action = self.pick_fault(route)
         head_only = req["method"] == "HEAD"
         log(f"{req['method']} {req['target']} route={route} fault={json.dumps(action)}")
+        noted = []
+
+        def note(code, created=None):
+            """Writes the request's one record line, once its answer is known."""
+            if not noted:
+                noted.append(code)
+                if self.record_file:
+                    self.record(arrived, req, route, server, cn, code, created)
+
+        try:
+            self.fault_or_answer(conn, req, route, server, kind, segs, action, head_only, note)
+        finally:
+            note(None)  # nothing was answered (an error came first)
+
+    def fault_or_answer(self, conn, req, route, server, kind, segs, action, head_only, note):
         if "respond" in action:
             r = action["respond"]
             ans = (r.get("code", 200), r.get("content_type", HTML), r.get("body", "").encode(),
                    list(r.get("headers", {}).items()))
+            note(ans[0])
             conn.sendall(serialize(ans))
         elif "hang" in action:
+            note(None)
             self.hang(conn)
         elif "outage" in action:
+            note(None)
             self.start_outage(float(action["outage"]))
         elif "raw" in action:
-            conn.sendall(action["raw"].encode("latin-1"))
+            text = action["raw"]
+            status = re.match(r"HTTP/\d(?:\.\d)? (\d{3})", text)
+            note(int(status.group(1)) if status else None)
+            conn.sendall(text.encode("latin-1"))
         elif "huge" in action:
+            note(200)
             self.send_huge(conn, action["huge"])
         elif "collide" in action and route == "create":
-            conn.sendall(serialize(html_error(500)))
+            ans = self.collide(req, server)
+            note(ans[0])
+            conn.sendall(serialize(ans))
         elif "after_create" in action and route == "create":
-            self.answer(req, kind, segs)
-            what = str(action["after_create"])  # "drop": just close
+            what = str(action["after_create"])
             if what == "500":
-                conn.sendall(serialize(html_error(500)))
-            elif what == "tls_garbage":
+                ans, _ = self.create(req, server, worker_starts=False)
+                note(ans[0])
+                conn.sendall(serialize(ans))
+                return
+            self.answer(req, kind, segs)  # created for real; the answer is lost
+            note(None)
+            if what == "tls_garbage":
                 # A TLS record that cannot be decrypted, beside the TLS layer.
                 os.write(conn.fileno(), b"\x17\x03\x03\x00\x05hello")
             elif what == "hang":
                 self.hang(conn)
-        elif "drop" not in action:
+            # "drop" (or anything else): just close
+        elif "half_written" in action and route == "poll":
+            ans = not_found("Resource not found")
+            note(ans[0])
+            conn.sendall(serialize(ans, head_only))
+        elif "no_config" in action and route in ("list", "poll"):
+            ans = not_found(f"No barman config found for '{server}'.")
+            note(ans[0])
+            conn.sendall(serialize(ans, head_only))
+        elif "drop" in action:
+            note(None)
+        else:
             if "delay" in action:
                 time.sleep(float(action["delay"]))
-            ans = self.answer(req, kind, segs)
+            ans, created = self.answer(req, kind, segs)
+            note(ans[0], created)
             if "trickle" in action:
                 for byte in serialize(ans, head_only):
                     conn.sendall(bytes([byte]))

@@ -2,7 +2,7 @@
 //! must look like. Anything unexpected becomes a `Problem`.
 
 use crate::failure::Problem;
-use crate::log::is_unsafe;
+use crate::text::{one_line, quoted, sentence};
 use crate::transport::{Method, Request, Response, Transport};
 use crate::url::{ApiUrl, Endpoint};
 use miniserde::json::{self, Object, Value};
@@ -143,8 +143,9 @@ impl Client {
         operation_state(&decode(self.transport.send_within(&request, limit)?)?)
     }
 
-    /// GET /servers/S/operations: every operation the server knows.
-    pub fn operations(&self, server: &str) -> Result<Vec<Listed>, Problem> {
+    /// GET /servers/S/operations: every operation the server knows, and
+    /// how many odd entries were skipped.
+    pub fn operations(&self, server: &str) -> Result<(Vec<Listed>, usize), Problem> {
         listed_operations(&self.get(&self.operations_endpoint(server))?)
     }
 
@@ -183,32 +184,30 @@ pub fn operation_state(answer: &Value) -> Result<Status, Problem> {
         Some("DONE") => Ok(Status::Done),
         Some("FAILED") => Ok(Status::Failed),
         Some(other) => Err(Problem::Malformed(format!(
-            "unknown operation status {:?}",
-            one_line(other, 60)
+            "unknown operation status {}",
+            quoted(other, 60)
         ))),
         None => Err(missing("status")),
     }
 }
 
-/// A server's operations: `{"operations": [{"id": ..., "type": ...}, ...]}`.
-pub fn listed_operations(answer: &Value) -> Result<Vec<Listed>, Problem> {
+/// A server's operations: `{"operations": [{"id": ..., "type": ...}, ...]}`,
+/// and how many entries were skipped: anything but such an object with an
+/// id that could be an operation's is not one this tool can follow.
+pub fn listed_operations(answer: &Value) -> Result<(Vec<Listed>, usize), Problem> {
     let Some(Value::Array(items)) = field(answer, "operations") else {
         return Err(missing("operations"));
     };
-    items
+    let listed: Vec<Listed> = items
         .iter()
-        .map(
-            |item| match (string_field(item, "id"), string_field(item, "type")) {
-                (Some(id), Some(api_type)) => Ok(Listed {
-                    id: loggable(id, "an operation id in the list")?,
-                    api_type,
-                }),
-                _ => Err(Problem::Malformed(
-                    "an operation in the list lacks id or type".into(),
-                )),
-            },
-        )
-        .collect()
+        .filter_map(|item| {
+            let id = loggable(string_field(item, "id")?, "").ok()?;
+            let api_type = string_field(item, "type")?;
+            Some(Listed { id, api_type })
+        })
+        .collect();
+    let skipped = items.len() - listed.len();
+    Ok((listed, skipped))
 }
 
 /// Turns an answer into JSON, or into a `Problem` carrying the API's message.
@@ -379,29 +378,6 @@ fn decode_entities(text: &str) -> String {
     out
 }
 
-/// An error message for a log line: one line of at most 300 characters
-/// (then "..."), without its final period: log lines end their own sentence.
-fn sentence(text: &str) -> String {
-    // The period goes before the cut, which would otherwise take the "..."
-    // along with it.
-    one_line(one_line(text, usize::MAX).trim_end_matches('.'), 300)
-}
-
-/// Makes untrusted text safe for one log line: whitespace runs become one
-/// space, unsafe characters (`log::is_unsafe`) go, and it is cut at `max` characters.
-pub fn one_line(text: &str, max: usize) -> String {
-    // Unsafe characters go first, so that none leaves two spaces behind.
-    let printable: String = text
-        .chars()
-        .filter(|&c| !is_unsafe(c) || c.is_whitespace())
-        .collect();
-    let joined = printable.split_whitespace().collect::<Vec<_>>().join(" ");
-    match joined.char_indices().nth(max) {
-        Some((cut, _)) => format!("{}...", joined[..cut].trim_end()),
-        None => joined,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -515,26 +491,24 @@ mod tests {
             assert!(matches!(problem, Problem::Malformed(_)), "{bad}");
             assert!(problem.to_string().len() < 160, "{problem}");
         }
-        let listed = value(r#"{"operations": [{"id": "2026\u001b[31m", "type": "recovery"}]}"#);
-        assert!(matches!(
-            listed_operations(&listed),
-            Err(Problem::Malformed(_))
-        ));
         let good = value(r#"{"operations": [{"id": "20261125T171025", "type": "recovery"}]}"#);
-        assert_eq!(listed_operations(&good).unwrap()[0].id, "20261125T171025");
+        assert_eq!(listed_operations(&good).unwrap().0[0].id, "20261125T171025");
         let good = value(r#"{"operation_id": "20261125T171025"}"#);
         assert_eq!(created_id(&good).unwrap(), "20261125T171025");
     }
 
     #[test]
-    fn server_text_loses_what_would_hide_or_split_it() {
-        assert_eq!(
-            one_line(
-                "one\u{202e}rev two\u{200b}\u{feff}\u{61c}\u{ad}\u{1b}[31m\nthree\u{2028}four",
-                300
-            ),
-            "onerev two[31m three four"
-        );
+    fn odd_list_entries_are_skipped_and_counted() {
+        let list = json::from_str::<Value>(
+            r#"{"operations": [{"id": "2026\u001b[31m", "type": "recovery"}, 5, "junk",
+                {"id": 7, "type": "recovery"}, {"id": "20261125T171025"},
+                {"id": "20261125T171026", "type": "recovery"}]}"#,
+        )
+        .unwrap();
+        let (listed, skipped) = listed_operations(&list).unwrap();
+        assert_eq!(skipped, 5);
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].id, "20261125T171026");
     }
 
     #[test]
@@ -546,13 +520,6 @@ mod tests {
         );
         let message = operation_state(&answer).unwrap_err().to_string();
         assert!(message.len() < 120, "{message}");
-    }
-
-    #[test]
-    fn long_messages_are_cut() {
-        assert_eq!(one_line(&"é".repeat(400), 3), "ééé...");
-        assert_eq!(one_line("a\n\tb", 10), "a b");
-        assert_eq!(one_line("ab cd", 3), "ab...");
     }
 
     #[test]

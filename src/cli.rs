@@ -7,9 +7,9 @@
 //! `parse` first records what was typed (`Typed`), then checks it and derives
 //! what the work code needs (`Command`), which holds no raw strings to check.
 
-use crate::log::printable;
 use crate::poll::PollPolicy;
 use crate::retry::RetryPolicy;
+use crate::text::{parse_seconds, printable};
 use crate::transport::TlsFiles;
 use crate::url::ApiUrl;
 use lexopt::Arg;
@@ -231,19 +231,6 @@ enum Least {
 /// less than what overflows a deadline (`Instant + Duration` panics when the
 /// sum does not fit).
 const MAX_SECONDS: u64 = 1_000_000_000;
-
-/// Parses `digits[.digits]` exactly, without floating point (whose parsing
-/// and printing code would be a twentieth of the binary). At most nine
-/// decimals; anything else (signs, exponents, `inf`) is refused.
-pub fn parse_seconds(text: &str) -> Option<Duration> {
-    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty() || !digits(whole) || !digits(fraction) || fraction.len() > 9 {
-        return None;
-    }
-    let nanos = format!("{fraction:0<9}").parse::<u32>().ok()?;
-    Some(Duration::new(whole.parse().ok()?, nanos))
-}
 
 /// Parses the arguments after the program name.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String> {
@@ -688,29 +675,6 @@ mod tests {
         assert!(SwitchWhen::Demoted.applies_to("demoted"));
         assert!(!SwitchWhen::Demoted.applies_to("primary"));
         assert!(ROLES.iter().all(|role| SwitchWhen::Always.applies_to(role)));
-    }
-
-    #[test]
-    fn seconds_are_parsed_exactly() {
-        assert_eq!(parse_seconds("2"), Some(Duration::from_secs(2)));
-        assert_eq!(parse_seconds("0.05"), Some(Duration::from_millis(50)));
-        assert_eq!(parse_seconds("1.000000001"), Some(Duration::new(1, 1)));
-        assert_eq!(parse_seconds("3."), Some(Duration::from_secs(3)));
-        for bad in [
-            "",
-            ".5",
-            "-1",
-            "+1",
-            "1e3",
-            "inf",
-            "NaN",
-            "0x10",
-            "1.0000000001",
-            "1.2.3",
-            "99999999999999999999",
-        ] {
-            assert_eq!(parse_seconds(bad), None, "{bad}");
-        }
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! The one seam through which the polling and retry loops read and spend
-//! time, so unit tests can run them on a clock that never really sleeps.
+//! time, and draw random pauses, so unit tests can run them on a clock that
+//! never really sleeps.
 
 use std::time::{Duration, Instant};
 
 pub trait Clock {
     fn now(&self) -> Instant;
     fn sleep(&self, duration: Duration);
+    /// A random pause under `below`, to spread runs that collided.
+    fn jitter(&self, below: Duration) -> Duration;
 }
 
 pub struct SystemClock;
@@ -18,6 +21,17 @@ impl Clock for SystemClock {
     fn sleep(&self, duration: Duration) {
         std::thread::sleep(duration);
     }
+
+    fn jitter(&self, below: Duration) -> Duration {
+        // std seeds each RandomState from the OS's random source: no crate
+        // and no /dev/urandom (absent from some scratch images) needed.
+        use std::hash::{BuildHasher, Hasher};
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        let nanos = below.as_nanos().max(1) as u64;
+        Duration::from_nanos(random % nanos)
+    }
 }
 
 /// A clock that only moves when slept on, and remembers every sleep.
@@ -25,14 +39,21 @@ impl Clock for SystemClock {
 pub struct FakeClock {
     start: Instant,
     pub slept: std::cell::RefCell<Vec<Duration>>,
+    jitter: Duration,
 }
 
 #[cfg(test)]
 impl FakeClock {
     pub fn new() -> FakeClock {
+        FakeClock::with_jitter(Duration::ZERO)
+    }
+
+    /// A clock whose every jitter is `jitter`.
+    pub fn with_jitter(jitter: Duration) -> FakeClock {
         FakeClock {
             start: Instant::now(),
             slept: Default::default(),
+            jitter,
         }
     }
 
@@ -49,5 +70,22 @@ impl Clock for FakeClock {
 
     fn sleep(&self, duration: Duration) {
         self.slept.borrow_mut().push(duration);
+    }
+
+    fn jitter(&self, below: Duration) -> Duration {
+        self.jitter.min(below)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jitter_stays_below_its_bound_and_varies() {
+        let below = Duration::from_secs(1);
+        let draws: Vec<Duration> = (0..20).map(|_| SystemClock.jitter(below)).collect();
+        assert!(draws.iter().all(|d| *d < below), "{draws:?}");
+        assert!(draws.iter().any(|d| *d != draws[0]), "{draws:?}");
     }
 }

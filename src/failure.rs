@@ -1,7 +1,16 @@
 //! Every way a request can fail, and the one place that decides what each
-//! failure means: retry it, or stop.
+//! failure means. Callers ask these predicates; none matches a status code.
+//!
+//! | failure                                  | retried? | a POST failing so: |
+//! | ---------------------------------------- | -------- | ------------------ |
+//! | `Unreachable`: no connection, no name, a TLS handshake that broke off, no thread | yes | `NotSent` |
+//! | `Status` 408, 429                        | yes      | `NotSent` (refused before acting) |
+//! | `Status` 500, `Malformed`                | yes      | `Answered`: pg-backup-api is done with it, and its 500 never leaves a running operation |
+//! | `Timeout`, `Broken`, `Status` 502-504    | yes      | `InFlight`: the server may still be at work on it |
+//! | `Status` 404 while polling               | yes (the real server answers 404 for an operation that exists) | - |
+//! | other `Status` (4xx, 3xx, 501, 505), `TooLarge`, `Tls` | no | `Refused` |
 
-use crate::log::seconds;
+use crate::text::seconds;
 use std::fmt;
 use std::time::Duration;
 
@@ -30,53 +39,63 @@ pub enum Problem {
     },
 }
 
-/// What to do about a problem.
+/// Which request failed, where that changes what a failure means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Class {
-    /// Likely to pass: wait `--retry-wait` and try again.
-    Transient,
-    /// Will not get better by retrying: report the message and stop.
-    Definitive,
+pub enum Request {
+    /// `/status`, the list, the POST.
+    Other,
+    /// The GET of the operation this run created or adopted.
+    Poll,
+}
+
+/// What a POST that failed so may have done on the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PostFate {
+    /// It never reached pg-backup-api, or was turned away before it acted:
+    /// send it again.
+    NotSent,
+    /// pg-backup-api answered in full (its 500, or something else than the
+    /// JSON expected): it is done with it, and left no running operation.
+    Answered,
+    /// The answer was lost (a timeout, a dropped connection, a proxy's
+    /// 502/503/504): the operation may exist, or be created yet.
+    InFlight,
+    /// Refused for good (a 4xx, a redirect, a TLS failure, an answer over
+    /// the limits): nothing to send again.
+    Refused,
 }
 
 impl Problem {
-    pub fn class(&self) -> Class {
+    /// Whether another attempt may do better.
+    pub fn retried(&self, request: Request) -> bool {
         match self {
             Problem::Unreachable(_)
             | Problem::Timeout(_)
             | Problem::Broken(_)
-            | Problem::Malformed(_) => Class::Transient,
-            Problem::TooLarge(_) | Problem::Tls(_) => Class::Definitive,
-            Problem::Status { code, .. } => match code {
-                408 | 429 | 500 | 502 | 503 | 504 => Class::Transient,
-                _ => Class::Definitive,
-            },
+            | Problem::Malformed(_) => true,
+            Problem::TooLarge(_) | Problem::Tls(_) => false,
+            // pg-backup-api answers 404 for an operation that exists while
+            // its worker writes the output file, and under concurrent
+            // requests (docs/pg-backup-api.md).
+            Problem::Status { code: 404, .. } => request == Request::Poll,
+            Problem::Status { code, .. } => matches!(code, 408 | 429 | 500 | 502 | 503 | 504),
         }
     }
 
-    /// Whether a POST that failed this way may still have created an
-    /// operation. Only a request that never left, or that was refused with a
-    /// 3xx/4xx, surely created nothing.
-    pub fn may_have_taken_effect(&self) -> bool {
+    /// What a POST that failed this way may have done.
+    pub fn post_fate(&self) -> PostFate {
         match self {
-            Problem::Unreachable(_) | Problem::Tls(_) => false,
-            Problem::Status { code, .. } => *code >= 500,
-            _ => true,
-        }
-    }
-}
-
-impl Problem {
-    /// Whether the server is surely done with a POST that failed this way:
-    /// it answered in full (pg-backup-api's 500 page, something that is not
-    /// the JSON expected, a body too large). After a timeout, a broken
-    /// connection or a proxy's 502/503/504 it may still be at work on it,
-    /// and a new POST could start a second operation.
-    pub fn server_is_done_with_it(&self) -> bool {
-        match self {
-            Problem::Timeout(_) | Problem::Broken(_) => false,
-            Problem::Status { code, .. } => !matches!(code, 502..=504),
-            _ => true,
+            Problem::Unreachable(_)
+            | Problem::Status {
+                code: 408 | 429, ..
+            } => PostFate::NotSent,
+            Problem::Status { code: 500, .. } | Problem::Malformed(_) => PostFate::Answered,
+            Problem::Timeout(_)
+            | Problem::Broken(_)
+            | Problem::Status {
+                code: 502..=504, ..
+            } => PostFate::InFlight,
+            Problem::Status { .. } | Problem::TooLarge(_) | Problem::Tls(_) => PostFate::Refused,
         }
     }
 }
@@ -128,7 +147,8 @@ mod tests {
             Problem::Broken("reset".into()),
             Problem::Malformed("not JSON".into()),
         ] {
-            assert_eq!(p.class(), Class::Transient, "{p:?}");
+            assert!(p.retried(Request::Other), "{p:?}");
+            assert!(p.retried(Request::Poll), "{p:?}");
         }
     }
 
@@ -144,35 +164,41 @@ mod tests {
             Problem::Tls("unknown issuer".into()),
             Problem::TooLarge("body".into()),
         ] {
-            assert_eq!(p.class(), Class::Definitive, "{p:?}");
+            assert!(!p.retried(Request::Other), "{p:?}");
         }
     }
 
     #[test]
-    fn only_an_answer_from_the_api_itself_settles_a_post() {
-        assert!(status(500).server_is_done_with_it());
-        assert!(status(501).server_is_done_with_it());
-        assert!(Problem::TooLarge("body".into()).server_is_done_with_it());
-        assert!(Problem::Malformed("not JSON".into()).server_is_done_with_it());
-        for p in [
-            status(502),
-            status(503),
-            status(504),
-            Problem::Timeout(Duration::from_secs(1)),
-            Problem::Broken("closed".into()),
-        ] {
-            assert!(!p.server_is_done_with_it(), "{p:?}");
-        }
+    fn a_404_is_retried_only_while_polling_an_operation_of_ours() {
+        assert!(status(404).retried(Request::Poll));
+        assert!(!status(404).retried(Request::Other));
+        assert!(!status(403).retried(Request::Poll));
     }
 
     #[test]
-    fn only_unsent_or_refused_requests_surely_created_nothing() {
-        assert!(!Problem::Unreachable("refused".into()).may_have_taken_effect());
-        assert!(!status(404).may_have_taken_effect());
-        assert!(!status(302).may_have_taken_effect());
-        assert!(status(500).may_have_taken_effect());
-        assert!(status(502).may_have_taken_effect());
-        assert!(Problem::Timeout(Duration::from_secs(1)).may_have_taken_effect());
-        assert!(Problem::Broken("closed".into()).may_have_taken_effect());
+    fn every_post_failure_has_one_fate() {
+        use PostFate::*;
+        let table = [
+            (Problem::Unreachable("refused".into()), NotSent),
+            (status(408), NotSent),
+            (status(429), NotSent),
+            (status(500), Answered),
+            (Problem::Malformed("not JSON".into()), Answered),
+            (Problem::Timeout(Duration::from_secs(1)), InFlight),
+            (Problem::Broken("closed".into()), InFlight),
+            (status(502), InFlight),
+            (status(503), InFlight),
+            (status(504), InFlight),
+            (status(400), Refused),
+            (status(404), Refused),
+            (status(302), Refused),
+            (status(501), Refused),
+            (status(505), Refused),
+            (Problem::TooLarge("body".into()), Refused),
+            (Problem::Tls("refused".into()), Refused),
+        ];
+        for (problem, fate) in table {
+            assert_eq!(problem.post_fate(), fate, "{problem:?}");
+        }
     }
 }

@@ -5,12 +5,15 @@
 mod api;
 pub mod cli;
 mod clock;
+mod create;
 mod failure;
 mod log;
 pub mod outcome;
 mod poll;
 mod retry;
 pub mod run;
+mod signals;
+mod text;
 mod transport;
 mod url;
 
@@ -18,23 +21,22 @@ pub use clock::SystemClock;
 
 /// What the fuzz targets and tests under fuzz/ drive besides `cli::parse`:
 /// the decoding of pg-backup-api's answers, the limits it keeps, and the
-/// `http://` transport. Not an API.
+/// transport over a real socket. Not an API.
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::api::{
-        created_id, decode, error_message, listed_operations, one_line, operation_state,
-        status_text,
+        created_id, decode, error_message, listed_operations, operation_state, status_text,
     };
     pub use crate::failure::Problem;
-    #[cfg(feature = "tls")]
+    pub use crate::text::one_line;
     pub use crate::transport::http1::parse_response_bytes;
     use crate::transport::{Method, Request, TlsFiles, Transport};
     pub use crate::transport::{Response, MAX_BODY, MAX_HEADERS};
     use crate::url::ApiUrl;
     use std::time::Duration;
 
-    /// `GET /status` from `api_url` (`http://`: through minreq) as the
-    /// program sends it, with a 10 s deadline.
+    /// `GET /status` from `api_url` as the program sends it, with a 10 s
+    /// deadline.
     pub fn get_status(api_url: &str) -> Result<Response, Problem> {
         let url = ApiUrl::parse(api_url).map_err(Problem::Malformed)?;
         let timeout = Duration::from_secs(10);

@@ -3,12 +3,13 @@
 //! Timestamps are UTC: a static binary on a scratch image has no time zone
 //! database to read, and UTC reads the same on every host of a cluster.
 
-use std::cell::Cell;
+use crate::text::printable;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
@@ -31,17 +32,17 @@ impl Level {
 pub struct Logger {
     file: Option<File>,
     /// Set once a write to the file failed.
-    file_failed: Cell<bool>,
+    file_failed: AtomicBool,
     /// Unit tests read the lines back instead of writing them anywhere.
     #[cfg(test)]
-    pub captured: Option<std::cell::RefCell<Vec<String>>>,
+    pub captured: Option<std::sync::Mutex<Vec<String>>>,
 }
 
 impl Logger {
     pub fn stderr() -> Logger {
         Logger {
             file: None,
-            file_failed: Cell::new(false),
+            file_failed: AtomicBool::new(false),
             #[cfg(test)]
             captured: None,
         }
@@ -51,7 +52,7 @@ impl Logger {
     pub fn capture() -> Logger {
         Logger {
             file: None,
-            file_failed: Cell::new(false),
+            file_failed: AtomicBool::new(false),
             captured: Some(Default::default()),
         }
     }
@@ -61,8 +62,22 @@ impl Logger {
     pub fn lines(&self) -> Vec<String> {
         self.captured
             .as_ref()
-            .map(|c| c.borrow().clone())
+            .map(|c| c.lock().unwrap().clone())
             .unwrap_or_default()
+    }
+
+    /// Appends to `path`; when it cannot be opened, logs to stderr after a
+    /// WARNING that says why: a log file must never cost the operation
+    /// (`on_role_change` runs only during a failover).
+    pub fn to_file_or_stderr(path: &Path) -> Logger {
+        Logger::append_to(path).unwrap_or_else(|e| {
+            let log = Logger::stderr();
+            log.warning(&format!(
+                "Cannot open --log-file {}: {e}; logging to stderr instead.",
+                path.display()
+            ));
+            log
+        })
     }
 
     /// Opens `path` for appending, creating it if needed. Non-blocking, so
@@ -81,7 +96,7 @@ impl Logger {
             })?;
         Ok(Logger {
             file: Some(file),
-            file_failed: Cell::new(false),
+            file_failed: AtomicBool::new(false),
             #[cfg(test)]
             captured: None,
         })
@@ -106,7 +121,8 @@ impl Logger {
         #[cfg(test)]
         if let Some(captured) = &self.captured {
             captured
-                .borrow_mut()
+                .lock()
+                .unwrap()
                 .push(format!("{}: {}", level.name(), printable(message)));
             return;
         }
@@ -124,7 +140,7 @@ impl Logger {
         // after one line that says why.
         if let Err(e) = (&*file).write_all(line.as_bytes()) {
             let mut stderr = std::io::stderr().lock();
-            if !self.file_failed.replace(true) {
+            if !self.file_failed.swap(true, Ordering::Relaxed) {
                 let _ = writeln!(
                     stderr,
                     "patroni_barman: cannot write to --log-file ({e}): logging here"
@@ -140,51 +156,6 @@ impl Logger {
 pub const O_NONBLOCK: i32 = 0o4000;
 /// What such an open of a FIFO without a reader fails with.
 const ENXIO: i32 = 6;
-
-/// Characters that must not reach a log line as they are: controls (a
-/// newline forges a second line, ESC colors the terminal) and the invisible
-/// format characters (bidi overrides, zero-width) that disguise a line.
-pub fn is_unsafe(c: char) -> bool {
-    c.is_control()
-        || matches!(
-            c,
-            '\u{00AD}'
-                | '\u{061C}'
-                | '\u{200B}'..='\u{200F}'
-                | '\u{2028}'..='\u{202E}'
-                | '\u{2060}'..='\u{2069}'
-                | '\u{FEFF}'
-        )
-}
-
-/// `text` with its unsafe characters escaped (`\u{1b}`), so that it can
-/// neither break a log line in two, nor color it, nor hide part of it.
-pub fn printable(text: &str) -> String {
-    if !text.contains(is_unsafe) {
-        return text.to_string();
-    }
-    text.chars()
-        .map(|c| {
-            if is_unsafe(c) {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
-
-/// Formats a duration for a log line: `2`, `0.05`, `1.5` (seconds, up to
-/// millisecond precision, no trailing zeros).
-pub fn seconds(duration: Duration) -> String {
-    let millis = duration.subsec_millis();
-    let whole = duration.as_secs();
-    if millis == 0 {
-        return whole.to_string();
-    }
-    let fraction = format!("{millis:03}");
-    format!("{whole}.{}", fraction.trim_end_matches('0'))
-}
 
 /// Formats a time as `2026-11-25 17:10:25,123` (UTC).
 pub fn timestamp(time: SystemTime) -> String {
@@ -219,14 +190,7 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_as_plain_seconds() {
-        assert_eq!(seconds(Duration::from_secs(2)), "2");
-        assert_eq!(seconds(Duration::from_millis(50)), "0.05");
-        assert_eq!(seconds(Duration::from_millis(1500)), "1.5");
-        assert_eq!(seconds(Duration::from_micros(300_400)), "0.3");
-    }
+    use std::time::Duration;
 
     fn at(secs: u64, millis: u64) -> String {
         timestamp(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis))

@@ -7,11 +7,11 @@
 
 use patroni_barman::outcome::Outcome;
 use patroni_barman::{cli, run, SystemClock};
+use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    // A panic is a bug (ours, or minreq 3.0.0's header budget: see README,
-    // "Known limitations"): one line instead of a backtrace, then the abort.
+    // A panic is a bug: one line instead of a backtrace, then the abort.
     std::panic::set_hook(Box::new(|info| {
         let payload = info.payload();
         let what = payload.downcast_ref::<&str>().copied();
@@ -19,19 +19,25 @@ fn main() -> ExitCode {
         let at = info
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()));
-        eprintln!(
-            "patroni_barman: internal error: {}{}",
-            what.unwrap_or("panic"),
-            at.unwrap_or_default()
+        say(
+            &mut std::io::stderr(),
+            &format!(
+                "patroni_barman: internal error: {}{}\n",
+                what.unwrap_or("panic"),
+                at.unwrap_or_default()
+            ),
         );
     }));
     let outcome = match cli::parse(std::env::args_os().skip(1)) {
         Ok(cli::Parsed::Print(text)) => {
-            print!("{text}");
+            say(&mut std::io::stdout(), &text);
             Outcome::Success
         }
         Ok(cli::Parsed::NoSubcommand) => {
-            eprintln!("patroni_barman: error: no subcommand given: use recover or config-switch (see --help)");
+            say(
+                &mut std::io::stderr(),
+                "patroni_barman: error: no subcommand given: use recover or config-switch (see --help)\n",
+            );
             Outcome::NoSubcommand
         }
         Ok(cli::Parsed::Run(command)) => {
@@ -43,6 +49,16 @@ fn main() -> ExitCode {
 }
 
 fn usage_error(message: String) -> Outcome {
-    eprintln!("patroni_barman: error: {message} (see --help)");
+    say(
+        &mut std::io::stderr(),
+        &format!("patroni_barman: error: {message} (see --help)\n"),
+    );
     Outcome::Usage
+}
+
+/// Writes `text` where it may fail (stderr on /dev/full, a closed stdout):
+/// unlike `print!`, never a panic, and the exit code still says it all.
+fn say(out: &mut impl Write, text: &str) {
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }

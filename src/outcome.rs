@@ -29,10 +29,13 @@ pub enum Outcome {
     StillRunning,
     /// Any other command-line error; nothing was sent.
     Usage,
-    /// pg-backup-api's `/status` is not "OK", or it could not be reached.
+    /// pg-backup-api could not be used: `/status` failed or is not "OK".
+    /// Nothing was created.
     ApiNotOk,
     /// No subcommand was given.
     NoSubcommand,
+    /// SIGHUP (1), SIGINT (2) or SIGTERM (15) ended the run: 128 + signal.
+    Terminated(u8),
 }
 
 impl Outcome {
@@ -49,6 +52,7 @@ impl Outcome {
             Outcome::Usage => 64,
             Outcome::ApiNotOk => 254,
             Outcome::NoSubcommand => 255,
+            Outcome::Terminated(signal) => 128 + signal.min(127),
         }
     }
 }
@@ -71,6 +75,9 @@ mod tests {
             (Outcome::Usage, 64),
             (Outcome::ApiNotOk, 254),
             (Outcome::NoSubcommand, 255),
+            (Outcome::Terminated(1), 129),
+            (Outcome::Terminated(2), 130),
+            (Outcome::Terminated(15), 143),
         ];
         for (outcome, code) in table {
             assert_eq!(outcome.exit_code(), code, "{outcome:?}");

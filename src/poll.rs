@@ -2,9 +2,10 @@
 
 use crate::api::{Kind, Status};
 use crate::clock::Clock;
-use crate::failure::{Class, Problem};
+use crate::failure::{Problem, Request};
 use crate::log::Logger;
 use crate::retry::{Budget, Next, RetryPolicy};
+use crate::text::capitalized;
 use std::time::Duration;
 
 /// The shortest pause between polls, when the operation has just started.
@@ -53,7 +54,7 @@ pub fn wait_for(
 ) -> End {
     let started = clock.now();
     let deadline = poll.max_wait.map(|limit| started + limit);
-    let mut budget = Budget::new(retry);
+    let mut budget = Budget::new(retry, Request::Poll);
     loop {
         let limit = match deadline {
             Some(deadline) => deadline
@@ -77,8 +78,8 @@ pub fn wait_for(
         let pause = match failure {
             None if past_deadline => return End::StillRunning(None),
             None => pause_before_next_poll(clock.now() - started, poll.loop_wait),
-            // A definitive failure still ends as an error, deadline or not.
-            Some(problem) if past_deadline && problem.class() == Class::Transient => {
+            // A failure for good still ends as an error, deadline or not.
+            Some(problem) if past_deadline && problem.retried(Request::Poll) => {
                 return End::StillRunning(Some(problem))
             }
             Some(problem) => match budget.record(log, what, &problem) {
@@ -95,14 +96,6 @@ pub fn wait_for(
         };
         clock.sleep(pause);
     }
-}
-
-pub fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

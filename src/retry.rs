@@ -1,10 +1,11 @@
 //! The retry budget: how many attempts a request gets and how long to wait
 //! between them. Whether a failure is worth retrying at all is decided by
-//! `Problem::class`; this module only counts and logs.
+//! `Problem::retried`; this module only counts, logs and pauses.
 
 use crate::clock::Clock;
-use crate::failure::{Class, Problem};
-use crate::log::{seconds, Logger};
+use crate::failure::{Problem, Request};
+use crate::log::Logger;
+use crate::text::seconds;
 use std::time::Duration;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -26,13 +27,15 @@ pub enum Next {
 /// good answer starts the count again.
 pub struct Budget {
     policy: RetryPolicy,
+    request: Request,
     failures: u32,
 }
 
 impl Budget {
-    pub fn new(policy: RetryPolicy) -> Budget {
+    pub fn new(policy: RetryPolicy, request: Request) -> Budget {
         Budget {
             policy,
+            request,
             failures: 0,
         }
     }
@@ -48,7 +51,7 @@ impl Budget {
     }
 
     /// Says so when the run stops because the attempts ran out; called where
-    /// the caller really gives up (a failed POST may still be followed).
+    /// the caller really gives up.
     pub fn give_up(&self, log: &Logger) {
         if self.failures >= self.policy.attempts.max(1) {
             log.error("Maximum number of retries exceeded, exiting.");
@@ -56,7 +59,7 @@ impl Budget {
     }
 
     /// Records a failed attempt at `what` ("GET http://..."), logs it, and says
-    /// whether to try again.
+    /// whether to try again, after `--retry-wait`.
     pub fn record(&mut self, log: &Logger, what: &str, problem: &Problem) -> Next {
         self.record_then(log, what, problem, self.policy.wait, "retrying")
     }
@@ -70,7 +73,7 @@ impl Budget {
         pause: Duration,
         then: &str,
     ) -> Next {
-        if problem.class() == Class::Definitive {
+        if !problem.retried(self.request) {
             log.error(&format!("{what} failed: {problem} (not retried)."));
             return Next::GiveUp;
         }
@@ -87,9 +90,24 @@ impl Budget {
         log.warning(&format!("{attempt}; {then} in {} s.", seconds(pause)));
         Next::RetryAfter(pause)
     }
+
+    /// The step every retry loop takes after a failure: record it, then
+    /// pause and say `true` (try again), or say why it stops and `false`.
+    pub fn step(&mut self, clock: &dyn Clock, log: &Logger, what: &str, problem: &Problem) -> bool {
+        match self.record(log, what, problem) {
+            Next::RetryAfter(wait) => {
+                clock.sleep(wait);
+                true
+            }
+            Next::GiveUp => {
+                self.give_up(log);
+                false
+            }
+        }
+    }
 }
 
-/// Runs `attempt` until it succeeds, fails definitively, or runs out of
+/// Runs `attempt` until it succeeds, fails for good, or runs out of
 /// attempts; the error returned is the last one.
 pub fn call<T>(
     policy: RetryPolicy,
@@ -98,17 +116,12 @@ pub fn call<T>(
     what: &str,
     mut attempt: impl FnMut() -> Result<T, Problem>,
 ) -> Result<T, Problem> {
-    let mut budget = Budget::new(policy);
+    let mut budget = Budget::new(policy, Request::Other);
     loop {
         match attempt() {
             Ok(value) => return Ok(value),
-            Err(problem) => match budget.record(log, what, &problem) {
-                Next::RetryAfter(wait) => clock.sleep(wait),
-                Next::GiveUp => {
-                    budget.give_up(log);
-                    return Err(problem);
-                }
-            },
+            Err(problem) if budget.step(clock, log, what, &problem) => {}
+            Err(problem) => return Err(problem),
         }
     }
 }

@@ -137,18 +137,29 @@ fn a_400_page_is_shown_verbatim_and_not_retried() {
 }
 
 #[test]
-fn a_500_after_the_operation_was_created_is_adopted_not_repeated() {
+fn a_job_whose_worker_never_started_is_named_never_followed() {
+    // pg-backup-api wrote the job, its worker failed to start, it answered
+    // 500: the job reads IN_PROGRESS forever. The run POSTs again a second
+    // later and follows only what its own POST created.
     let stub =
         Stub::start(r#"{"faults": [{"route": "create", "action": {"after_create": "500"}}]}"#);
     let ran = run_strings(&recover_args(&stub.url(), &[]));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
-    assert_eq!(posts(&stub), 1);
-    assert!(
-        ran.logged("appeared although the POST failed; following it instead of creating another."),
-        "{}",
-        ran.stderr
-    );
-    assert_eq!(polled_ids(&stub).len(), 1);
+    ran.expect_code(0).expect_logged(&[
+        "HTTP 500: The server encountered an internal error",
+        "pg-backup-api answered, so no operation of this POST runs: sending it again in 1.",
+        "appeared in the server's list after pg-backup-api answered the POST; not following it",
+    ]);
+    assert!(!ran.logged("following it instead"), "{}", ran.stderr);
+    let requests = stub.requests();
+    let routes: Vec<&str> = requests.iter().map(|r| r.route.as_str()).take(5).collect();
+    assert_eq!(routes, ["status", "list", "create", "list", "create"]);
+    let posts: Vec<&Seen> = requests.iter().filter(|r| r.method == "POST").collect();
+    assert!(posts[1].time - posts[0].time >= 1.0, "{posts:?}");
+    let own = posts[1]
+        .created
+        .clone()
+        .expect("the second POST created one");
+    assert_eq!(polled_ids(&stub), [own]);
 }
 
 #[test]
@@ -271,25 +282,20 @@ fn a_post_that_times_out_is_never_sent_again_and_a_late_operation_is_adopted() {
 }
 
 #[test]
-fn a_same_second_collision_is_posted_again_a_second_later() {
-    // The 500 pg-backup-api gives a second POST within one second: nothing
-    // was created, so after a look at the list the POST goes again, in
-    // another second of the server's clock, although --retry-wait is 0.05 s.
+fn a_same_second_collision_is_posted_again_and_the_other_clients_operation_left_alone() {
+    // Another client created an operation in this second: pg-backup-api
+    // answers 500 and writes nothing for us. The run names the other one,
+    // POSTs again in a later second, and follows its own.
     let stub = Stub::start(r#"{"faults": [{"route": "create", "action": {"collide": true}}]}"#);
     let ran = run_strings(&switch_args(
         &stub.url(),
         "primary",
         &["--barman-model", "m", "--switch-when", "always"],
     ));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
-    assert!(
-        ran.logged("HTTP 500: The server encountered an internal error")
-            && ran.logged("looking for its operation in the server's list in 1 s.")
-            && ran.logged("No new operation in the list.")
-            && ran.logged("Sending the POST again."),
-        "{}",
-        ran.stderr
-    );
+    ran.expect_code(0).expect_logged(&[
+        "HTTP 500: The server encountered an internal error",
+        "it is another client's, or a job whose worker never started",
+    ]);
     let requests = stub.requests();
     let routes: Vec<&str> = requests.iter().map(|r| r.route.as_str()).take(5).collect();
     assert_eq!(routes, ["status", "list", "create", "list", "create"]);
@@ -297,7 +303,7 @@ fn a_same_second_collision_is_posted_again_a_second_later() {
     assert_eq!(posts.len(), 2);
     assert!(posts[1].time - posts[0].time >= 1.0);
     assert_eq!(posts[0].body, posts[1].body);
-    assert_eq!(polled_ids(&stub).len(), 1);
+    assert_eq!(polled_ids(&stub), [posts[1].created.clone().unwrap()]);
 }
 
 #[test]
@@ -335,12 +341,10 @@ fn a_redirect_is_not_followed_and_its_location_is_named() {
         r#"{"faults": [{"route": "status", "action": {"respond": {"code": 302, "headers": {"Location": "http://127.0.0.1:9/login"}}}}]}"#,
     );
     let ran = run_strings(&recover_args(&stub.url(), &[]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
-    assert!(
-        ran.logged("HTTP 302 redirect to http://127.0.0.1:9/login, not followed"),
-        "{}",
-        ran.stderr
-    );
+    ran.expect_code(254).expect_logged(&[
+        "HTTP 302 redirect to http://127.0.0.1:9/login, not followed",
+        "pg-backup-api at http://127.0.0.1:",
+    ]);
     assert_eq!(stub.lines(), vec!["GET /status"]);
 }
 
@@ -379,19 +383,17 @@ fn oversized_headers_and_garbage_status_lines_are_errors() {
         r#"{{"faults": [{{"route": "status", "action": {{"raw": "{raw}"}}}}]}}"#
     ));
     let ran = run_strings(&recover_args(&stub.url(), &[]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
-    assert!(ran.logged("answer refused: headers over"), "{}", ran.stderr);
+    ran.expect_code(254)
+        .expect_logged(&["answer refused: headers over"]);
 
     let stub = Stub::start(
         r#"{"faults": [{"route": "poll", "action": {"raw": "SPDY/9 banana\r\n\r\n"}}]}"#,
     );
     let ran = run_strings(&recover_args(&stub.url(), &[]));
     assert_eq!(ran.code, 0, "{}", ran.stderr);
-    assert!(
-        ran.logged("connection broken: closed without a valid HTTP status line; retrying"),
-        "{}",
-        ran.stderr
-    );
+    ran.expect_logged(&[
+        "unexpected answer: not an HTTP/1.x status line: \"SPDY/9 banana\"; retrying",
+    ]);
 }
 
 #[test]
@@ -451,78 +453,98 @@ fn max_wait_also_cuts_a_hung_poll_short_of_the_http_timeout() {
 }
 
 #[test]
-fn runs_that_give_up_on_a_possibly_running_operation_say_so() {
-    // Polls fail until the retries run out: exit 2, and where to follow it.
+fn polls_that_run_out_of_retries_say_where_to_follow_the_operation() {
     let stub = Stub::start(
         r#"{"operations": [{"stuck": true}],
             "faults": [{"route": "poll", "skip": 1, "times": -1, "action": {"respond": {"code": 502}}}]}"#,
     );
     let ran = run_strings(&recover_args(&stub.url(), &["--max-retries", "2"]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
-    let last = ran.log().pop().unwrap();
+    ran.expect_code(2);
+    let last = ran.last_line();
     assert!(
         last.contains("may still be running on the Barman host; follow it at http://"),
         "{last}"
     );
+}
 
-    // A poll refused for good, but not with "no such operation": it lives on.
+#[test]
+fn a_poll_refused_for_good_says_the_operation_lives_on() {
     let stub = Stub::start(
         r#"{"faults": [{"route": "poll", "times": -1, "action": {"respond": {"code": 403, "body": "<p>Forbidden</p>"}}}]}"#,
     );
     let ran = run_strings(&recover_args(&stub.url(), &[]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
-    assert!(
-        ran.logged("HTTP 403: Forbidden (not retried)"),
-        "{}",
-        ran.stderr
-    );
-    assert!(
-        ran.logged("may still be running on the Barman host"),
-        "{}",
-        ran.stderr
-    );
+    ran.expect_code(2).expect_logged(&[
+        "HTTP 403: Forbidden (not retried)",
+        "may still be running on the Barman host",
+    ]);
+}
 
-    // A poll answered "no such operation": nothing to follow, so no such line.
+#[test]
+fn a_one_off_404_on_a_poll_is_retried() {
+    // The real server answers 404 while the worker writes the output file.
     let stub = Stub::start(
-        r#"{"faults": [{"route": "poll", "times": -1, "action": {"respond": {"code": 404, "content_type": "application/json", "body": "{\"error\": \"404 Not Found: Resource not found\"}"}}}]}"#,
+        r#"{"operations": [{"in_progress_polls": 1}],
+            "faults": [{"route": "poll", "skip": 1, "action": {"half_written": true}}]}"#,
     );
     let ran = run_strings(&recover_args(&stub.url(), &[]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    ran.expect_code(0).expect_logged(&[
+        "Attempt 1 of 5 on GET http://127.0.0.1:",
+        "failed: HTTP 404: Resource not found; retrying in 0.05 s.",
+        "Recovery operation finished successfully.",
+    ]);
+    assert_eq!(posts(&stub), 1);
+}
+
+#[test]
+fn a_no_config_404_under_load_is_retried_while_polling() {
+    let stub = Stub::start(
+        r#"{"faults": [{"route": "poll", "times": 2, "action": {"no_config": true}}]}"#,
+    );
+    let ran = run_strings(&recover_args(&stub.url(), &[]));
+    ran.expect_code(0)
+        .expect_logged(&["failed: HTTP 404: No barman config found for 'main'; retrying"]);
+}
+
+#[test]
+fn polls_answered_404_until_the_retries_run_out_say_where_to_follow_it() {
+    let stub = Stub::start(
+        r#"{"faults": [{"route": "poll", "times": -1, "action": {"half_written": true}}]}"#,
+    );
+    let ran = run_strings(&recover_args(&stub.url(), &["--max-retries", "3"]));
+    ran.expect_code(2)
+        .expect_logged(&["Attempt 3 of 3 on GET", "HTTP 404: Resource not found."]);
     assert!(
-        ran.logged("HTTP 404: Resource not found (not retried)"),
+        ran.last_line()
+            .contains("may still be running on the Barman host; follow it at http://"),
         "{}",
         ran.stderr
     );
-    assert!(!ran.logged("may still be running"), "{}", ran.stderr);
+}
 
-    // A POST answered 501 (not retried): one look at the list, then the end.
+#[test]
+fn a_post_answered_501_stops_without_a_look_or_another_post() {
     let stub =
         Stub::start(r#"{"faults": [{"route": "create", "action": {"respond": {"code": 501}}}]}"#);
     let ran = run_strings(&recover_args(&stub.url(), &[]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    ran.expect_code(2).expect_logged(&["HTTP 501"]);
     let routes: Vec<String> = stub.requests().into_iter().map(|r| r.route).collect();
-    assert_eq!(
-        routes,
-        ["status", "list", "create", "list"],
-        "{}",
-        ran.stderr
-    );
+    assert_eq!(routes, ["status", "list", "create"], "{}", ran.stderr);
+}
 
-    // The list cannot be read after a POST that may have created one.
+#[test]
+fn a_list_unreadable_after_a_lost_answer_says_the_operation_may_exist() {
     let stub = Stub::start(
-        r#"{"faults": [{"route": "create", "action": {"after_create": "500"}},
+        r#"{"faults": [{"route": "create", "action": {"after_create": "drop"}},
                        {"route": "list", "skip": 1, "times": -1, "action": {"respond": {"code": 503}}}]}"#,
     );
     let ran = run_strings(&recover_args(&stub.url(), &["--max-retries", "2"]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
-    assert!(
-        ran.logged("The failed POST may have created a recovery operation all the same"),
-        "{}",
-        ran.stderr
-    );
+    ran.expect_code(2)
+        .expect_logged(&["The failed POST may have created a recovery operation all the same"]);
     assert_eq!(posts(&stub), 1);
+}
 
-    // --max-wait runs out while polls fail: the state is unknown.
+#[test]
+fn max_wait_with_failing_polls_says_the_state_is_unknown() {
     let stub = Stub::start(
         r#"{"operations": [{"stuck": true}],
             "faults": [{"route": "poll", "skip": 1, "times": -1, "action": {"respond": {"code": 502}}}]}"#,
@@ -531,12 +553,9 @@ fn runs_that_give_up_on_a_possibly_running_operation_say_so() {
         &stub.url(),
         &["--max-wait", "0.3", "--max-retries", "100"],
     ));
-    assert_eq!(ran.code, 5, "{}", ran.stderr);
-    assert!(
-        ran.logged("may still be running on the Barman host (the last poll failed: HTTP 502"),
-        "{}",
-        ran.stderr
-    );
+    ran.expect_code(5).expect_logged(&[
+        "may still be running on the Barman host (the last poll failed: HTTP 502",
+    ]);
 }
 
 #[test]
@@ -580,21 +599,15 @@ fn a_password_in_the_api_url_is_sent_but_never_logged() {
 }
 
 #[test]
-fn an_operation_created_by_the_last_allowed_post_is_still_followed() {
+fn a_500_on_the_last_allowed_post_ends_the_run_following_nothing() {
     let stub =
         Stub::start(r#"{"faults": [{"route": "create", "action": {"after_create": "500"}}]}"#);
     let ran = run_strings(&recover_args(&stub.url(), &["--max-retries", "1"]));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
-    assert!(
-        ran.logged("appeared although the POST failed")
-            && ran.logged("reads IN_PROGRESS forever: --max-wait bounds the wait for it."),
-        "{}",
-        ran.stderr
-    );
-    assert!(
-        !ran.logged("Maximum number of retries exceeded"),
-        "{}",
-        ran.stderr
+    ran.expect_code(2);
+    assert_eq!(
+        ran.last_line(),
+        "ERROR: Maximum number of retries exceeded, exiting."
     );
     assert_eq!(posts(&stub), 1);
+    assert!(polled_ids(&stub).is_empty(), "{:?}", stub.lines());
 }

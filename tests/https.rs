@@ -240,10 +240,10 @@ mod with_tls {
     }
 
     /// A config-switch that TLS stops before any request reaches the API:
-    /// exit 3 with `message`, and no retry.
+    /// exit 254 (pg-backup-api cannot be used) with `message`, and no retry.
     fn assert_refused_by_tls(stub: &Stub, tls: &[&str], message: &str) {
         let ran = switch(&https(stub, "localhost"), tls, None);
-        assert_eq!(ran.code, 3, "{}", ran.stderr);
+        ran.expect_code(254);
         assert!(ran.logged(message), "{message}: {}", ran.stderr);
         assert!(ran.logged("(not retried)"), "{}", ran.stderr);
         assert!(!ran.logged("Attempt"), "{}", ran.stderr);
@@ -348,7 +348,7 @@ mod with_tls {
         let after_second = stub.requests().len();
         assert!(after_second >= after_first + 4, "{:?}", stub.lines());
         let ran = switch(&url, &[], Some(&other));
-        assert_eq!(ran.code, 3, "{}", ran.stderr);
+        ran.expect_code(254);
         assert!(ran.logged("not trusted"), "{}", ran.stderr);
         assert_eq!(stub.requests().len(), after_second, "{:?}", stub.lines());
     }

@@ -12,14 +12,14 @@ const MAX_CHUNK_LINE: usize = 1 << 10;
 /// The most interim (1xx) answers skipped before the final one.
 const MAX_INTERIM: usize = 8;
 
+/// Writes the request line, `headers` (Host first) and the JSON body.
 pub fn write_request(
     out: &mut impl Write,
     request: &Request,
-    host_header: &str,
     headers: &[(&'static str, String)],
 ) -> io::Result<()> {
     let (method, path) = (request.method.as_str(), request.endpoint.path());
-    let mut text = format!("{method} {path} HTTP/1.1\r\nHost: {host_header}\r\n");
+    let mut text = format!("{method} {path} HTTP/1.1\r\n");
     for (name, value) in headers {
         text += &format!("{name}: {value}\r\n");
     }
@@ -328,14 +328,18 @@ mod tests {
             json: Some("{}"),
         };
         let mut out = Vec::new();
-        let accept = [("Accept", "application/json".to_string())];
-        write_request(&mut out, &post, "h:8443", &accept).unwrap();
+        let headers = [
+            ("Host", "h:8443".to_string()),
+            ("Accept", "application/json".to_string()),
+        ];
+        write_request(&mut out, &post, &headers).unwrap();
         let expected = "POST /api/servers/a%20b HTTP/1.1\r\nHost: h:8443\r\n\
                         Accept: application/json\r\nContent-Type: application/json\r\n\
                         Content-Length: 2\r\n\r\n{}";
         assert_eq!(String::from_utf8(out).unwrap(), expected);
         let mut out = Vec::new();
-        write_request(&mut out, &Request { json: None, ..post }, "h", &[]).unwrap();
+        let host = [("Host", "h".to_string())];
+        write_request(&mut out, &Request { json: None, ..post }, &host).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.ends_with("Host: h\r\nContent-Length: 0\r\n\r\n"),

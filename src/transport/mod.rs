@@ -1,12 +1,13 @@
 //! One request, one connection, one bounded answer: the transport under the
-//! API client. `http://` goes through minreq; `https://` through rustls and
-//! a small HTTP/1.1 exchange of our own, because minreq can neither trust a
-//! private CA nor present a client certificate. Both apply the same deadline,
-//! size limits and redirect rule, and report failures as the same `Problem`s.
+//! API client. Both schemes share everything but the bytes' wrapping: the
+//! deadline and the connection (`net`), and the HTTP/1.1 exchange with its
+//! size limits and framing rules (`http1`). `https://` adds rustls (`tls`),
+//! because minreq can neither trust a private CA nor present a client
+//! certificate; `http://` no longer uses minreq, which could abort the
+//! process (README, "Dependencies").
 
-#[cfg(feature = "tls")]
 pub mod http1;
-mod plain;
+mod net;
 #[cfg(feature = "tls")]
 mod tls;
 
@@ -14,7 +15,7 @@ use crate::failure::Problem;
 use crate::url::{ApiUrl, Endpoint, Scheme};
 use std::io;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The largest body accepted; pg-backup-api's answers are under 1 KiB, but a
 /// server's list of past operations grows over the years.
@@ -79,7 +80,10 @@ impl TlsFiles {
 }
 
 pub struct Transport {
+    host: String,
+    port: u16,
     timeout: Duration,
+    /// Host first, then the same headers on every request.
     headers: Vec<(&'static str, String)>,
     #[cfg(feature = "tls")]
     tls: Option<tls::Tls>,
@@ -90,7 +94,16 @@ impl Transport {
     /// an `https://` URL in an HTTP-only build is a usage error before any
     /// request is sent.
     pub fn new(url: &ApiUrl, timeout: Duration, files: &TlsFiles) -> Result<Transport, String> {
+        let default_port = match url.scheme {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        };
+        let host_header = match url.port {
+            port if port == default_port => url.host.clone(),
+            port => format!("{}:{port}", url.host),
+        };
         let mut headers = vec![
+            ("Host", host_header),
             (
                 "User-Agent",
                 concat!("patroni_barman/", env!("CARGO_PKG_VERSION")).to_string(),
@@ -102,14 +115,6 @@ impl Transport {
             headers.push((
                 "Authorization",
                 format!("Basic {}", base64(userinfo.as_bytes())),
-            ));
-        }
-        // minreq takes the first ':' of the host for the port.
-        if url.scheme == Scheme::Http && url.host.starts_with('[') {
-            return Err(format!(
-                "--api-url: an IPv6 address ({}) works only with https://; \
-                 for http://, use a host name that resolves to it",
-                url.host
             ));
         }
         #[cfg(feature = "tls")]
@@ -125,6 +130,8 @@ impl Transport {
                 .into());
         }
         Ok(Transport {
+            host: url.bare_host().to_string(),
+            port: url.port,
             timeout,
             headers,
             #[cfg(feature = "tls")]
@@ -140,11 +147,17 @@ impl Transport {
     /// As `send`, within `limit` when that is shorter than `--http-timeout`.
     pub fn send_within(&self, request: &Request, limit: Duration) -> Result<Response, Problem> {
         let timeout = self.timeout.min(limit);
+        let deadline = Instant::now() + timeout;
+        let mut socket = net::connect(&self.host, self.port, deadline, timeout)?;
         #[cfg(feature = "tls")]
         if let Some(tls) = &self.tls {
-            return tls.send(request, timeout, &self.headers);
+            return tls.exchange(socket, request, timeout, &self.headers);
         }
-        plain::send(request, timeout, &self.headers)
+        let exchanged = http1::write_request(&mut socket, request, &self.headers)
+            .map_err(|e| Problem::Broken(e.to_string()))
+            .and_then(|()| http1::read_response(&mut socket));
+        // The socket knows what an I/O failure meant (a timeout, say).
+        exchanged.map_err(|problem| socket.failure.take().unwrap_or(problem))
     }
 }
 

@@ -3,20 +3,20 @@
 //! `Tls::new`, so that a bad file is a usage error before any request; every
 //! request then gets a fresh connection under one deadline.
 
+use super::net::Deadlined;
 use super::{http1, io_problem, Request, Response, TlsFiles};
 use crate::failure::Problem;
-use crate::log::{seconds, O_NONBLOCK};
+use crate::log::O_NONBLOCK;
 use crate::url::ApiUrl;
 use rustls::{AlertDescription, CertificateError, ClientConfig, ClientConnection, RootCertStore};
 use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, DnsName, PrivateKeyDer, ServerName};
 use std::io::{self, Read, Write};
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::IpAddr;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Where distributions keep their CA bundle (Debian/Alpine, RHEL, SUSE,
 /// RHEL's extracted store, macOS/BSD).
@@ -31,10 +31,8 @@ const SYSTEM_BUNDLES: [&str; 5] = [
 pub struct Tls {
     config: Arc<ClientConfig>,
     server_name: ServerName<'static>,
-    /// The host to connect to and to name in messages: no IPv6 brackets.
+    /// The host to name in messages: no IPv6 brackets.
     host: String,
-    port: u16,
-    host_header: String,
     client_cert: bool,
 }
 
@@ -80,32 +78,27 @@ impl Tls {
                 })?
             }
         };
-        let host_header = match url.port {
-            443 => url.host.clone(),
-            port => format!("{}:{port}", url.host),
-        };
         Ok(Tls {
             config: Arc::new(config),
             server_name,
             host,
-            port: url.port,
-            host_header,
             client_cert: files.cert_file.is_some(),
         })
     }
 
-    pub fn send(
+    /// One request over a fresh TLS session on `socket`; `headers` start
+    /// with Host.
+    pub fn exchange(
         &self,
+        socket: Deadlined,
         request: &Request,
         timeout: Duration,
         headers: &[(&'static str, String)],
     ) -> Result<Response, Problem> {
-        let deadline = Instant::now() + timeout;
-        let socket = self.connect(deadline, timeout)?;
         let connection = ClientConnection::new(self.config.clone(), self.server_name.clone())
             .map_err(|e| Problem::Tls(e.to_string()))?;
         let mut stream = Exchange {
-            tls: rustls::StreamOwned::new(connection, Deadlined { socket, deadline }),
+            tls: rustls::StreamOwned::new(connection, socket),
             tls_side: self,
             timeout,
             failure: None,
@@ -128,7 +121,7 @@ impl Tls {
                 });
             }
         }
-        if let Err(e) = http1::write_request(&mut stream, request, &self.host_header, headers) {
+        if let Err(e) = http1::write_request(&mut stream, request, headers) {
             let problem = stream.failure.take().unwrap_or_else(|| stream.problem(e));
             // A server that refused our certificate after a TLS 1.3 handshake
             // may have closed already; its alert is still there to read.
@@ -140,28 +133,6 @@ impl Tls {
         }
         stream.sent = true;
         http1::read_response(&mut stream).map_err(|p| stream.failure.take().unwrap_or(p))
-    }
-
-    fn connect(&self, deadline: Instant, timeout: Duration) -> Result<TcpStream, Problem> {
-        let mut last_error = None;
-        for address in resolve(&self.host, self.port, deadline, timeout)? {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
-                return Err(not_connected_in(timeout));
-            }
-            match TcpStream::connect_timeout(&address, left) {
-                Ok(socket) => {
-                    let _ = socket.set_nodelay(true);
-                    return Ok(socket);
-                }
-                Err(e) => last_error = Some(e),
-            }
-        }
-        Err(match last_error {
-            Some(e) if e.kind() == io::ErrorKind::TimedOut => not_connected_in(timeout),
-            Some(e) => io_problem(e, timeout),
-            None => Problem::Unreachable(format!("{}: no address found", self.host)),
-        })
     }
 
     /// What went wrong, in words an operator can act on.
@@ -234,50 +205,6 @@ impl Tls {
             }
             other => other.to_string(),
         }
-    }
-}
-
-/// The socket, with the time left before the deadline applied to each read
-/// and write.
-struct Deadlined {
-    socket: TcpStream,
-    deadline: Instant,
-}
-
-impl Deadlined {
-    fn time_left(&self) -> io::Result<Duration> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
-        match left.is_zero() {
-            true => Err(io::ErrorKind::TimedOut.into()),
-            false => Ok(left),
-        }
-    }
-}
-
-/// A timed-out blocking socket says WouldBlock, which rustls takes for
-/// "try later": make it a plain timeout.
-fn timed_out(error: io::Error) -> io::Error {
-    match error.kind() {
-        io::ErrorKind::WouldBlock => io::ErrorKind::TimedOut.into(),
-        _ => error,
-    }
-}
-
-impl Read for Deadlined {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        self.socket.set_read_timeout(Some(self.time_left()?))?;
-        self.socket.read(buf).map_err(timed_out)
-    }
-}
-
-impl Write for Deadlined {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.socket.set_write_timeout(Some(self.time_left()?))?;
-        self.socket.write(buf).map_err(timed_out)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.socket.flush()
     }
 }
 
@@ -513,41 +440,6 @@ fn refuses_our_certificate(error: &rustls::Error) -> bool {
             ) || OUR_CERTIFICATE_REJECTED.contains(alert)
         }
         _ => false,
-    }
-}
-
-/// No connection within the deadline: unlike a timeout after connecting,
-/// the request surely never reached the server.
-fn not_connected_in(timeout: Duration) -> Problem {
-    Problem::Unreachable(format!("no connection within {} s", seconds(timeout)))
-}
-
-/// The addresses of `host`, within the deadline. A name is looked up on a
-/// thread of its own, because the system resolver has no timeout of its own
-/// and may wait far longer than --http-timeout on a dead DNS server; if it
-/// does, the thread is left behind and the request fails as a timeout.
-fn resolve(
-    host: &str,
-    port: u16,
-    deadline: Instant,
-    timeout: Duration,
-) -> Result<Vec<SocketAddr>, Problem> {
-    if let Ok(ip) = host.parse::<IpAddr>() {
-        return Ok(vec![SocketAddr::new(ip, port)]);
-    }
-    let (send, receive) = mpsc::channel();
-    let name = host.to_string();
-    std::thread::spawn(move || {
-        let _ = send.send((name.as_str(), port).to_socket_addrs());
-    });
-    let left = deadline.saturating_duration_since(Instant::now());
-    match receive.recv_timeout(left) {
-        Ok(Ok(addresses)) => Ok(addresses.collect()),
-        Ok(Err(e)) => Err(io_problem(e, timeout)),
-        Err(_) => Err(Problem::Unreachable(format!(
-            "name not resolved within {} s",
-            seconds(timeout)
-        ))),
     }
 }
 

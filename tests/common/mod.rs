@@ -37,6 +37,10 @@ pub struct Seen {
     pub time: f64,
     pub headers: Vec<(String, String)>,
     pub client_cert_cn: Option<String>,
+    /// The status the stub answered; `None` when it sent no answer.
+    pub code: Option<u16>,
+    /// The operation this request created and answered 202 for.
+    pub created: Option<String>,
 }
 
 impl Seen {
@@ -154,6 +158,11 @@ fn parse_seen(line: &str) -> Seen {
         time,
         headers,
         client_cert_cn: text("client_cert_cn"),
+        code: match record.get("code") {
+            Some(Value::Number(n)) => n.to_string().parse().ok(),
+            _ => None,
+        },
+        created: text("created"),
     }
 }
 
@@ -176,6 +185,31 @@ impl Ran {
     /// Whether some log line contains `text`.
     pub fn logged(&self, text: &str) -> bool {
         self.stderr.contains(text)
+    }
+
+    /// Asserts the exit code, showing the log when it is another.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Ran {
+        assert_eq!(self.code, code, "exit code; the log:\n{}", self.stderr);
+        self
+    }
+
+    /// Asserts that some log line contains each of `texts`.
+    #[track_caller]
+    pub fn expect_logged(&self, texts: &[&str]) -> &Ran {
+        for text in texts {
+            assert!(
+                self.logged(text),
+                "no {text:?} in the log:\n{}",
+                self.stderr
+            );
+        }
+        self
+    }
+
+    /// The last log line, without its timestamp.
+    pub fn last_line(&self) -> String {
+        self.log().pop().unwrap_or_default()
     }
 }
 
