@@ -764,6 +764,16 @@ mod tests {
     }
 
     #[test]
+    fn a_trailing_space_in_the_api_url_is_named() {
+        let args = ["--api-url=http://b:7480 ", "recover"].map(OsString::from);
+        let message = parse(args).unwrap_err();
+        assert_eq!(
+            message,
+            "--api-url ends with white space (a trailing space?): remove it"
+        );
+    }
+
+    #[test]
     fn every_error_names_what_is_wrong() {
         let recover = "recover --barman-server s --ssh-command c --datadir d";
         let cases = [

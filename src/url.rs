@@ -49,6 +49,13 @@ pub struct ApiUrl {
 
 impl ApiUrl {
     pub fn parse(text: &str) -> Result<ApiUrl, String> {
+        // A YAML value or a shell variable easily keeps a space at its end.
+        if text.ends_with(char::is_whitespace) {
+            return Err("ends with white space (a trailing space?): remove it".into());
+        }
+        if text.starts_with(char::is_whitespace) {
+            return Err("starts with white space: remove it".into());
+        }
         let (scheme, rest) = match text.split_once("://") {
             Some((s, rest)) if s.eq_ignore_ascii_case("http") => (Scheme::Http, rest),
             Some((s, rest)) if s.eq_ignore_ascii_case("https") => (Scheme::Https, rest),

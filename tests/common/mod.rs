@@ -60,6 +60,13 @@ impl Seen {
     pub fn json(&self) -> String {
         json::to_string(&json::from_str::<Value>(&self.body).expect("a JSON body"))
     }
+
+    /// As `json`, or "" for a body that is not JSON (a GET's).
+    pub fn json_if_any(&self) -> String {
+        json::from_str::<Value>(&self.body)
+            .map(|v| json::to_string(&v))
+            .unwrap_or_default()
+    }
 }
 
 pub struct Stub {
