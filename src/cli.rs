@@ -223,7 +223,8 @@ enum Least {
     AboveZero,
     /// `--loop-wait`: polls closer than this would load the API for nothing.
     Millisecond,
-    /// `--http-timeout`: minreq's deadline has whole seconds.
+    /// `--http-timeout`: whole seconds, as since the first release (the
+    /// http:// client then had a deadline of whole seconds).
     WholeSecond,
 }
 

@@ -84,18 +84,20 @@ pub fn one_line(text: &str, max: usize) -> String {
     }
 }
 
-/// Untrusted text quoted for a message, cut at `max` characters, with
-/// every invisible character escaped: `"DONE "` or `"DONE\u{feff}"` must
-/// never read as `"DONE"`.
+/// Untrusted text quoted for a message, with every invisible character
+/// escaped (`"DONE "` or `"DONE\u{feff}"` must never read as `"DONE"`), and
+/// cut so that the quoted text holds at most `max` characters.
 pub fn quoted(text: &str, max: usize) -> String {
-    let cut: String = text.chars().take(max).collect();
-    let more = if text.chars().nth(max).is_some() {
-        "..."
-    } else {
-        ""
-    };
-    // Debug escapes controls, quotes and format characters (bidi, BOM).
-    printable(&format!("{cut:?}{more}"))
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        // Escapes controls, quotes and format characters (bidi, BOM).
+        let piece = c.escape_debug().to_string();
+        if out.chars().count() + piece.chars().count() > max {
+            return printable(&format!("{out}\"..."));
+        }
+        out += &piece;
+    }
+    printable(&(out + "\""))
 }
 
 /// "recovery" -> "Recovery", for the start of a log line.
@@ -165,6 +167,8 @@ mod tests {
         assert_eq!(quoted("DONE ", 60), r#""DONE ""#);
         assert_eq!(quoted("DONE\u{feff}", 60), r#""DONE\u{feff}""#);
         assert_eq!(quoted("a\u{202e}b\n", 60), r#""a\u{202e}b\n""#);
-        assert_eq!(quoted("abcdef", 3), r#""abc"..."#);
+        assert_eq!(quoted("abcdef", 4), r#""abc"..."#);
+        let worst = quoted(&"\u{10ffff}".repeat(100), 60);
+        assert!(worst.chars().count() <= 64, "{worst}");
     }
 }

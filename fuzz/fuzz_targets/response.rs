@@ -52,7 +52,7 @@ fuzz_target!(|data: &[u8]| {
     }
     match listed_operations(&answer) {
         // A listed id may be adopted as the operation to follow.
-        Ok(listed) => listed
+        Ok((listed, _skipped)) => listed
             .iter()
             .for_each(|op| check_printable("listed id", &op.id)),
         Err(problem) => check_problem(&problem),
