@@ -98,16 +98,29 @@ impl Client {
         Client { url, transport }
     }
 
-    pub fn status_endpoint(&self) -> Endpoint {
+    fn status_endpoint(&self) -> Endpoint {
         self.url.endpoint(&["status"])
     }
 
-    pub fn operations_endpoint(&self, server: &str) -> Endpoint {
+    fn operations_endpoint(&self, server: &str) -> Endpoint {
         self.url.endpoint(&["servers", server, "operations"])
     }
 
-    pub fn operation_endpoint(&self, server: &str, id: &str) -> Endpoint {
+    fn operation_endpoint(&self, server: &str, id: &str) -> Endpoint {
         self.url.endpoint(&["servers", server, "operations", id])
+    }
+
+    /// The URLs of the endpoints, for log lines.
+    pub fn status_url(&self) -> String {
+        self.url.shown(&self.status_endpoint())
+    }
+
+    pub fn operations_url(&self, server: &str) -> String {
+        self.url.shown(&self.operations_endpoint(server))
+    }
+
+    pub fn operation_url(&self, server: &str, id: &str) -> String {
+        self.url.shown(&self.operation_endpoint(server, id))
     }
 
     /// GET /status: the JSON string it answers ("OK" when all is well).

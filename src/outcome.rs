@@ -5,12 +5,7 @@
 //! renumbered or reused. The codes below 5 follow the Python tool, which gives
 //! the same ending a different code in each subcommand.
 
-/// The subcommand that ran, where the code depends on it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sub {
-    Recover,
-    ConfigSwitch,
-}
+use crate::cli::Sub;
 
 /// Every way a run can end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

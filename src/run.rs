@@ -2,12 +2,12 @@
 //! for it, report.
 
 use crate::api::{Client, Kind, Listed, NewOperation, Status};
-use crate::cli::{Change, Command, ConfigSwitch, Job, Recover};
+use crate::cli::{Change, Command, ConfigSwitch, Job, Recover, Sub};
 use crate::clock::Clock;
 use crate::create::{self, Created, Setting};
 use crate::failure::Problem;
 use crate::log::Logger;
-use crate::outcome::{Outcome, Sub};
+use crate::outcome::Outcome;
 use crate::poll::{self, End, PollPolicy};
 use crate::retry::{self, RetryPolicy};
 use crate::signals;
@@ -112,7 +112,7 @@ impl Session<'_> {
         };
         let kind = operation.kind;
         let id = created.id.as_str();
-        let endpoint = self.client.operation_endpoint(server, id);
+        let endpoint = self.client.operation_url(server, id);
         let label = kind.label();
         self.note_following(kind, server, id);
         let what = format!("GET {endpoint}");
@@ -165,7 +165,7 @@ impl Session<'_> {
     /// GET /status must answer the JSON string "OK". Every failure here
     /// comes before anything was created, so each is 254, with its cause.
     fn check_status(&self) -> Result<(), Outcome> {
-        let endpoint = self.client.status_endpoint();
+        let endpoint = self.client.status_url();
         let what = format!("GET {endpoint}");
         let status = retry::call(self.retry, self.clock, self.log, &what, || {
             self.client.status()
@@ -191,7 +191,7 @@ impl Session<'_> {
     /// Creates the operation (src/create.rs), and keeps the termination
     /// line true while a POST is out.
     fn create(&self, server: &str, operation: &NewOperation) -> Result<Created, Problem> {
-        let operations = self.client.operations_endpoint(server);
+        let operations = self.client.operations_url(server);
         let (post_what, list_what) = (format!("POST {operations}"), format!("GET {operations}"));
         let label = operation.kind.label();
         let setting = Setting {
@@ -222,7 +222,7 @@ impl Session<'_> {
 
     /// From now on, a termination leaves operation `id` running.
     fn note_following(&self, kind: Kind, server: &str, id: &str) {
-        let endpoint = self.client.operation_endpoint(server, id);
+        let endpoint = self.client.operation_url(server, id);
         signals::note(format!(
             "the {} operation {id} goes on on the Barman host; follow it at {endpoint}.",
             kind.label()

@@ -7,23 +7,16 @@
 
 use std::fmt::Write;
 
-/// A full URL and where its path starts, so each transport takes what it needs.
+/// A resource of the API: the request target, a path starting with '/'.
+/// The transport owns the origin; the full URL is built only to be shown.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
-    pub url: String,
-    pub path_at: usize,
+    path: String,
 }
 
 impl Endpoint {
-    /// The request target: the path, starting with '/'.
     pub fn path(&self) -> &str {
-        &self.url[self.path_at..]
-    }
-}
-
-impl std::fmt::Display for Endpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.url)
+        &self.path
     }
 }
 
@@ -97,24 +90,27 @@ impl ApiUrl {
         })
     }
 
-    /// The URL of an endpoint: the prefix, then each segment percent-encoded,
-    /// e.g. `["servers", name, "operations"]`.
+    /// An endpoint: the prefix, then each segment percent-encoded, e.g.
+    /// `["servers", name, "operations"]`.
     pub fn endpoint(&self, segments: &[&str]) -> Endpoint {
+        let mut path = self.prefix.clone();
+        for segment in segments {
+            path.push('/');
+            push_segment(&mut path, segment);
+        }
+        if path.is_empty() {
+            path.push('/');
+        }
+        Endpoint { path }
+    }
+
+    /// The full URL of `endpoint`, for log lines: never with credentials.
+    pub fn shown(&self, endpoint: &Endpoint) -> String {
         let scheme = match self.scheme {
             Scheme::Http => "http",
             Scheme::Https => "https",
         };
-        let mut url = format!("{scheme}://{}:{}", self.host, self.port);
-        let path_at = url.len();
-        url.push_str(&self.prefix);
-        for segment in segments {
-            url.push('/');
-            push_segment(&mut url, segment);
-        }
-        if url.len() == path_at {
-            url.push('/');
-        }
-        Endpoint { url, path_at }
+        format!("{scheme}://{}:{}{}", self.host, self.port, endpoint.path)
     }
 
     /// The host without IPv6 brackets, for name resolution and TLS.
@@ -214,17 +210,20 @@ mod tests {
         ] {
             let url = ApiUrl::parse(text).unwrap();
             assert_eq!(
-                url.endpoint(&["status"]).url,
+                url.shown(&url.endpoint(&["status"])),
                 "http://h:7480/pgbackup/status"
             );
         }
         let url = ApiUrl::parse("HTTP://Barman.Example").unwrap();
         assert_eq!(
-            url.endpoint(&["status"]).url,
+            url.shown(&url.endpoint(&["status"])),
             "http://barman.example:80/status"
         );
         let url = ApiUrl::parse("https://[::1]:8443/").unwrap();
-        assert_eq!(url.endpoint(&["status"]).url, "https://[::1]:8443/status");
+        assert_eq!(
+            url.shown(&url.endpoint(&["status"])),
+            "https://[::1]:8443/status"
+        );
         assert_eq!(url.bare_host(), "::1");
     }
 
@@ -232,24 +231,24 @@ mod tests {
     fn separates_credentials_from_every_built_url() {
         let url = ApiUrl::parse("https://op%40x:s3cr%3At@h/p").unwrap();
         assert_eq!(url.userinfo.as_deref(), Some("op@x:s3cr:t"));
-        assert_eq!(url.endpoint(&[]).url, "https://h:443/p");
+        assert_eq!(url.shown(&url.endpoint(&[])), "https://h:443/p");
     }
 
     #[test]
     fn encodes_each_name_as_one_segment() {
         let url = ApiUrl::parse("http://h:1").unwrap();
-        let path = url.endpoint(&["servers", "../x", "operations"]).url;
+        let path = url.shown(&url.endpoint(&["servers", "../x", "operations"]));
         assert_eq!(path, "http://h:1/servers/..%2Fx/operations");
         assert_eq!(
-            url.endpoint(&["servers", ".."]).url,
+            url.shown(&url.endpoint(&["servers", ".."])),
             "http://h:1/servers/%2E%2E"
         );
         assert_eq!(
-            url.endpoint(&["servers", "pg main é"]).url,
+            url.shown(&url.endpoint(&["servers", "pg main é"])),
             "http://h:1/servers/pg%20main%20%C3%A9"
         );
         assert_eq!(
-            url.endpoint(&["servers", "pg-1.a_b~"]).url,
+            url.shown(&url.endpoint(&["servers", "pg-1.a_b~"])),
             "http://h:1/servers/pg-1.a_b~"
         );
     }

@@ -77,3 +77,60 @@ fn usage_errors_exit_64_with_one_line_naming_the_option_and_send_nothing() {
     }
     assert!(stub.requests().is_empty(), "{:?}", stub.lines());
 }
+
+/// The option names in each table of README's "Options" section, in order:
+/// the global table, then one per subcommand.
+fn readme_option_tables() -> Vec<Vec<String>> {
+    let readme = include_str!("../README.md");
+    let section = readme
+        .split("\n## Options\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README has an Options section");
+    let mut tables: Vec<Vec<String>> = Vec::new();
+    for line in section.lines() {
+        if line.starts_with("| option |") {
+            tables.push(Vec::new());
+        }
+        if !line.starts_with("| `-") {
+            continue;
+        }
+        let first_cell = line.split(" | ").next().unwrap_or_default();
+        let names = first_cell
+            .split('`')
+            .filter_map(|code| code.strip_prefix("--"))
+            .map(|option| option.split(' ').next().unwrap_or_default().to_string());
+        tables.last_mut().unwrap().extend(names);
+    }
+    tables
+}
+
+#[test]
+fn readme_lists_the_same_options_as_the_option_table() {
+    use patroni_barman::cli::{Scope, Sub, OPTIONS};
+    let names = |wanted: Option<Sub>| -> Vec<String> {
+        let mut names: Vec<String> = OPTIONS
+            .iter()
+            .filter(|spec| match (spec.scope, wanted) {
+                (Scope::Global, None) => true,
+                (Scope::Of(subs), Some(sub)) => subs.contains(&sub),
+                _ => false,
+            })
+            .flat_map(|spec| spec.names.iter().map(|n| n.to_string()))
+            .collect();
+        names.sort();
+        names
+    };
+    let mut tables = readme_option_tables();
+    assert_eq!(tables.len(), 3, "{tables:?}");
+    for table in &mut tables {
+        table.sort();
+    }
+    assert_eq!(tables[0], names(None), "global options");
+    assert_eq!(tables[1], names(Some(Sub::Recover)), "recover options");
+    assert_eq!(
+        tables[2],
+        names(Some(Sub::ConfigSwitch)),
+        "config-switch options"
+    );
+}

@@ -47,78 +47,57 @@ pub fn read_response(input: &mut impl Read) -> Result<Response, Problem> {
         start: 0,
         end: 0,
     };
-    let mut interim = 0;
-    let (status, reason, headers) = loop {
-        let too_long = || Problem::TooLarge(format!("status line over {MAX_STATUS_LINE} bytes"));
-        let (status, reason) = status_line(&input.line(MAX_STATUS_LINE)?.ok_or_else(too_long)?)?;
-        let headers = input.header_block("headers")?;
-        if status >= 200 {
-            break (status, reason, headers);
-        }
-        interim += 1;
-        if interim > MAX_INTERIM {
-            return Err(malformed(format!(
-                "over {MAX_INTERIM} interim (1xx) answers"
-            )));
-        }
-    };
+    let (status, reason, headers) = input.final_head()?;
     let values = |name: &'static str| {
         let named = move |(n, _): &&(String, String)| n.eq_ignore_ascii_case(name);
         headers.iter().filter(named).map(|(_, v)| v)
     };
-    let location = values("location").next().cloned();
     let mut response = Response {
         status,
         reason,
-        location,
+        location: values("location").next().cloned(),
         body: Vec::new(),
     };
-    let length = content_length(values("content-length"))?;
-    let chunked = match values("transfer-encoding").next() {
-        None => false,
-        Some(_) => {
-            let codings = values("transfer-encoding")
-                .flat_map(|v| v.split(','))
-                .map(str::trim);
-            let codings: Vec<&str> = codings.filter(|c| !c.is_empty()).collect();
-            if !matches!(codings[..], [c] if c.eq_ignore_ascii_case("chunked")) {
-                let named = codings.join(", ");
-                return Err(malformed(format!(
-                    "unsupported Transfer-Encoding {:?}",
-                    shown(named.as_bytes())
-                )));
-            }
-            true
-        }
-    };
-    if chunked && length.is_some() {
-        return Err(malformed("both Transfer-Encoding and Content-Length"));
-    }
-    let body = &mut response.body;
-    if status == 204 || status == 304 {
+    let framing = match (
+        content_length(values("content-length"))?,
+        is_chunked(values("transfer-encoding"))?,
+    ) {
         // Never a body, whatever the headers say.
-    } else if chunked {
-        input.chunked(body)?;
-    } else if let Some(n) = length {
-        if n > MAX_BODY as u64 {
-            return Err(body_too_large());
-        }
-        if !input.exact(n as usize, body)? {
-            let got = body.len();
-            return Err(Problem::Broken(format!(
-                "closed after {got} of {n} body bytes"
-            )));
-        }
-    } else {
-        while input.fill()? {
-            if body.len() + (input.end - input.start) > MAX_BODY {
-                return Err(body_too_large());
-            }
-            body.extend_from_slice(&input.buf[input.start..input.end]);
-            input.start = input.end;
-        }
-    }
+        _ if status == 204 || status == 304 => return Ok(response),
+        (Some(_), true) => return Err(malformed("both Transfer-Encoding and Content-Length")),
+        (None, true) => Framing::Chunked,
+        (Some(n), false) => Framing::Length(n),
+        (None, false) => Framing::UntilClose,
+    };
+    input.body(framing, &mut response.body)?;
     Ok(response)
+}
+
+/// Header fields as received: name, value.
+type Headers = Vec<(String, String)>;
+
+/// How the body's end is known.
+enum Framing {
+    Chunked,
+    Length(u64),
+    UntilClose,
+}
+
+/// Whether the Transfer-Encoding values say chunked: the only coding taken.
+fn is_chunked<'a>(values: impl Iterator<Item = &'a String>) -> Result<bool, Problem> {
+    let codings: Vec<&str> = values
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    match codings[..] {
+        [] => Ok(false),
+        [c] if c.eq_ignore_ascii_case("chunked") => Ok(true),
+        _ => Err(malformed(format!(
+            "unsupported Transfer-Encoding {:?}",
+            shown(codings.join(", ").as_bytes())
+        ))),
+    }
 }
 
 fn status_line(line: &[u8]) -> Result<(u16, String), Problem> {
@@ -186,6 +165,47 @@ struct Input<'a, R> {
 }
 
 impl<R: Read> Input<'_, R> {
+    /// The status line and headers of the final answer, after skipping the
+    /// interim (1xx) ones.
+    fn final_head(&mut self) -> Result<(u16, String, Headers), Problem> {
+        let too_long = || Problem::TooLarge(format!("status line over {MAX_STATUS_LINE} bytes"));
+        for _ in 0..=MAX_INTERIM {
+            let (status, reason) = status_line(&self.line(MAX_STATUS_LINE)?.ok_or_else(too_long)?)?;
+            let headers = self.header_block("headers")?;
+            if status >= 200 {
+                return Ok((status, reason, headers));
+            }
+        }
+        Err(malformed(format!(
+            "over {MAX_INTERIM} interim (1xx) answers"
+        )))
+    }
+
+    /// Reads the body into `body`, within MAX_BODY.
+    fn body(&mut self, framing: Framing, body: &mut Vec<u8>) -> Result<(), Problem> {
+        match framing {
+            Framing::Chunked => self.chunked(body),
+            Framing::Length(n) if n > MAX_BODY as u64 => Err(body_too_large()),
+            Framing::Length(n) => match self.exact(n as usize, body)? {
+                true => Ok(()),
+                false => Err(Problem::Broken(format!(
+                    "closed after {} of {n} body bytes",
+                    body.len()
+                ))),
+            },
+            Framing::UntilClose => {
+                while self.fill()? {
+                    if body.len() + (self.end - self.start) > MAX_BODY {
+                        return Err(body_too_large());
+                    }
+                    body.extend_from_slice(&self.buf[self.start..self.end]);
+                    self.start = self.end;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Makes sure some bytes are buffered; false at the end of the stream.
     fn fill(&mut self) -> Result<bool, Problem> {
         while self.start == self.end {
@@ -225,7 +245,7 @@ impl<R: Read> Input<'_, R> {
     }
 
     /// Header lines up to the empty line, within MAX_HEADERS in all.
-    fn header_block(&mut self, what: &str) -> Result<Vec<(String, String)>, Problem> {
+    fn header_block(&mut self, what: &str) -> Result<Headers, Problem> {
         let (mut fields, mut left) = (Vec::new(), MAX_HEADERS);
         let too_large = || Problem::TooLarge(format!("{what} over {MAX_HEADERS} bytes"));
         loop {

@@ -137,63 +137,9 @@ impl Tls {
 
     /// What went wrong, in words an operator can act on.
     fn describe(&self, error: &rustls::Error) -> String {
-        use AlertDescription as A;
-        use CertificateError as C;
-        let host = &self.host;
         match error {
-            rustls::Error::InvalidCertificate(why) => match why {
-                C::UnknownIssuer => "the server's certificate is not trusted (issuer unknown): \
-                                     pass --ca-file with the CA that signed it"
-                    .into(),
-                C::NotValidForName => format!("the server's certificate is not valid for {host}"),
-                C::NotValidForNameContext { presented, .. } => format!(
-                    "the server's certificate is not valid for {host} (it names {}): \
-                     use one of its names in --api-url",
-                    plain_names(presented)
-                ),
-                C::Expired | C::ExpiredContext { .. } => {
-                    "the server's certificate has expired".into()
-                }
-                C::NotValidYet | C::NotValidYetContext { .. } => {
-                    "the server's certificate is not valid yet: check this host's clock".into()
-                }
-                // webpki's reason comes only as a Debug name.
-                C::Other(why) if format!("{why:?}").contains("CaUsedAsEndEntity") => {
-                    "the server presents a CA certificate as its own: give it a certificate \
-                     signed by that CA, and pass the CA with --ca-file"
-                        .into()
-                }
-                other => format!("the server's certificate was refused: {other}"),
-            },
-            rustls::Error::AlertReceived(alert) => {
-                let name = alert_name(*alert);
-                match alert {
-                    A::CertificateRequired => {
-                        "the server requires a client certificate: pass --cert-file".into()
-                    }
-                    A::HandshakeFailure | A::BadCertificate | A::CertificateUnknown
-                        if !self.client_cert =>
-                    {
-                        format!(
-                            "the server refused the handshake (alert {name}): \
-                             it may require a client certificate (pass --cert-file), \
-                             or accept neither TLS 1.2 nor TLS 1.3"
-                        )
-                    }
-                    alert if OUR_CERTIFICATE_REJECTED.contains(alert) => format!(
-                        "the server rejected our client certificate (alert {name}): \
-                         check that --cert-file is valid and signed by a CA the server trusts"
-                    ),
-                    A::ProtocolVersion | A::InsufficientSecurity => format!(
-                        "the server accepts neither TLS 1.2 nor TLS 1.3 \
-                         with our ciphers (alert {name})"
-                    ),
-                    A::UnrecognisedName => {
-                        format!("the server does not know the name {host} (alert {name})")
-                    }
-                    _ => format!("the server ended the TLS session (alert {name})"),
-                }
-            }
+            rustls::Error::InvalidCertificate(why) => self.describe_certificate(why),
+            rustls::Error::AlertReceived(alert) => self.describe_alert(*alert),
             rustls::Error::PeerIncompatible(why) => {
                 format!("the server has no TLS version or cipher in common with us ({why:?})")
             }
@@ -204,6 +150,67 @@ impl Tls {
                 )
             }
             other => other.to_string(),
+        }
+    }
+
+    /// Why the server's certificate was refused.
+    fn describe_certificate(&self, why: &CertificateError) -> String {
+        use CertificateError as C;
+        let host = &self.host;
+        match why {
+            C::UnknownIssuer => "the server's certificate is not trusted (issuer unknown): \
+                                     pass --ca-file with the CA that signed it"
+                .into(),
+            C::NotValidForName => format!("the server's certificate is not valid for {host}"),
+            C::NotValidForNameContext { presented, .. } => format!(
+                "the server's certificate is not valid for {host} (it names {}): \
+                     use one of its names in --api-url",
+                plain_names(presented)
+            ),
+            C::Expired | C::ExpiredContext { .. } => "the server's certificate has expired".into(),
+            C::NotValidYet | C::NotValidYetContext { .. } => {
+                "the server's certificate is not valid yet: check this host's clock".into()
+            }
+            // webpki's reason comes only as a Debug name.
+            C::Other(why) if format!("{why:?}").contains("CaUsedAsEndEntity") => {
+                "the server presents a CA certificate as its own: give it a certificate \
+                     signed by that CA, and pass the CA with --ca-file"
+                    .into()
+            }
+            other => format!("the server's certificate was refused: {other}"),
+        }
+    }
+
+    /// What the server's alert says about the handshake.
+    fn describe_alert(&self, alert: AlertDescription) -> String {
+        use AlertDescription as A;
+        let host = &self.host;
+        let name = alert_name(alert);
+        match alert {
+            A::CertificateRequired => {
+                "the server requires a client certificate: pass --cert-file".into()
+            }
+            A::HandshakeFailure | A::BadCertificate | A::CertificateUnknown
+                if !self.client_cert =>
+            {
+                format!(
+                    "the server refused the handshake (alert {name}): \
+                             it may require a client certificate (pass --cert-file), \
+                             or accept neither TLS 1.2 nor TLS 1.3"
+                )
+            }
+            alert if OUR_CERTIFICATE_REJECTED.contains(&alert) => format!(
+                "the server rejected our client certificate (alert {name}): \
+                         check that --cert-file is valid and signed by a CA the server trusts"
+            ),
+            A::ProtocolVersion | A::InsufficientSecurity => format!(
+                "the server accepts neither TLS 1.2 nor TLS 1.3 \
+                         with our ciphers (alert {name})"
+            ),
+            A::UnrecognisedName => {
+                format!("the server does not know the name {host} (alert {name})")
+            }
+            _ => format!("the server ended the TLS session (alert {name})"),
         }
     }
 }

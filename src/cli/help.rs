@@ -1,0 +1,189 @@
+//! `--help` for the program and each subcommand, made from the option table
+//! (`options::OPTIONS`) and a few lines of prose each.
+
+use super::options::{DefaultValue, Scope, Spec, Sub, Takes, OPTIONS};
+
+const INTRO: &str = "\
+patroni_barman: drive Barman through pg-backup-api for Patroni
+
+Usage: patroni_barman --api-url URL [OPTIONS] recover|config-switch ...
+
+Subcommands (each has its own --help):
+  recover         restore a Barman backup into this node's data directory
+                  (a Patroni bootstrap or replica creation method)
+  config-switch   apply or reset a Barman config model on a role change
+                  (Patroni's on_role_change callback)
+
+Options, before or after the subcommand:
+";
+
+const OUTRO: &str = "
+Exit codes: 0 done; recover: 1 failed, 2 API error; config-switch: 1 skipped,
+2 failed, 3 API error, 4 bad --barman-model/--reset; 5 --max-wait ran out;
+64 bad command line; 129/130/143 terminated by SIGHUP/SIGINT/SIGTERM;
+254 pg-backup-api could not be used, nothing created; 255 no subcommand.
+";
+
+const RECOVER_INTRO: &str = "\
+patroni_barman recover: restore a Barman backup into this node's data directory
+
+Usage: patroni_barman --api-url URL recover --barman-server NAME --ssh-command CMD
+                      --data-directory DIR [--backup-id ID] [--loop-wait SECS]
+
+Asks pg-backup-api to run `barman recover` of the backup into DIR on this host
+(over CMD), then polls until the operation is DONE (exit 0) or FAILED (exit 1).
+
+";
+
+const RECOVER_OUTRO: &str = "
+Global options (--api-url, --retry-wait, ...) may also come here. Options this
+tool does not know, like Patroni's --scope= and --role=, are ignored.
+Exit codes: 0 done, 1 failed, 2 API error, 5 --max-wait ran out, 64 bad
+command line, 129/130/143 terminated by a signal, 254 pg-backup-api could not
+be used.
+";
+
+const SWITCH_INTRO: &str = "\
+patroni_barman config-switch: apply a Barman config model when this node's role changes
+
+Usage: patroni_barman --api-url URL config-switch --barman-server NAME
+                      (--barman-model MODEL | --reset) --switch-when WHEN
+                      on_role_change ROLE CLUSTER
+
+Patroni appends on_role_change ROLE CLUSTER when it runs the callback. When
+ROLE matches WHEN, asks pg-backup-api to apply MODEL (or reset the config) and
+polls until the operation is DONE (exit 0) or FAILED (exit 2); otherwise it
+sends nothing and exits 1.
+
+";
+
+const SWITCH_OUTRO: &str = "
+  ROLE                  primary, promoted, standby_leader, replica, demoted
+                        or master
+
+Global options (--api-url, --retry-wait, ...) may also come here.
+Exit codes: 0 done, 1 skipped, 2 failed, 3 API error, 4 bad
+--barman-model/--reset, 5 --max-wait ran out, 64 bad command line,
+129/130/143 terminated by a signal, 254 pg-backup-api could not be used.
+";
+
+/// The help for the program (`None`) or for a subcommand.
+pub fn help(sub: Option<Sub>) -> String {
+    let (intro, outro) = match sub {
+        None => (INTRO, OUTRO),
+        Some(Sub::Recover) => (RECOVER_INTRO, RECOVER_OUTRO),
+        Some(Sub::ConfigSwitch) => (SWITCH_INTRO, SWITCH_OUTRO),
+    };
+    let listed = OPTIONS.iter().filter(|spec| match (sub, spec.scope) {
+        (None, scope) => scope == Scope::Global,
+        (Some(sub), Scope::Of(subs)) => subs.contains(&sub),
+        (Some(_), Scope::Global) => false,
+    });
+    let mut text = intro.to_string();
+    for spec in listed {
+        text += &option_lines(spec, sub);
+    }
+    text + outro
+}
+
+/// `--name VALUE` as help shows it (`-h, --help` for help).
+pub fn synopsis(spec: &Spec) -> String {
+    let name = match spec.names[0] {
+        "help" => "-h, --help".to_string(),
+        name => format!("--{name}"),
+    };
+    match spec.takes {
+        Takes::Nothing => name,
+        Takes::Text(placeholder) => format!("{name} {placeholder}"),
+        Takes::Seconds(_) => format!("{name} SECS"),
+        Takes::Count => format!("{name} N"),
+    }
+}
+
+/// The default shown for `spec` in `sub`'s help.
+pub fn shown_default(spec: &Spec, sub: Option<Sub>) -> Option<&'static str> {
+    match (&spec.default, sub) {
+        (DefaultValue::PerSub(_), Some(sub)) => spec.default_for(sub),
+        (DefaultValue::Is(value), _) => Some(value),
+        _ => None,
+    }
+}
+
+/// The option's lines: its synopsis, then its help from column 24.
+fn option_lines(spec: &Spec, sub: Option<Sub>) -> String {
+    let mut help = spec.help.to_string();
+    if let Some(value) = shown_default(spec, sub) {
+        let last = help.lines().last().unwrap_or_default().len();
+        let (sep, default) = (" ", format!("[default: {value}]"));
+        let sep = if 24 + last + sep.len() + default.len() > 80 {
+            "\n"
+        } else {
+            sep
+        };
+        help += &format!("{sep}{default}");
+    }
+    let mut lines = help.lines();
+    let first = lines.next().unwrap_or_default();
+    let mut text = format!("  {:<22}{first}\n", synopsis(spec));
+    if synopsis(spec).len() > 21 {
+        text = format!("  {}\n{:24}{first}\n", synopsis(spec), "");
+    }
+    for line in lines {
+        text += &format!("{:24}{line}\n", "");
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_option_is_in_some_help_once() {
+        let texts: Vec<String> = [None, Some(Sub::Recover), Some(Sub::ConfigSwitch)]
+            .into_iter()
+            .map(help)
+            .collect();
+        for spec in OPTIONS {
+            let line = format!("  {}", synopsis(spec));
+            let found = texts.iter().filter(|t| t.contains(&line)).count();
+            let expected = match spec.scope {
+                Scope::Global => 1,
+                Scope::Of(subs) => subs.len(),
+            };
+            assert_eq!(found, expected, "{line}");
+        }
+    }
+
+    #[test]
+    fn defaults_follow_the_subcommand() {
+        assert!(help(Some(Sub::Recover)).contains("age/12)\n                        [default: 10]"));
+        assert!(
+            help(Some(Sub::ConfigSwitch)).contains("age/12)\n                        [default: 5]")
+        );
+        let global = help(None);
+        assert!(
+            global.contains(
+                "  --http-timeout SECS   deadline of each request, whole seconds [default: 30]"
+            ),
+            "{global}"
+        );
+        assert!(
+            global.contains("  -h, --help            print help"),
+            "{global}"
+        );
+    }
+
+    #[test]
+    fn help_lines_fit_a_terminal() {
+        for sub in [None, Some(Sub::Recover), Some(Sub::ConfigSwitch)] {
+            let options = help(sub);
+            let option_lines = options
+                .lines()
+                .filter(|l| l.starts_with("  -") || l.starts_with("    "));
+            for line in option_lines {
+                assert!(line.chars().count() <= 80, "{line}");
+            }
+        }
+    }
+}

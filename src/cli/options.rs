@@ -1,0 +1,333 @@
+//! Every option, defined once: its names, where it applies, what value it
+//! takes, its default and its help line. `--help`, the man page and the test
+//! that README lists the same options are all made from `OPTIONS`.
+
+/// The subcommands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sub {
+    Recover,
+    ConfigSwitch,
+}
+
+impl Sub {
+    pub const ALL: [Sub; 2] = [Sub::Recover, Sub::ConfigSwitch];
+
+    /// As typed on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Sub::Recover => "recover",
+            Sub::ConfigSwitch => "config-switch",
+        }
+    }
+
+    /// How many positional arguments it takes (Patroni's callback appends
+    /// ACTION ROLE CLUSTER).
+    pub fn positional_count(self) -> usize {
+        match self {
+            Sub::Recover => 0,
+            Sub::ConfigSwitch => 3,
+        }
+    }
+}
+
+/// An option, by what it means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opt {
+    ApiUrl,
+    CaFile,
+    CertFile,
+    KeyFile,
+    RetryWait,
+    MaxRetries,
+    HttpTimeout,
+    MaxWait,
+    LogFile,
+    Help,
+    Version,
+    BarmanServer,
+    BackupId,
+    SshCommand,
+    DataDirectory,
+    LoopWait,
+    BarmanModel,
+    Reset,
+    SwitchWhen,
+}
+
+/// The least value an option of seconds takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Least {
+    /// `--retry-wait 0`: retry at once.
+    Zero,
+    AboveZero,
+    /// `--loop-wait`: polls closer than this would load the API for nothing.
+    Millisecond,
+    /// `--http-timeout`: whole seconds, as since the first release (the
+    /// http:// client then had a deadline of whole seconds).
+    WholeSecond,
+}
+
+/// What follows the option.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Takes {
+    Nothing,
+    /// Any text, shown in help as this placeholder.
+    Text(&'static str),
+    Seconds(Least),
+    Count,
+}
+
+/// Where an option may be given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Before or after the subcommand.
+    Global,
+    /// After one of these subcommands.
+    Of(&'static [Sub]),
+}
+
+#[derive(Debug)]
+pub struct Spec {
+    pub opt: Opt,
+    /// The name, then its aliases (`--datadir`).
+    pub names: &'static [&'static str],
+    pub scope: Scope,
+    pub takes: Takes,
+    /// Per subcommand where they differ, in the order of `Sub::ALL`.
+    pub default: DefaultValue,
+    /// One line or more (`\n` between them), in help's own words.
+    pub help: &'static str,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum DefaultValue {
+    None,
+    Is(&'static str),
+    PerSub(&'static [&'static str]),
+}
+
+const BOTH: &[Sub] = &[Sub::Recover, Sub::ConfigSwitch];
+
+pub const OPTIONS: &[Spec] = &[
+    Spec {
+        opt: Opt::ApiUrl,
+        names: &["api-url"],
+        scope: Scope::Global,
+        takes: Takes::Text("URL"),
+        default: DefaultValue::None,
+        help: "pg-backup-api, e.g. http://127.0.0.1:7480 or\nhttps://barman:8443/pgbackup (the path is kept);\nrequired",
+    },
+    Spec {
+        opt: Opt::CaFile,
+        names: &["ca-file"],
+        scope: Scope::Global,
+        takes: Takes::Text("PEM"),
+        default: DefaultValue::None,
+        help: "CAs to trust for https:// (default: SSL_CERT_FILE,\nthen the system bundle)",
+    },
+    Spec {
+        opt: Opt::CertFile,
+        names: &["cert-file"],
+        scope: Scope::Global,
+        takes: Takes::Text("PEM"),
+        default: DefaultValue::None,
+        help: "client certificate chain for https:// (may hold the key)",
+    },
+    Spec {
+        opt: Opt::KeyFile,
+        names: &["key-file"],
+        scope: Scope::Global,
+        takes: Takes::Text("PEM"),
+        default: DefaultValue::None,
+        help: "client key (PKCS#8, PKCS#1 or SEC1) for --cert-file",
+    },
+    Spec {
+        opt: Opt::RetryWait,
+        names: &["retry-wait"],
+        scope: Scope::Global,
+        takes: Takes::Seconds(Least::Zero),
+        default: DefaultValue::Is("2"),
+        help: "pause after a failed request, fractions allowed",
+    },
+    Spec {
+        opt: Opt::MaxRetries,
+        names: &["max-retries"],
+        scope: Scope::Global,
+        takes: Takes::Count,
+        default: DefaultValue::Is("5"),
+        help: "attempts per request before giving up (0 counts as 1)",
+    },
+    Spec {
+        opt: Opt::HttpTimeout,
+        names: &["http-timeout"],
+        scope: Scope::Global,
+        takes: Takes::Seconds(Least::WholeSecond),
+        default: DefaultValue::Is("30"),
+        help: "deadline of each request, whole seconds",
+    },
+    Spec {
+        opt: Opt::MaxWait,
+        names: &["max-wait"],
+        scope: Scope::Global,
+        takes: Takes::Seconds(Least::AboveZero),
+        default: DefaultValue::None,
+        help: "stop waiting for the operation after this long, once\nit exists: exit 5 (it goes on on the Barman host); a\npoll in flight gets what is left, at least 1 s\n[default: no limit]",
+    },
+    Spec {
+        opt: Opt::LogFile,
+        names: &["log-file"],
+        scope: Scope::Global,
+        takes: Takes::Text("PATH"),
+        default: DefaultValue::None,
+        help: "append log lines here instead of stderr",
+    },
+    Spec {
+        opt: Opt::Help,
+        names: &["help"],
+        scope: Scope::Global,
+        takes: Takes::Nothing,
+        default: DefaultValue::None,
+        help: "print help",
+    },
+    Spec {
+        opt: Opt::Version,
+        names: &["version"],
+        scope: Scope::Global,
+        takes: Takes::Nothing,
+        default: DefaultValue::None,
+        help: "print the version",
+    },
+    Spec {
+        opt: Opt::BarmanServer,
+        names: &["barman-server"],
+        scope: Scope::Of(BOTH),
+        takes: Takes::Text("NAME"),
+        default: DefaultValue::None,
+        help: "the Barman server; required",
+    },
+    Spec {
+        opt: Opt::BackupId,
+        names: &["backup-id"],
+        scope: Scope::Of(&[Sub::Recover]),
+        takes: Takes::Text("ID"),
+        default: DefaultValue::Is("latest"),
+        help: "backup id or alias (latest, oldest, ...)",
+    },
+    Spec {
+        opt: Opt::SshCommand,
+        names: &["ssh-command"],
+        scope: Scope::Of(&[Sub::Recover]),
+        takes: Takes::Text("CMD"),
+        default: DefaultValue::None,
+        help: "how the Barman host reaches this one, e.g.\n\"ssh postgres@pg1\"; required",
+    },
+    Spec {
+        opt: Opt::DataDirectory,
+        names: &["data-directory", "datadir"],
+        scope: Scope::Of(&[Sub::Recover]),
+        takes: Takes::Text("DIR"),
+        default: DefaultValue::None,
+        help: "where to restore (alias --datadir, as Patroni passes\nit); required",
+    },
+    Spec {
+        opt: Opt::LoopWait,
+        names: &["loop-wait"],
+        scope: Scope::Of(BOTH),
+        takes: Takes::Seconds(Least::Millisecond),
+        default: DefaultValue::PerSub(&["10", "5"]),
+        help: "longest pause between polls, at least 0.001; polls start\nright after the POST, then every max(0.25 s, age/12)",
+    },
+    Spec {
+        opt: Opt::BarmanModel,
+        names: &["barman-model"],
+        scope: Scope::Of(&[Sub::ConfigSwitch]),
+        takes: Takes::Text("MODEL"),
+        default: DefaultValue::None,
+        help: "the config model to apply",
+    },
+    Spec {
+        opt: Opt::Reset,
+        names: &["reset"],
+        scope: Scope::Of(&[Sub::ConfigSwitch]),
+        takes: Takes::Nothing,
+        default: DefaultValue::None,
+        help: "reset the server to its own configuration instead",
+    },
+    Spec {
+        opt: Opt::SwitchWhen,
+        names: &["switch-when"],
+        scope: Scope::Of(&[Sub::ConfigSwitch]),
+        takes: Takes::Text("WHEN"),
+        default: DefaultValue::None,
+        help: "promoted: on primary/promoted (and master, Patroni < 4);\ndemoted: on replica/demoted; always: on any role;\nrequired",
+    },
+];
+
+impl Opt {
+    pub fn spec(self) -> &'static Spec {
+        // Every Opt has its row: the unit test below checks it.
+        OPTIONS.iter().find(|spec| spec.opt == self).expect("a row")
+    }
+
+    /// `--name`, for messages.
+    pub fn flag(self) -> String {
+        format!("--{}", self.spec().names[0])
+    }
+}
+
+impl Spec {
+    /// Whether the option may be given with `sub` (or before any).
+    pub fn applies_to(&self, sub: Option<Sub>) -> bool {
+        match (self.scope, sub) {
+            (Scope::Global, _) => true,
+            (Scope::Of(subs), Some(sub)) => subs.contains(&sub),
+            (Scope::Of(_), None) => false,
+        }
+    }
+
+    /// The default with `sub`, as typed.
+    pub fn default_for(&self, sub: Sub) -> Option<&'static str> {
+        match self.default {
+            DefaultValue::None => None,
+            DefaultValue::Is(value) => Some(value),
+            DefaultValue::PerSub(values) => Sub::ALL
+                .iter()
+                .position(|s| *s == sub)
+                .and_then(|at| values.get(at).copied()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_option_has_one_row_and_names_are_unique() {
+        let mut names: Vec<&str> = OPTIONS
+            .iter()
+            .flat_map(|s| s.names.iter().copied())
+            .collect();
+        let count = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), count, "a name twice");
+        for spec in OPTIONS {
+            assert_eq!(spec.opt.spec().names, spec.names);
+        }
+    }
+
+    #[test]
+    fn per_subcommand_defaults_cover_every_subcommand() {
+        for spec in OPTIONS {
+            if let DefaultValue::PerSub(values) = spec.default {
+                assert_eq!(values.len(), Sub::ALL.len(), "{:?}", spec.opt);
+            }
+        }
+        assert_eq!(Opt::LoopWait.spec().default_for(Sub::Recover), Some("10"));
+        assert_eq!(
+            Opt::LoopWait.spec().default_for(Sub::ConfigSwitch),
+            Some("5")
+        );
+    }
+}
