@@ -11,7 +11,7 @@ fn promoted_primary_applies_the_model_and_exits_0() {
         "primary",
         &["--barman-model", "m1", "--switch-when", "promoted"],
     ));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.expect_code(0);
     let log = ran.log();
     assert!(
         log[0].starts_with("INFO: Created the config switch operation with ID "),
@@ -49,7 +49,7 @@ fn reset_sends_reset_true() {
         "replica",
         &["--reset", "--switch-when", "demoted"],
     ));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.expect_code(0);
     assert_eq!(
         stub.requests()[2].json(),
         r#"{"reset":true,"type":"config_switch"}"#
@@ -64,7 +64,7 @@ fn master_from_patroni_3_counts_as_primary() {
         "master",
         &["--barman-model=m", "--switch-when=promoted"],
     ));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.expect_code(0);
 }
 
 #[test]
@@ -80,7 +80,7 @@ fn role_not_matching_exits_1_and_sends_nothing() {
             role,
             &["--barman-model", "m", "--switch-when", when],
         ));
-        assert_eq!(ran.code, 1, "{}", ran.stderr);
+        ran.expect_code(1);
         assert_eq!(
             ran.log(),
             vec![format!(
@@ -99,7 +99,7 @@ fn failed_operation_exits_2() {
         "primary",
         &["--barman-model", "nosuch", "--switch-when", "always"],
     ));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    ran.expect_code(2);
     assert!(
         ran.logged("ERROR: Config switch operation failed."),
         "{}",
@@ -115,7 +115,7 @@ fn api_error_exits_3_with_the_api_message() {
         "primary",
         &["--barman-model", "m", "--switch-when", "always"],
     ));
-    assert_eq!(ran.code, 3, "{}", ran.stderr);
+    ran.expect_code(3);
     assert!(
         ran.logged("HTTP 404: No barman config found for 'main'"),
         "{}",
@@ -152,7 +152,7 @@ fn status_not_ok_exits_254() {
         "primary",
         &["--reset", "--switch-when", "always", "--max-retries", "2"],
     ));
-    assert_eq!(ran.code, 254, "{}", ran.stderr);
+    ran.expect_code(254);
     assert!(ran.logged("body is not JSON: not json"), "{}", ran.stderr);
     assert_eq!(stub.lines(), vec!["GET /status", "GET /status"]);
 }

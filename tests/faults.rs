@@ -38,7 +38,7 @@ fn an_api_outage_of_5_s_mid_poll_is_ridden_out() {
         &stub.url(),
         &["--retry-wait", "1.5", "--max-retries", "5"],
     ));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.expect_code(0);
     assert_eq!(posts(&stub), 1);
     assert!(
         ran.logged("connection refused; retrying in 1.5 s."),
@@ -61,7 +61,7 @@ fn a_hung_poll_is_timed_out_and_retried() {
             "faults": [{"route": "poll", "skip": 1, "action": {"hang": true}}]}"#,
     );
     let ran = run_strings(&recover_args(&stub.url(), &["--http-timeout", "1"]));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.expect_code(0);
     assert!(
         ran.logged("failed: no complete answer within 1 s; retrying"),
         "{}",
@@ -80,7 +80,7 @@ fn a_trickling_server_is_cut_by_the_whole_request_deadline() {
         &stub.url(),
         &["--http-timeout", "1", "--max-retries", "2"],
     ));
-    assert_eq!(ran.code, 254, "{}", ran.stderr);
+    ran.expect_code(254);
     assert!(
         ran.logged("no complete answer within 1 s"),
         "{}",
@@ -92,23 +92,24 @@ fn a_trickling_server_is_cut_by_the_whole_request_deadline() {
 #[test]
 fn proxy_502_and_503_pages_are_retried() {
     let page = |code: u16, text: &str| {
-        let skip = code - 502;
-        format!(
-            r#"{{"route": "poll", "skip": {skip}, "action": {{"respond": {{"code": {code}, "body": "<html><head><title>{code} {text}</title></head><body><h1>{code} {text}</h1><hr>nginx</body></html>"}}}}}}"#
-        )
+        format!("<html><head><title>{code} {text}</title></head><body><h1>{code} {text}</h1><hr>nginx</body></html>")
     };
-    let scenario = format!(
-        r#"{{"faults": [{}, {}]}}"#,
-        page(502, "Bad Gateway"),
-        page(503, "Service Unavailable")
-    );
-    let stub = Stub::start(&scenario);
+    let (bad_gateway, unavailable) = (page(502, "Bad Gateway"), page(503, "Service Unavailable"));
+    let nginx = |code, body| Action::Respond {
+        code,
+        content_type: None,
+        body,
+    };
+    let stub = Scenario::real()
+        .fault_at(Route::Poll, 0, 1, nginx(502, &bad_gateway))
+        .fault_at(Route::Poll, 1, 1, nginx(503, &unavailable))
+        .start();
     let ran = run_strings(&switch_args(
         &stub.url(),
         "primary",
         &["--reset", "--switch-when", "always"],
     ));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.expect_code(0);
     assert!(ran.logged("Attempt 1 of 5 on GET"), "{}", ran.stderr);
     assert!(
         ran.logged("failed: HTTP 502: 502 Bad Gateway; retrying"),
@@ -125,7 +126,7 @@ fn a_400_page_is_shown_verbatim_and_not_retried() {
             "body": "<!doctype html>\n<title>400 Bad Request</title>\n<h1>Bad Request</h1>\n<p>Request body is missing ``backup_id`` for &#39;main&#39;</p>\n"}}}]}"#,
     );
     let ran = run_strings(&recover_args(&stub.url(), &[]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    ran.expect_code(2);
     assert!(
         ran.logged(
             "failed: HTTP 400: Request body is missing ``backup_id`` for 'main' (not retried)."
@@ -171,7 +172,7 @@ fn a_post_dropped_after_the_operation_was_created_is_adopted() {
         "primary",
         &["--barman-model", "m", "--switch-when", "always"],
     ));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.expect_code(0);
     assert_eq!(posts(&stub), 1);
     assert!(
         ran.logged("appeared although the POST failed"),
@@ -187,7 +188,7 @@ fn a_post_answered_with_garbage_and_nothing_created_is_sent_again_a_second_later
         r#"{"faults": [{"route": "create", "action": {"respond": {"code": 200, "body": "<html>busy</html>"}}}]}"#,
     );
     let ran = run_strings(&recover_args(&stub.url(), &[]));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.expect_code(0);
     let requests = stub.requests();
     let post_times: Vec<f64> = requests
         .iter()
@@ -205,15 +206,15 @@ fn a_post_answered_with_garbage_and_nothing_created_is_sent_again_a_second_later
 fn a_post_dropped_or_cut_by_a_proxy_is_never_sent_again() {
     // Nothing was created, but a dropped connection or a proxy's 504 does
     // not say the server is done with the POST: only the list is read again.
-    for action in [
-        r#"{"drop": true}"#,
-        r#"{"respond": {"code": 504, "body": "<title>504 Gateway Time-out</title>"}}"#,
-    ] {
-        let stub = Stub::start(&format!(
-            r#"{{"faults": [{{"route": "create", "action": {action}}}]}}"#
-        ));
+    let gateway_timeout = || Action::Respond {
+        code: 504,
+        content_type: None,
+        body: "<title>504 Gateway Time-out</title>",
+    };
+    for (action, name) in [(Action::Drop, "drop"), (gateway_timeout(), "504")] {
+        let stub = Scenario::real().fault(Route::Create, action).start();
         let ran = run_strings(&recover_args(&stub.url(), &["--max-retries", "2"]));
-        assert_eq!(ran.code, 2, "{action}: {}", ran.stderr);
+        assert_eq!(ran.code, 2, "{name}: {}", ran.stderr);
         assert!(
             ran.logged(
                 "the server may still be at work on the POST, so looking again in 1 s (1 of 1)"
@@ -232,7 +233,7 @@ fn a_post_dropped_or_cut_by_a_proxy_is_never_sent_again() {
         assert_eq!(
             routes,
             ["status", "list", "create", "list", "list"],
-            "{action}"
+            "{name}"
         );
     }
 }
@@ -242,17 +243,17 @@ fn a_refused_post_is_retried_blindly() {
     // The listener goes away while the list is read: the POST finds no one.
     let stub = Stub::start(r#"{"faults": [{"route": "list", "action": {"outage": 0.3}}]}"#);
     let ran = run_strings(&recover_args(&stub.url(), &["--retry-wait", "0.2"]));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.expect_code(0);
     assert_eq!(posts(&stub), 1);
 }
 
 #[test]
-fn a_post_that_times_out_is_never_sent_again_and_a_late_operation_is_adopted() {
+fn a_post_that_times_out_is_never_sent_again_and_its_late_operation_adopted() {
     // The server creates the operation 2.5 s after the POST, which gave up
     // after 1 s: the list is read again instead of sending a second POST.
     let stub = Stub::start(r#"{"faults": [{"route": "create", "action": {"delay": 2.5}}]}"#);
     let ran = run_strings(&recover_args(&stub.url(), &["--http-timeout", "1"]));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.expect_code(0);
     assert!(
         ran.logged("the server may still be at work on the POST, so looking again in 1 s (1 of 4)")
             && ran.logged("appeared although the POST failed"),
@@ -261,14 +262,16 @@ fn a_post_that_times_out_is_never_sent_again_and_a_late_operation_is_adopted() {
     );
     assert_eq!(posts(&stub), 1);
     assert_eq!(polled_ids(&stub).len(), 1);
+}
 
-    // A POST that never gets an answer and creates nothing: exit 2, one POST.
-    let stub = Stub::start(r#"{"faults": [{"route": "create", "action": {"hang": true}}]}"#);
+#[test]
+fn a_post_that_never_gets_an_answer_and_creates_nothing_is_sent_once() {
+    let stub = Scenario::real().fault(Route::Create, Action::Hang).start();
     let ran = run_strings(&recover_args(
         &stub.url(),
         &["--http-timeout", "1", "--max-retries", "2"],
     ));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    ran.expect_code(2);
     assert!(
         ran.log().last().unwrap().starts_with(
             "ERROR: No recovery operation appeared after the failed POST; not sending another"
@@ -362,9 +365,11 @@ fn run_bounded(args: &[String]) -> Ran {
 #[test]
 fn a_200_mb_body_is_refused_with_bounded_memory() {
     for framing in ["length", "chunked", "close"] {
-        let stub = Stub::start(&format!(
-            r#"{{"faults": [{{"route": "poll", "action": {{"huge": {{"bytes": 200000000, "framing": "{framing}"}}}}}}]}}"#
-        ));
+        let huge = Action::Huge {
+            bytes: 200_000_000,
+            framing,
+        };
+        let stub = Scenario::real().fault(Route::Poll, huge).start();
         let ran = run_bounded(&recover_args(&stub.url(), &[]));
         assert_eq!(ran.code, 2, "{framing}: {}", ran.stderr);
         assert!(
@@ -378,10 +383,10 @@ fn a_200_mb_body_is_refused_with_bounded_memory() {
 #[test]
 fn oversized_headers_and_garbage_status_lines_are_errors() {
     let header = "X-Filler: ".to_string() + &"a".repeat(20_000);
-    let raw = format!("HTTP/1.1 200 OK\\r\\n{header}\\r\\n\\r\\n\\\"OK\\\"");
-    let stub = Stub::start(&format!(
-        r#"{{"faults": [{{"route": "status", "action": {{"raw": "{raw}"}}}}]}}"#
-    ));
+    let raw = format!("HTTP/1.1 200 OK\r\n{header}\r\n\r\n\"OK\"");
+    let stub = Scenario::real()
+        .fault(Route::Status, Action::Raw(&raw))
+        .start();
     let ran = run_strings(&recover_args(&stub.url(), &[]));
     ran.expect_code(254)
         .expect_logged(&["answer refused: headers over"]);
@@ -390,7 +395,7 @@ fn oversized_headers_and_garbage_status_lines_are_errors() {
         r#"{"faults": [{"route": "poll", "action": {"raw": "SPDY/9 banana\r\n\r\n"}}]}"#,
     );
     let ran = run_strings(&recover_args(&stub.url(), &[]));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.expect_code(0);
     ran.expect_logged(&[
         "unexpected answer: not an HTTP/1.x status line: \"SPDY/9 banana\"; retrying",
     ]);
@@ -407,7 +412,7 @@ fn not_json_binary_and_truncated_answers_are_retried() {
         ]}"#,
     );
     let ran = run_strings(&recover_args(&stub.url(), &[]));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.expect_code(0);
     for cause in [
         "body is not JSON: <html>OK</html>",
         "body is not UTF-8",
@@ -422,7 +427,7 @@ fn not_json_binary_and_truncated_answers_are_retried() {
 fn max_wait_exits_5_and_names_the_running_operation() {
     let stub = Stub::start(r#"{"operations": [{"stuck": true}]}"#);
     let ran = run_strings(&recover_args(&stub.url(), &["--max-wait", "0.3"]));
-    assert_eq!(ran.code, 5, "{}", ran.stderr);
+    ran.expect_code(5);
     let last = ran.log().pop().unwrap();
     assert!(
         last.starts_with("ERROR: Stopped waiting after --max-wait 0.3 s: recovery operation "),
@@ -443,7 +448,7 @@ fn max_wait_also_cuts_a_hung_poll_short_of_the_http_timeout() {
         &stub.url(),
         &["--max-wait", "1", "--http-timeout", "30"],
     ));
-    assert_eq!(ran.code, 5, "{}", ran.stderr);
+    ran.expect_code(5);
     assert!(ran.elapsed < Duration::from_secs(4), "{:?}", ran.elapsed);
     assert!(
         ran.logged("Stopped waiting after --max-wait 1 s"),
@@ -566,7 +571,7 @@ fn max_wait_exits_5_for_a_config_switch_too() {
         "primary",
         &["--reset", "--switch-when", "promoted", "--max-wait", "0.2"],
     ));
-    assert_eq!(ran.code, 5, "{}", ran.stderr);
+    ran.expect_code(5);
     assert!(
         ran.logged("Stopped waiting after --max-wait 0.2 s: config switch operation "),
         "{}",
@@ -584,7 +589,7 @@ fn a_password_in_the_api_url_is_sent_but_never_logged() {
         "primary",
         &["--reset", "--switch-when", "always"],
     ));
-    assert_eq!(ran.code, 3, "{}", ran.stderr);
+    ran.expect_code(3);
     assert!(!ran.stderr.contains("s3cr"), "{}", ran.stderr);
     assert!(!ran.stderr.contains("barman:"), "{}", ran.stderr);
     assert!(ran.logged(&format!(

@@ -236,7 +236,7 @@ mod with_tls {
             &["--ca-file", &ca, "--cert-file", &both],
             None,
         );
-        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        ran.expect_code(0);
     }
 
     /// A config-switch that TLS stops before any request reaches the API:
@@ -317,7 +317,7 @@ mod with_tls {
             &["--ca-file", &pki.path("ca.pem")],
             None,
         );
-        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        ran.expect_code(0);
         assert!(
             ran.logged("TLS failed after the request was sent")
                 && ran.logged("appeared although the POST failed"),
@@ -340,11 +340,11 @@ mod with_tls {
         let url = https(&stub, "localhost");
         let (ca, other) = (pki.path("ca.pem"), pki.path("other-ca.pem"));
         let ran = switch(&url, &["--ca-file", &ca], Some(&other));
-        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        ran.expect_code(0);
         let after_first = stub.requests().len();
         assert!(after_first >= 4, "{:?}", stub.lines());
         let ran = switch(&url, &[], Some(&ca));
-        assert_eq!(ran.code, 0, "{}", ran.stderr);
+        ran.expect_code(0);
         let after_second = stub.requests().len();
         assert!(after_second >= after_first + 4, "{:?}", stub.lines());
         let ran = switch(&url, &[], Some(&other));
@@ -442,7 +442,7 @@ mod with_tls {
         {
             // The system bundle is found here; the chroot test covers a host without one.
             let ran = switch("https://localhost:9", &[], Some("/nonexistent/ca.pem"));
-            assert_eq!(ran.code, 64, "{}", ran.stderr);
+            ran.expect_code(64);
             assert!(ran.stderr.contains("/nonexistent/ca.pem"), "{}", ran.stderr);
         }
     }
@@ -453,7 +453,7 @@ mod with_tls {
 fn the_http_only_build_refuses_https_urls() {
     let stub = Stub::start("{}");
     let ran = switch(&format!("https://127.0.0.1:{}", stub.port), &[], None);
-    assert_eq!(ran.code, 64, "{}", ran.stderr);
+    ran.expect_code(64);
     assert!(
         ran.stderr
             .contains("https:// is not supported by this build"),
@@ -472,7 +472,7 @@ fn certificate_options_with_an_http_url_are_not_used_and_said_so() {
         &["--cert-file", missing, "--ca-file", missing],
         None,
     );
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.expect_code(0);
     assert!(
         ran.logged(
             "WARNING: Not using --ca-file, --cert-file: --api-url is http://, which has no TLS."

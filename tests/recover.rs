@@ -17,7 +17,7 @@ fn created_id(ran: &Ran) -> String {
 fn done_exits_0_after_polling_with_exact_requests() {
     let stub = Stub::start(r#"{"operations": [{"in_progress_polls": 2, "result": "DONE"}]}"#);
     let ran = run_strings(&recover_args(&stub.url(), &[]));
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.expect_code(0);
     let id = created_id(&ran);
     assert_eq!(
         ran.log(),
@@ -53,7 +53,7 @@ fn done_exits_0_after_polling_with_exact_requests() {
 fn failed_operation_exits_1() {
     let stub = Stub::start(r#"{"operations": [{"in_progress_polls": 1, "result": "FAILED"}]}"#);
     let ran = run_strings(&recover_args(&stub.url(), &[]));
-    assert_eq!(ran.code, 1, "{}", ran.stderr);
+    ran.expect_code(1);
     assert!(ran
         .log()
         .last()
@@ -65,7 +65,7 @@ fn failed_operation_exits_1() {
 fn unknown_server_exits_2_with_the_api_message_and_no_retry() {
     let stub = Stub::start(r#"{"servers": ["other"]}"#);
     let ran = run_strings(&recover_args(&stub.url(), &[]));
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    ran.expect_code(2);
     assert!(
         ran.logged("HTTP 404: No barman config found for 'main'"),
         "{}",
@@ -84,7 +84,7 @@ fn unknown_backup_exits_2_and_shows_why() {
     let mut args = recover_args(&stub.url(), &[]);
     args.push("--backup-id=20200101T000000".into());
     let ran = run_strings(&args);
-    assert_eq!(ran.code, 2, "{}", ran.stderr);
+    ran.expect_code(2);
     assert!(
         ran.logged("HTTP 404: Backup '20200101T000000' does not exist"),
         "{}",
@@ -103,7 +103,7 @@ fn unknown_backup_exits_2_and_shows_why() {
 fn status_not_ok_exits_254_and_creates_nothing() {
     let stub = Stub::start(r#"{"status_body": "\"MAINTENANCE\""}"#);
     let ran = run_strings(&recover_args(&stub.url(), &[]));
-    assert_eq!(ran.code, 254, "{}", ran.stderr);
+    ran.expect_code(254);
     assert!(
         ran.logged(r#"answered "MAINTENANCE", expected "OK""#),
         "{}",
@@ -124,7 +124,7 @@ fn unreachable_api_exits_254_after_the_retries() {
         &format!("http://127.0.0.1:{port}"),
         &["--max-retries", "3"],
     ));
-    assert_eq!(ran.code, 254, "{}", ran.stderr);
+    ran.expect_code(254);
     let attempts = ran
         .log()
         .iter()
@@ -151,7 +151,7 @@ fn replica_method_call_with_empty_connstring_and_path_prefix() {
         "--ssh-command=ssh -p 2222 postgres@pg2",
         "--loop-wait=0.05",
     ]);
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.expect_code(0);
     for option in ["--scope", "--role", "--connstring"] {
         assert!(
             ran.logged(&format!("Ignoring option {option},")),
@@ -188,7 +188,7 @@ fn global_options_from_the_method_section_come_after_the_subcommand() {
         "--loop-wait=0.05",
         "--max-retries=2",
     ]);
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.expect_code(0);
     assert_eq!(stub.lines()[0], "GET /pgbackup/status");
 }
 
@@ -243,7 +243,7 @@ fn a_log_file_that_cannot_be_written_falls_back_to_stderr() {
     let mut args = recover_args(&stub.url(), &[]);
     args.push("--log-file=/dev/full".into());
     let ran = run_strings(&args);
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.expect_code(0);
     assert!(
         ran.stderr
             .starts_with("patroni_barman: cannot write to --log-file (No space left on device"),
@@ -267,7 +267,7 @@ fn log_file_gets_the_lines_appended_and_stderr_stays_empty() {
     let mut args = recover_args(&stub.url(), &[]);
     args.push(format!("--log-file={}", log.display()));
     let ran = run_strings(&args);
-    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    ran.expect_code(0);
     assert_eq!(ran.stderr, "");
     let text = std::fs::read_to_string(&log).unwrap();
     let (first, rest) = text.split_once('\n').unwrap();

@@ -5,6 +5,10 @@
 
 #![allow(dead_code)]
 
+mod scenario;
+#[allow(unused_imports)]
+pub use scenario::{Action, Course, Route, Scenario};
+
 use miniserde::json::{self, Value};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -12,7 +16,58 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+/// The binary cargo built for these tests. Start the binary under test with
+/// `command()` (or `invocation()`), which honour the two variables below.
 pub const BIN: &str = env!("CARGO_BIN_EXE_patroni_barman");
+
+/// The binary under test: `PATRONI_BARMAN_BIN` when set (`make test` sets it
+/// to the aarch64 build), else `BIN`.
+pub fn bin() -> PathBuf {
+    std::env::var_os("PATRONI_BARMAN_BIN")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from(BIN), PathBuf::from)
+}
+
+/// The runner prefix: `PATRONI_BARMAN_RUNNER` split on whitespace (`make test`
+/// sets `qemu-aarch64` for the aarch64 build); empty when unset.
+pub fn runner() -> Vec<String> {
+    std::env::var("PATRONI_BARMAN_RUNNER")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether the binary runs under an emulator (a runner prefix is set).
+pub fn under_emulation() -> bool {
+    !runner().is_empty()
+}
+
+/// The words that start the binary under test: the runner prefix, then the
+/// binary. For wrappers such as `sh -c 'ulimit ...; exec "$@"'` or `prlimit`.
+pub fn invocation() -> Vec<std::ffi::OsString> {
+    let mut words: Vec<std::ffi::OsString> = runner().into_iter().map(Into::into).collect();
+    words.push(bin().into_os_string());
+    words
+}
+
+/// A `Command` that starts the binary under test, through the runner prefix.
+pub fn command() -> Command {
+    let words = invocation();
+    let mut command = Command::new(&words[0]);
+    command.args(&words[1..]);
+    command
+}
+
+/// For a test that cannot hold under emulation: when a runner prefix is set,
+/// prints "SKIPPED under emulation: WHY" and returns true.
+pub fn skip_under_emulation(why: &str) -> bool {
+    let skip = under_emulation();
+    if skip {
+        eprintln!("SKIPPED under emulation: {why}");
+    }
+    skip
+}
 
 /// A fresh, empty directory for one test.
 pub fn scratch_dir() -> PathBuf {
@@ -241,7 +296,7 @@ pub fn log_messages(text: &str) -> Vec<String> {
 
 /// Runs the binary with `args`; kills it if it outlives `limit`.
 pub fn run_for(args: &[&str], limit: Duration) -> Ran {
-    run_command(Command::new(BIN).args(args), limit)
+    run_command(command().args(args), limit)
 }
 
 pub fn run(args: &[&str]) -> Ran {

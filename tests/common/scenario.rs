@@ -1,0 +1,211 @@
+//! A typed builder for the stub's scenarios (documented in the docstring of
+//! scripts/stub_api.py), so that tests never escape JSON by hand.
+
+use super::Stub;
+use miniserde::json::{self, Number, Object, Value};
+
+/// A route of the stub: which requests a fault applies to.
+#[derive(Clone, Copy)]
+pub enum Route {
+    Status,
+    List,
+    Create,
+    Poll,
+    Any,
+}
+
+impl Route {
+    fn name(self) -> &'static str {
+        match self {
+            Route::Status => "status",
+            Route::List => "list",
+            Route::Create => "create",
+            Route::Poll => "poll",
+            Route::Any => "any",
+        }
+    }
+}
+
+/// What the stub does instead of answering normally.
+pub enum Action<'a> {
+    /// Exactly this answer (HTML unless `content_type` says otherwise).
+    Respond {
+        code: u16,
+        content_type: Option<&'a str>,
+        body: &'a str,
+    },
+    /// A redirect to `location`.
+    Redirect(u16, &'a str),
+    Hang,
+    Drop,
+    Outage(f64),
+    Delay(f64),
+    Trickle(f64),
+    Truncate,
+    Raw(&'a str),
+    Huge {
+        bytes: u64,
+        framing: &'a str,
+    },
+    /// `"500"`, `"drop"`, `"hang"` or `"tls_garbage"` after creating.
+    AfterCreate(&'a str),
+    Collide,
+    HalfWritten,
+    NoConfig,
+}
+
+impl Action<'_> {
+    fn to_value(&self) -> Value {
+        let (key, value) = match self {
+            Action::Respond {
+                code,
+                content_type,
+                body,
+            } => {
+                let mut answer = object(&[("code", number(*code as u64)), ("body", text(body))]);
+                if let Some(ct) = content_type {
+                    answer.insert("content_type".into(), text(ct));
+                }
+                ("respond", Value::Object(answer))
+            }
+            Action::Redirect(code, location) => {
+                let headers = object(&[("Location", text(location))]);
+                let answer = object(&[
+                    ("code", number(*code as u64)),
+                    ("headers", Value::Object(headers)),
+                ]);
+                ("respond", Value::Object(answer))
+            }
+            Action::Hang => ("hang", Value::Bool(true)),
+            Action::Drop => ("drop", Value::Bool(true)),
+            Action::Outage(s) => ("outage", float(*s)),
+            Action::Delay(s) => ("delay", float(*s)),
+            Action::Trickle(s) => ("trickle", float(*s)),
+            Action::Truncate => ("truncate", Value::Bool(true)),
+            Action::Raw(t) => ("raw", text(t)),
+            Action::Huge { bytes, framing } => {
+                let spec = object(&[("bytes", number(*bytes)), ("framing", text(framing))]);
+                ("huge", Value::Object(spec))
+            }
+            Action::AfterCreate(what) => ("after_create", text(what)),
+            Action::Collide => ("collide", Value::Bool(true)),
+            Action::HalfWritten => ("half_written", Value::Bool(true)),
+            Action::NoConfig => ("no_config", Value::Bool(true)),
+        };
+        Value::Object(object(&[(key, value)]))
+    }
+}
+
+/// One operation's course, in creation order (the last one repeats).
+pub enum Course {
+    /// IN_PROGRESS for this many polls, then DONE.
+    DoneAfterPolls(u64),
+    /// IN_PROGRESS for this long after creation, then DONE.
+    DoneAfter(f64),
+    /// IN_PROGRESS for this many polls, then FAILED.
+    FailedAfterPolls(u64),
+    Stuck,
+}
+
+#[derive(Default)]
+pub struct Scenario {
+    top: Object,
+    faults: Vec<Value>,
+    courses: Vec<Value>,
+}
+
+impl Scenario {
+    /// The real server's behaviour, nothing else.
+    pub fn real() -> Scenario {
+        Scenario::default()
+    }
+
+    /// `action` on the `skip`+1-th request of `route`, `times` times (-1:
+    /// forever).
+    pub fn fault_at(mut self, route: Route, skip: u64, times: i64, action: Action) -> Scenario {
+        let times = match times {
+            -1 => Value::Number(Number::I64(-1)),
+            n => number(n as u64),
+        };
+        self.faults.push(Value::Object(object(&[
+            ("route", text(route.name())),
+            ("skip", number(skip)),
+            ("times", times),
+            ("action", action.to_value()),
+        ])));
+        self
+    }
+
+    /// `action` on the first request of `route`.
+    pub fn fault(self, route: Route, action: Action) -> Scenario {
+        self.fault_at(route, 0, 1, action)
+    }
+
+    /// `action` on every request of `route`.
+    pub fn always(self, route: Route, action: Action) -> Scenario {
+        self.fault_at(route, 0, -1, action)
+    }
+
+    pub fn course(mut self, course: Course) -> Scenario {
+        let spec = match course {
+            Course::DoneAfterPolls(n) => object(&[("in_progress_polls", number(n))]),
+            Course::DoneAfter(s) => object(&[("done_after", float(s))]),
+            Course::FailedAfterPolls(n) => {
+                object(&[("in_progress_polls", number(n)), ("result", text("FAILED"))])
+            }
+            Course::Stuck => object(&[("stuck", Value::Bool(true))]),
+        };
+        self.courses.push(Value::Object(spec));
+        self
+    }
+
+    /// Any other key of the stub's scenario, as JSON text.
+    pub fn key(mut self, key: &str, json_text: &str) -> Scenario {
+        let value = json::from_str::<Value>(json_text).expect("valid JSON");
+        self.top.insert(key.into(), value);
+        self
+    }
+
+    pub fn json(&self) -> String {
+        let mut top = self.top.clone();
+        if !self.faults.is_empty() {
+            top.insert(
+                "faults".into(),
+                Value::Array(self.faults.iter().cloned().collect()),
+            );
+        }
+        if !self.courses.is_empty() {
+            let courses = Value::Array(self.courses.iter().cloned().collect());
+            top.insert("operations".into(), courses);
+        }
+        json::to_string(&Value::Object(top))
+    }
+
+    pub fn start(&self) -> Stub {
+        Stub::start(&self.json())
+    }
+
+    pub fn start_with(&self, extra: &[&str]) -> Stub {
+        Stub::start_with(&self.json(), extra)
+    }
+}
+
+fn object(pairs: &[(&str, Value)]) -> Object {
+    let mut object = Object::new();
+    for (key, value) in pairs {
+        object.insert(key.to_string(), value.clone());
+    }
+    object
+}
+
+fn text(s: &str) -> Value {
+    Value::String(s.to_string())
+}
+
+fn number(n: u64) -> Value {
+    Value::Number(Number::U64(n))
+}
+
+fn float(f: f64) -> Value {
+    Value::Number(Number::F64(f))
+}
