@@ -14,7 +14,8 @@ by itself after --lifetime seconds (default 60) and at once on SIGTERM/SIGINT.
                   the fault runs; for delay: after the wait, so such a line can follow lines of
                   requests that arrived later):
                   {"t" (arrival time), "method", "path" (raw target),
-                   "route" (status|create|poll|list|unknown), "server" (percent-decoded or null),
+                   "route" (status|create|poll|list|diagnose|unknown),
+                   "server" (percent-decoded or null),
                    "headers" (lowercased names), "body", "client_cert_cn",
                    "code" (HTTP status answered; for raw, the status of its status line; null
                            when no HTTP answer is sent: hang, drop, outage, after_create other
@@ -25,14 +26,61 @@ by itself after --lifetime seconds (default 60) and at once on SIGTERM/SIGINT.
   --verbose       access log on stderr (otherwise stderr only gets internal errors).
 
 Routes (under "prefix"), with their labels: status = GET /status, create = POST
-/servers/S/operations, list = GET /servers/S/operations, poll = GET /servers/S/operations/ID;
-anything else is "unknown". The raw path (query dropped) is split on "/" first, then each
-segment is percent-decoded ("%2F" stays inside its segment). HEAD and OPTIONS work as in Flask.
+/servers/S/operations, list = GET /servers/S/operations, poll = GET /servers/S/operations/ID,
+diagnose = GET /diagnose; anything else is "unknown" (HEAD counts as GET). The raw path (query
+dropped) is split on "/" first, then each segment is percent-decoded ("%2F" stays inside its
+segment). HEAD and OPTIONS work as in Flask.
 
 Scenario: a JSON object, every key optional.
   "prefix": "/pgbackup"       routes exist only under it (default "": none)
-  "servers": ["main"]         known Barman servers
-  "backups": ["latest", "oldest", "20261101T000000"]   backup ids that exist
+  "servers": ["main"]         Barman servers known to the operation routes (default: the
+                              servers of /diagnose, see "diagnose"; so ["main"] by default)
+  "backups": ["latest", "20261101T000000"]   if given, exactly the backup_id values a POST of
+                              a recovery accepts, for every server, taken verbatim. Default:
+                              what the server's /diagnose backups resolve, as pg-backup-api
+                              2.2.0 does it: "latest"/"last" = greatest id whose status is
+                              WAITING_FOR_WALS or DONE, "oldest"/"first" = smallest such id,
+                              any substring of "last-failed" (e.g. "last-failed", "failed",
+                              "") = greatest FAILED id, anything else = that id if the server
+                              has such a backup, whatever its status ("latest-full" and backup
+                              names are not resolved: 404). A backup_id that is not a string
+                              gets the 500 page (pg-backup-api's TypeError).
+  "diagnose": {"servers": {S: SERVER, ...}, "models": {M: MODEL, ...}}   what GET /diagnose
+                              shows (200 application/json, built once at start; shape in
+                              docs/pg-backup-api.md, "GET /diagnose"):
+        {"global": {"config", "system_info"},
+         "servers": {S: {"config": {..., "cluster": C, "model": false, "name": S, ...},
+                         "active_model": M|null, "status": {...}, "system_info": {...},
+                         "wals": {...}, "backups": {ID: {"backup_id": ID, "status": ...,
+                         "begin_time": ..., "end_time": ..., "size": ..., ...}}}},
+         "models": {M: {"config": {"cluster": C, "model": true, "name": M, ...}}}}
+      SERVER keys: "cluster" (default S), "active_model" (default null), "config" (object
+        merged over the generated config), "backups": [BACKUP, ...] (default two DONE backups,
+        20261101T000000 ended 2026-11-01 00:11:47.318204+00:00 and 20261102T000000 ended
+        2026-11-02 00:12:03.902117+00:00; [] for none).
+      BACKUP: an id string (a DONE backup), or an object: "id" (string, required), "status"
+        (default "DONE"; any text: DONE, WAITING_FOR_WALS, FAILED, STARTED, SYNCING, EMPTY),
+        "begin_time" / "end_time" ("2026-11-28 03:00:12.123456+00:00" or ISO 8601; UTC if no
+        offset; sent as Barman does, isoformat: "2026-11-28T03:00:12.123456+00:00", without
+        the fraction when it is zero; null is sent as null; text that does not parse is sent
+        verbatim). begin_time defaults to 1-2 s after the time of the id, end_time (DONE and
+        WAITING_FOR_WALS only, else null) to a few minutes after begin_time. Any other key is
+        copied verbatim into the backup's object, replacing the generated value (e.g.
+        "backup_name", "error", "size": null). Duplicate ids: the last one counts.
+      MODEL keys: "cluster" (default M), "config" (object merged over the generated config).
+      Defaults when "diagnose" or one of its keys is absent: "servers" = each server of the
+      "servers" key (default ["main"]) with the SERVER defaults; "models" = {"main-pg1":
+      {"cluster": "main"}, "main-pg2": {"cluster": "main"}, "other-pg1": {"cluster": "other"}}.
+  "diagnose_grow": {"servers": N, "backups": K}   (defaults 1 and 2) a large /diagnose for
+                              memory tests, built once at start (100 x 50: 12 MB in about
+                              0.5 s; 10 x 1000: 23 MB in about 1 s): servers "main",
+                              "server-002", ... "server-N" (names padded to 3 digits or more),
+                              cluster = own name, no active model, each with K DONE backups 6 h
+                              apart from 20230101T000000 (ids unique per server, sizes 2-60
+                              GiB, about 2.3 KB of JSON each); models S-pg1 and S-pg2 for
+                              every server S, plus other-pg1 (cluster "other"). "diagnose"
+                              servers and models, if given, are added or replace those of the
+                              same name.
   "status_body": "\\"OK\\""   raw body of GET /status
   "existing_operations": [{"server": S, "id": ID, "type": "recovery", "status": "DONE"}]
   "list_extra": [VALUE, ...]  raw JSON values appended to the "operations" array of every
@@ -46,8 +94,9 @@ Scenario: a JSON object, every key optional.
         "done_after": SECONDS    IN_PROGRESS until that long after creation, then "result"
         "result": "DONE"|"FAILED" (default DONE);  "stuck": true  IN_PROGRESS forever
         default [{"in_progress_polls": 0, "result": "DONE"}]
-  "faults": [RULE, ...]   RULE = {"route": "status"|"create"|"poll"|"list"|"any" (default any),
-        "skip": K (default 0), "times": N (default 1, -1 = forever), "action": ACTION}
+  "faults": [RULE, ...]   RULE = {"route": "status"|"create"|"poll"|"list"|"diagnose"|"any"
+        (default any), "skip": K (default 0), "times": N (default 1, -1 = forever),
+        "action": ACTION}
         Every rule counts the requests of its route (whether or not another rule applied);
         a rule is live for its matches number K+1 .. K+N; the first live rule applies.
     ACTION is an object with one key:
@@ -92,6 +141,7 @@ Malformed requests (bad request line or headers) are closed without answer and n
 import argparse
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -99,7 +149,8 @@ import ssl
 import sys
 import threading
 import time
-from datetime import datetime
+import zlib
+from datetime import datetime, timedelta, timezone
 from email.utils import formatdate
 from http import HTTPStatus
 from urllib.parse import unquote
@@ -196,11 +247,337 @@ def read_request(rfile, conn):
     return {"method": parts[0], "target": parts[1], "headers": headers, "body": body}
 
 
+# ---- GET /diagnose: `barman diagnose` (Barman 3.19) as pg-backup-api 2.2.0 serves it ----
+# Shape from barman/diagnose.py: {"global": {"config", "system_info"}, "servers": {S: {"config",
+# "active_model", "system_info", "status", "backups", "wals"}}, "models": {M: {"config"}}};
+# backups hold every status, their begin_time/end_time are ISO 8601 in the Barman host's offset.
+UTC = timezone.utc
+COPY_DONE = ("WAITING_FOR_WALS", "DONE")  # Barman's BackupInfo.STATUS_COPY_DONE
+DEFAULT_BACKUPS = [
+    {"id": "20261101T000000", "status": "DONE", "end_time": "2026-11-01 00:11:47.318204+00:00"},
+    {"id": "20261102T000000", "status": "DONE", "end_time": "2026-11-02 00:12:03.902117+00:00"},
+]
+DEFAULT_MODELS = {"main-pg1": {"cluster": "main"}, "main-pg2": {"cluster": "main"},
+                  "other-pg1": {"cluster": "other"}}
+BACKUP_SPEC_KEYS = ("id", "status", "begin_time", "end_time")
+BARMAN_HOME = "/var/lib/barman"
+PGDATA = "/var/lib/postgresql/15/main"
+PG_BIN = "/usr/lib/postgresql/15/bin"
+TABLESPACES = [("tbs_archive", 16400, "/srv/pgdata/tbs_archive"),
+               ("tbs_index", 16401, "/srv/pgdata/tbs_index"),
+               ("tbs_history_2024", 16402, "/srv/pgdata/tbs_history_2024"),
+               ("tbs_history_2025", 16403, "/srv/pgdata/tbs_history_2025"),
+               ("tbs_reporting", 16404, "/srv/pgdata/tbs_reporting")]
+TABLESPACE_SHARES = {"tbs_archive": 0.21, "tbs_index": 0.12, "tbs_history_2024": 0.09,
+                     "tbs_history_2025": 0.07, "tbs_reporting": 0.05}
+GENERATED_AT = datetime(2026, 11, 28, 9, 0, 0, 412977, tzinfo=UTC)
+RELEASE = ("Distributor ID:\tDebian\nDescription:\tDebian GNU/Linux 12 (bookworm)\nRelease:\t12\n"
+           "Codename:\tbookworm")
+SERVER_UNSET = (  # server options left unset: null in the server's config
+    "aws_await_snapshots_timeout", "aws_profile", "aws_region", "aws_snapshot_lock_cool_off_period",
+    "aws_snapshot_lock_duration", "aws_snapshot_lock_expiration_date", "aws_snapshot_lock_mode",
+    "azure_credential", "azure_resource_group", "azure_subscription_id", "backup_compression",
+    "backup_compression_format", "backup_compression_level", "backup_compression_location",
+    "backup_compression_workers", "bandwidth_limit", "custom_compression_filter",
+    "custom_compression_magic", "custom_decompression_filter", "encryption", "encryption_key_id",
+    "encryption_passphrase_command", "gcp_project", "gcp_zone", "last_backup_minimum_size",
+    "last_wal_maximum_age", "local_staging_path", "max_incoming_wals_queue",
+    "post_archive_retry_script", "post_archive_script", "post_backup_retry_script",
+    "post_backup_script", "post_delete_retry_script", "post_delete_script",
+    "post_recovery_retry_script", "post_recovery_script", "post_wal_delete_retry_script",
+    "post_wal_delete_script", "pre_archive_retry_script", "pre_archive_script",
+    "pre_backup_retry_script", "pre_backup_script", "pre_delete_retry_script", "pre_delete_script",
+    "pre_recovery_retry_script", "pre_recovery_script", "pre_wal_delete_retry_script",
+    "pre_wal_delete_script", "primary_conninfo", "primary_ssh_command", "recovery_staging_path",
+    "snapshot_disks", "snapshot_gcp_project", "snapshot_instance", "snapshot_provider",
+    "snapshot_zone", "staging_location", "staging_path", "tablespace_bandwidth_limit",
+    "wal_conninfo", "wal_streaming_conninfo")
+MODEL_UNSET = (  # options a model may override, left unset: null in the model's config
+    "archiver", "backup_method", "backup_options", "bandwidth_limit", "compression", "create_slot",
+    "immediate_checkpoint", "parallel_jobs", "path_prefix", "primary_conninfo",
+    "primary_ssh_command", "retention_policy", "reuse_backup", "slot_name", "streaming_archiver",
+    "streaming_archiver_name", "streaming_backup_name", "wal_conninfo", "wal_streaming_conninfo")
+
+
+def parse_time(value):
+    """A scenario's time ("2026-11-28 03:00:12.123456+00:00", ISO 8601 too; UTC if naive) as an
+    aware datetime; None stays None; anything unparsable is returned unchanged (sent verbatim)."""
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def time_text(value):
+    """As Barman's BarmanEncoderV2 writes a datetime (isoformat; no fraction when it is zero)."""
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def lsn_text(lsn):
+    return "%X/%X" % (lsn >> 32, lsn & 0xFFFFFFFF)
+
+
+def wal_name(timeline, lsn):
+    return "%08X%08X%08X" % (timeline, lsn >> 32, (lsn & 0xFFFFFFFF) >> 24)
+
+
+def system_info(host):
+    return {"kernel_ver": f"Linux {host} 6.1.0-28-amd64 #1 SMP PREEMPT_DYNAMIC Debian 6.1.119-1 "
+                          "(2024-11-22) x86_64 GNU/Linux",
+            "python_ver": "Python 3.11.2", "release": RELEASE,
+            "rsync_ver": "rsync  version 3.2.7  protocol version 31",
+            "ssh_ver": "OpenSSH_9.2p1 Debian-2+deb12u3, OpenSSL 3.0.15 3 Sep 2024"}
+
+
+def global_section():
+    """`barman diagnose`'s global part: the [barman] section as written (raw strings)."""
+    config = {"barman_home": BARMAN_HOME, "barman_lock_directory": BARMAN_HOME,
+              "barman_user": "barman", "backup_options": "concurrent_backup",
+              "compression": "gzip", "configuration_files_directory": "/etc/barman.d",
+              "errors_list": [], "immediate_checkpoint": "true",
+              "last_backup_maximum_age": "1 DAY", "log_file": "/var/log/barman/barman.log",
+              "log_level": "INFO", "minimum_redundancy": "2", "parallel_jobs": "4",
+              "path_prefix": PG_BIN, "retention_policy": "RECOVERY WINDOW OF 14 DAYS",
+              "reuse_backup": "link"}
+    info = dict(system_info("barman1"), barman_ver="3.19.0", timestamp=time_text(GENERATED_AT))
+    return {"config": config, "system_info": info}
+
+
+def server_config(name, cluster):
+    home, host = f"{BARMAN_HOME}/{name}", f"{cluster}-pg1.example.internal"
+    config = dict.fromkeys(SERVER_UNSET)
+    config.update({
+        "active": True, "archiver": False, "archiver_batch_size": 0,
+        "autogenerate_manifest": False, "backup_directory": home, "backup_method": "rsync",
+        "backup_options": "concurrent_backup", "barman_home": BARMAN_HOME,
+        "barman_lock_directory": BARMAN_HOME, "basebackup_retry_sleep": 30,
+        "basebackup_retry_times": 3, "basebackups_directory": f"{home}/base", "check_timeout": 30,
+        "cluster": cluster, "compression": "gzip",
+        "conninfo": f"host={host} port=5432 user=barman dbname=postgres connect_timeout=10",
+        "create_slot": "auto", "description": f"PostgreSQL cluster {cluster}, managed by Patroni",
+        "disabled": False, "errors_directory": f"{home}/errors", "forward_config_path": False,
+        "immediate_checkpoint": True, "incoming_wals_directory": f"{home}/incoming",
+        "keepalive_interval": 60, "last_backup_maximum_age": "1 day",
+        "lock_directory_cleanup": True, "minimum_redundancy": 2, "model": False, "msg_list": [],
+        "name": name, "network_compression": False, "parallel_jobs": 4,
+        "parallel_jobs_start_batch_period": 1, "parallel_jobs_start_batch_size": 10,
+        "path_prefix": PG_BIN, "primary_checkpoint_timeout": 0, "recovery_options": "",
+        "retention_policy": "RECOVERY WINDOW OF 14 DAYS", "retention_policy_mode": "auto",
+        "reuse_backup": "link", "slot_name": "barman", "ssh_command": f"ssh postgres@{host}",
+        "streaming_archiver": True, "streaming_archiver_batch_size": 0,
+        "streaming_archiver_name": "barman_receive_wal",
+        "streaming_backup_name": "barman_streaming_backup",
+        "streaming_conninfo": f"host={host} port=5432 user=streaming_barman dbname=postgres",
+        "streaming_wals_directory": f"{home}/streaming", "wal_retention_policy": "main",
+        "wals_directory": f"{home}/wals", "worm_mode": False, "xlogdb_directory": f"{home}/wals"})
+    return config
+
+
+def model_config(name, cluster):
+    host = f"{name}.example.internal"
+    config = dict.fromkeys(MODEL_UNSET)
+    config.update({
+        "cluster": cluster, "model": True, "name": name, "msg_list": [],
+        "description": f"Back up cluster {cluster} from {host}",
+        "conninfo": f"host={host} port=5432 user=barman dbname=postgres connect_timeout=10",
+        "ssh_command": f"ssh postgres@{host}",
+        "streaming_conninfo": f"host={host} port=5432 user=streaming_barman dbname=postgres"})
+    return config
+
+
+def server_status(cluster, lsn, timeline, current_size):
+    systemid = str(7000000000000000000 + zlib.crc32(cluster.encode()) * 1000003)
+    return {
+        "archive_command": "(disabled)", "archive_mode": "off", "archive_timeout": 0,
+        "checkpoint_timeout": 300, "config_file": f"{PGDATA}/postgresql.conf",
+        "connection_error": None, "current_lsn": lsn_text(lsn), "current_size": current_size,
+        "current_xlog": wal_name(timeline, lsn), "data_checksums": "on",
+        "data_directory": PGDATA, "has_backup_privileges": True,
+        "hba_file": f"{PGDATA}/pg_hba.conf", "hot_standby": "on",
+        "ident_file": f"{PGDATA}/pg_ident.conf", "is_in_recovery": False,
+        "is_superuser": False, "max_replication_slots": "10", "max_wal_senders": "10",
+        "pg_basebackup_bwlimit": True, "pg_basebackup_compatible": True,
+        "pg_basebackup_installed": True, "pg_basebackup_path": f"{PG_BIN}/pg_basebackup",
+        "pg_basebackup_tbls_mapping": True, "pg_basebackup_version": "15.10",
+        "pg_receivexlog_compatible": True, "pg_receivexlog_installed": True,
+        "pg_receivexlog_path": f"{PG_BIN}/pg_receivewal",
+        "pg_receivexlog_supports_slots": True, "pg_receivexlog_synchronous": False,
+        "pg_receivexlog_version": "15.10", "postgresql_systemid": systemid,
+        "replication_slot": ["barman", True, lsn_text(lsn & ~0xFFFFFF)],
+        "replication_slot_support": True,
+        "server_txt_version": "15.10 (Debian 15.10-1.pgdg120+1)", "streaming": True,
+        "streaming_supported": True, "streaming_systemid": systemid,
+        "synchronous_standby_names": [""], "timeline": timeline, "version_supported": True,
+        "wal_compression": "off", "wal_keep_size": "0", "wal_level": "replica",
+        "xlog_segment_size": 16777216}
+
+
+def backup_object(server, spec, index, lsn):
+    """One backup as `barman diagnose` shows it, and the LSN where the next one begins.
+    Pseudo-random but reproducible sizes and timings (seeded by server and id)."""
+    bid, status = spec["id"], spec.get("status", "DONE")
+    rng = random.Random(zlib.crc32(f"{server}/{bid}".encode()))
+    try:  # a backup id is the Barman host's local time, %Y%m%dT%H%M%S
+        start = datetime(int(bid[0:4]), int(bid[4:6]), int(bid[6:8]), int(bid[9:11]),
+                         int(bid[11:13]), int(bid[13:15]), tzinfo=UTC)
+    except (TypeError, ValueError):
+        start = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=6 * index)
+    begin = parse_time(spec["begin_time"]) if "begin_time" in spec else (
+        start + timedelta(seconds=1 + rng.random()))
+    cluster_size = rng.randrange(2 << 30, 60 << 30)
+    size = int(cluster_size * rng.uniform(0.97, 1.02))
+    items = dict(TABLESPACE_SHARES, pgdata=0.46)
+    copy_time = size / rng.uniform(90e6, 160e6)
+    analysis = rng.uniform(0.5, 4.0)
+    ended = status in COPY_DONE
+    end_default = (begin + timedelta(seconds=analysis + copy_time + rng.uniform(2, 9))
+                   if ended and isinstance(begin, datetime) else None)
+    end = parse_time(spec["end_time"]) if "end_time" in spec else end_default
+    timeline = 3
+    end_lsn = (lsn & ~0xFFFFFF) + (rng.randrange(1, 40) << 24) + rng.randrange(0x100, 0xFFFFF0) & ~7
+    backup = {
+        "backup_id": bid,
+        "backup_label": (f"START WAL LOCATION: {lsn_text(lsn)} (file {wal_name(timeline, lsn)})\n"
+                         f"CHECKPOINT LOCATION: {lsn_text(lsn + 0x60)}\n"
+                         "BACKUP METHOD: streamed\nBACKUP FROM: primary\n"
+                         f"START TIME: {start:%Y-%m-%d %H:%M:%S} UTC\n"
+                         f"LABEL: Barman backup {server} {bid}\nSTART TIMELINE: {timeline}\n"),
+        "begin_offset": lsn & 0xFFFFFF, "begin_time": time_text(begin),
+        "begin_wal": wal_name(timeline, lsn), "begin_xlog": lsn_text(lsn),
+        "children_backup_ids": None, "cluster_size": cluster_size, "compression": None,
+        "config_file": f"{PGDATA}/postgresql.conf", "copy_stats": None, "data_checksums": "on",
+        "deduplicated_size": None, "encryption": None, "end_offset": None,
+        "end_time": time_text(end), "end_wal": None, "end_xlog": None, "error": None,
+        "hba_file": f"{PGDATA}/pg_hba.conf", "ident_file": f"{PGDATA}/pg_ident.conf",
+        "included_files": [f"{PGDATA}/postgresql.base.conf", f"{PGDATA}/conf.d/patroni.conf"],
+        "mode": "rsync-concurrent", "parent_backup_id": None, "pgdata": PGDATA,
+        "server_name": server, "size": size, "status": status, "summarize_wal": None,
+        "systemid": str(7000000000000000000 + zlib.crc32(server.encode()) * 1000003),
+        "tablespaces": [list(t) for t in TABLESPACES], "timeline": timeline, "version": 150010,
+        "xlog_segment_size": 16777216}
+    if ended:
+        per_item = {k: int(copy_time * share * 1e6) / 1e6 for k, share in items.items()}
+        per_item.update(pg_control=0.011843, config_file=0.004112)
+        backup.update({
+            "copy_stats": {
+                "analysis_time": int(analysis * 1e6) / 1e6,
+                "analysis_time_per_item": {k: int(analysis * share * 1e6) / 1e6
+                                           for k, share in items.items()},
+                "copy_time": int(copy_time * 1e6) / 1e6, "copy_time_per_item": per_item,
+                "number_of_workers": 4,
+                "serialized_copy_time": int(copy_time * 3.7e6) / 1e6,
+                "serialized_copy_time_per_item": {k: int(v * 3.7e6) / 1e6
+                                                  for k, v in per_item.items()},
+                "total_time": int((analysis + copy_time + 2.5) * 1e6) / 1e6},
+            "deduplicated_size": int(size * rng.uniform(0.03, 0.25)),
+            "end_offset": end_lsn & 0xFFFFFF, "end_wal": wal_name(timeline, end_lsn),
+            "end_xlog": lsn_text(end_lsn)})
+    elif status == "FAILED":
+        backup["error"] = ("failure during backup copy (data transfer failure on directory "
+                           f"'{BARMAN_HOME}/{server}/base/{bid}/data')")
+    elif status == "EMPTY":
+        backup.update(dict.fromkeys(("backup_label", "begin_offset", "begin_time", "begin_wal",
+                                     "begin_xlog", "cluster_size", "size", "tablespaces",
+                                     "included_files", "systemid", "timeline", "version")))
+    backup.update({k: v for k, v in spec.items() if k not in BACKUP_SPEC_KEYS})
+    return backup, ((end_lsn >> 24) + rng.randrange(1, 200) << 24) + 0x28
+
+
+def server_section(name, spec):
+    cluster = spec["cluster"]
+    lsn, backups = 0x14000028 + (zlib.crc32(name.encode()) & 0xFF) * (1 << 32), {}
+    for index, b in enumerate(spec["backups"]):
+        backups[b["id"]], lsn = backup_object(name, b, index, lsn)
+    timeline = 3
+    sizes = [b["cluster_size"] for b in backups.values() if isinstance(b.get("cluster_size"), int)]
+    return {
+        "active_model": spec["active_model"],
+        "backups": backups,
+        "config": dict(server_config(name, cluster), **spec["config"]),
+        "status": server_status(cluster, lsn, timeline, sizes[-1] if sizes else 23731871),
+        "system_info": system_info(f"{cluster}-pg1"),
+        "wals": {"last_archived_wal_per_timeline": {"%08X" % timeline: {
+            "compression": "gzip", "encryption": None, "name": wal_name(timeline, lsn - (1 << 24)),
+            "size": 4187213, "time": round(GENERATED_AT.timestamp() - 17.3, 6)}}},
+    }
+
+
+def grown_spec(n_servers, n_backups):
+    """diagnose_grow: servers "main", "server-002", ... (cluster = name), each with n_backups DONE
+    backups six hours apart from 2023-01-01, and models S-pg1, S-pg2 per server plus other-pg1."""
+    width = max(3, len(str(n_servers)))
+    names = ["main"] + [f"server-{i:0{width}d}" for i in range(2, n_servers + 1)]
+    base = datetime(2023, 1, 1, tzinfo=UTC)
+    ids = [(base + timedelta(hours=6 * j)).strftime("%Y%m%dT%H%M%S") for j in range(n_backups)]
+    servers = {name: {"backups": [{"id": i} for i in ids]} for name in names[:max(n_servers, 0)]}
+    models = {f"{name}-pg{k}": {"cluster": name} for name in servers for k in (1, 2)}
+    models["other-pg1"] = {"cluster": "other"}
+    return servers, models
+
+
+def diagnose_spec(scenario):
+    """The servers and models /diagnose shows, with every default applied: ({S: {"cluster",
+    "active_model", "config", "backups": [spec sorted by id]}}, {M: {"cluster", "config"}})."""
+    given = scenario.get("diagnose") or {}
+    grow = scenario.get("diagnose_grow")
+    if grow:
+        servers, models = grown_spec(int(grow.get("servers", 1)), int(grow.get("backups", 2)))
+        servers.update(given.get("servers", {}))
+        models.update(given.get("models", {}))
+    else:
+        servers = given.get("servers", {name: {} for name in scenario.get("servers", ["main"])})
+        models = given.get("models", DEFAULT_MODELS)
+    out_servers = {}
+    for name, s in servers.items():
+        backups = {}
+        for b in s.get("backups", DEFAULT_BACKUPS):
+            b = {"id": b} if isinstance(b, str) else dict(b)
+            backups[b["id"]] = b
+        out_servers[name] = {"cluster": s.get("cluster", name),
+                             "active_model": s.get("active_model"), "config": s.get("config", {}),
+                             "backups": [backups[k] for k in sorted(backups)]}
+    out_models = {name: {"cluster": m.get("cluster", name), "config": m.get("config", {})}
+                  for name, m in models.items()}
+    return out_servers, out_models
+
+
+def diagnose_body(servers, models):
+    """The whole answer as Flask's jsonify writes it: compact, sorted keys, ASCII, final newline."""
+    doc = {"global": global_section(),
+           "servers": {name: server_section(name, s) for name, s in servers.items()},
+           "models": {name: {"config": dict(model_config(name, m["cluster"]), **m["config"])}
+                      for name, m in models.items()}}
+    return (json.dumps(doc, separators=(",", ":"), sort_keys=True) + "\n").encode()
+
+
+def resolve_backup(backups, backup_id):
+    """pg-backup-api 2.2.0's parse_backup_id on a server's {id: status}: the id it finds, or None.
+    latest/last: greatest id among WAITING_FOR_WALS and DONE; oldest/first: smallest of those;
+    last-failed (tested as a substring of "last-failed", as pg-backup-api does): greatest FAILED
+    id; anything else: itself, if such a backup exists whatever its status."""
+    done = sorted(k for k, st in backups.items() if st in COPY_DONE)
+    if backup_id in ("latest", "last"):
+        return done[-1] if done else None
+    if backup_id in ("oldest", "first"):
+        return done[0] if done else None
+    if backup_id in "last-failed":
+        failed = sorted(k for k, st in backups.items() if st == "FAILED")
+        return failed[-1] if failed else None
+    return backup_id if backup_id in backups else None
+
+
 class Stub:
     def __init__(self, scenario, record, ctx):
         self.prefix = scenario.get("prefix", "").rstrip("/")
-        self.servers = scenario.get("servers", ["main"])
-        self.backups = scenario.get("backups", ["latest", "oldest", "20261101T000000"])
+        diag_servers, diag_models = diagnose_spec(scenario)
+        self.servers = scenario.get("servers", list(diag_servers))
+        self.backups = scenario.get("backups")  # None: the backups /diagnose shows, per server
+        self.diag_backups = {name: {b["id"]: b.get("status", "DONE") for b in s["backups"]}
+                             for name, s in diag_servers.items()}
+        self.diagnose_body = diagnose_body(diag_servers, diag_models)  # built once, served as is
         self.status_body = scenario.get("status_body", '"OK"').encode()
         self.specs = scenario.get("operations") or [{"in_progress_polls": 0, "result": "DONE"}]
         self.faults = [dict(rule, seen=0) for rule in scenario.get("faults", [])]
@@ -286,11 +663,12 @@ class Stub:
         if self.prefix and not path.startswith(self.prefix + "/"):
             return "unknown", None, None, []
         segs = [unquote(s, errors="replace") for s in path[len(self.prefix):].split("/")[1:]]
-        kind, server = ("status" if segs == ["status"] else None), None
+        kind, server = (segs[0] if segs in (["status"], ["diagnose"]) else None), None
         if len(segs) in (3, 4) and segs[0] == "servers" and segs[2] == "operations" and all(segs):
             kind, server = ("operations" if len(segs) == 3 else "operation"), segs[1]
         if req["method"] in ("GET", "HEAD"):
-            route = {"status": "status", "operations": "list", "operation": "poll"}.get(kind, "unknown")
+            route = {"status": "status", "diagnose": "diagnose", "operations": "list",
+                     "operation": "poll"}.get(kind, "unknown")
         else:
             route = "create" if kind == "operations" and req["method"] == "POST" else "unknown"
         return route, server, kind, segs
@@ -314,6 +692,8 @@ class Stub:
             return html_error(405, extra=[("Allow", ", ".join(sorted(allowed)))])
         if kind == "status":
             return 200, HTML, self.status_body, []
+        if kind == "diagnose":
+            return 200, "application/json", self.diagnose_body, []
         if segs[1] not in self.servers:
             return not_found(f"No barman config found for '{segs[1]}'.")
         if kind == "operations":
@@ -357,8 +737,12 @@ class Stub:
         if op_type == "recovery":
             if "backup_id" not in body:
                 return html_error(400, "Request body is missing ``backup_id``"), None
-            if body["backup_id"] not in self.backups:
-                return not_found(f"Backup '{body['backup_id']}' does not exist"), None
+            backup_id = body["backup_id"]
+            if not isinstance(backup_id, str):  # `backup_id in "last-failed"` raises TypeError
+                return html_error(500), None
+            if (backup_id not in self.backups if self.backups is not None
+                    else resolve_backup(self.diag_backups.get(server, {}), backup_id) is None):
+                return not_found(f"Backup '{backup_id}' does not exist"), None
             complete = "destination_directory" in body and "remote_ssh_command" in body
         elif op_type == "config_switch":
             has_model, has_reset = "model_name" in body, "reset" in body

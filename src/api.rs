@@ -1,12 +1,17 @@
 //! The pg-backup-api client: which endpoint, which body, and what the answer
 //! must look like. Anything unexpected becomes a `Problem`.
 
+use crate::diagnose::Diagnose;
 use crate::failure::Problem;
 use crate::text::{one_line, quoted, sentence};
-use crate::transport::{Method, Request, Response, Transport};
+use crate::transport::{Method, Request, Response, Transport, MAX_BODY};
 use crate::url::{ApiUrl, Endpoint};
 use miniserde::json::{self, Object, Value};
 use std::time::Duration;
+
+/// The largest `/diagnose` answer taken: a few KB per backup, so room for
+/// thousands of backups, and a bound on memory all the same.
+pub const MAX_DIAGNOSE: usize = 64 << 20;
 
 /// The two kinds of operation this tool starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,6 +27,13 @@ impl Kind {
             Kind::Recovery => "recovery",
             Kind::ConfigSwitch => "config_switch",
         }
+    }
+
+    /// The kind of a listed operation's `type`.
+    pub fn from_api_type(api_type: &str) -> Option<Kind> {
+        [Kind::Recovery, Kind::ConfigSwitch]
+            .into_iter()
+            .find(|kind| kind.api_type() == api_type)
     }
 
     /// How log lines name it: "Recovery operation 2026... is still in progress".
@@ -135,6 +147,7 @@ impl Client {
             method: Method::Post,
             endpoint: &endpoint,
             json: Some(&operation.json),
+            max_body: MAX_BODY,
         };
         created_id(&decode(self.transport.send(&request)?)?)
     }
@@ -152,8 +165,28 @@ impl Client {
             method: Method::Get,
             endpoint: &endpoint,
             json: None,
+            max_body: MAX_BODY,
         };
         operation_state(&decode(self.transport.send_within(&request, limit)?)?)
+    }
+
+    /// GET /diagnose: Barman's view of its servers, models and backups,
+    /// parsed into the few fields `check` uses (src/diagnose.rs).
+    pub fn diagnose(&self) -> Result<Diagnose, Problem> {
+        let endpoint = self.url.endpoint(&["diagnose"]);
+        let response = self.transport.send(&Request {
+            method: Method::Get,
+            endpoint: &endpoint,
+            json: None,
+            max_body: MAX_DIAGNOSE,
+        })?;
+        Diagnose::parse(answer_text(&response)?).ok_or_else(|| {
+            Problem::Malformed("/diagnose did not answer barman diagnose's JSON".into())
+        })
+    }
+
+    pub fn diagnose_url(&self) -> String {
+        self.url.shown(&self.url.endpoint(&["diagnose"]))
     }
 
     /// GET /servers/S/operations: every operation the server knows, and
@@ -167,6 +200,7 @@ impl Client {
             method: Method::Get,
             endpoint,
             json: None,
+            max_body: MAX_BODY,
         })?)
     }
 }
@@ -225,12 +259,19 @@ pub fn listed_operations(answer: &Value) -> Result<(Vec<Listed>, usize), Problem
 
 /// Turns an answer into JSON, or into a `Problem` carrying the API's message.
 pub fn decode(response: Response) -> Result<Value, Problem> {
+    let text = answer_text(&response)?;
+    json::from_str::<Value>(text)
+        .map_err(|_| Problem::Malformed(format!("body is not JSON: {}", one_line(text, 120))))
+}
+
+/// The text of a 2xx answer, or a `Problem` carrying the API's message.
+fn answer_text(response: &Response) -> Result<&str, Problem> {
     if !(200..300).contains(&response.status) {
-        let message = error_message(&response);
+        let message = error_message(response);
         // The location goes into a log line: made one line, whatever the
         // transport let through (the HTTP parser refuses controls already).
-        let location = match (response.status, response.location) {
-            (300..=399, Some(to)) => Some(one_line(&to, 300)),
+        let location = match (response.status, &response.location) {
+            (300..=399, Some(to)) => Some(one_line(to, 300)),
             _ => None,
         };
         return Err(Problem::Status {
@@ -245,10 +286,8 @@ pub fn decode(response: Response) -> Result<Value, Problem> {
             response.status
         )));
     }
-    let text = std::str::from_utf8(&response.body)
-        .map_err(|_| Problem::Malformed("body is not UTF-8 text".into()))?;
-    json::from_str::<Value>(text)
-        .map_err(|_| Problem::Malformed(format!("body is not JSON: {}", one_line(text, 120))))
+    std::str::from_utf8(&response.body)
+        .map_err(|_| Problem::Malformed("body is not UTF-8 text".into()))
 }
 
 fn field<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {

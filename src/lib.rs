@@ -3,13 +3,16 @@
 //! what `main` and the fuzz targets use is public.
 
 mod api;
+mod check;
 pub mod cli;
 mod clock;
 mod create;
+mod diagnose;
 mod failure;
 mod log;
 pub mod outcome;
 mod poll;
+mod resume;
 mod retry;
 pub mod run;
 mod signals;
@@ -46,6 +49,7 @@ pub mod fuzzing {
             method: Method::Get,
             endpoint: &url.endpoint(&["status"]),
             json: None,
+            max_body: MAX_BODY,
         })
     }
 }

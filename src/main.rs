@@ -36,7 +36,7 @@ fn main() -> ExitCode {
         Ok(cli::Parsed::NoSubcommand) => {
             say(
                 &mut std::io::stderr(),
-                "patroni_barman: error: no subcommand given: use recover or config-switch (see --help)\n",
+                "patroni_barman: error: no subcommand given: use recover, config-switch, check or wait (see --help)\n",
             );
             Outcome::NoSubcommand
         }

@@ -22,6 +22,8 @@ pub enum Outcome {
     InvalidModel,
     /// `--max-wait` ran out while the operation was still running.
     StillRunning,
+    /// check: a check failed.
+    CheckFailed,
     /// Any other command-line error; nothing was sent.
     Usage,
     /// pg-backup-api could not be used: `/status` failed or is not "OK".
@@ -37,13 +39,16 @@ impl Outcome {
     pub fn exit_code(self) -> u8 {
         match self {
             Outcome::Success => 0,
-            Outcome::OperationFailed(Sub::Recover) => 1,
-            Outcome::Skipped => 1,
-            Outcome::ApiError(Sub::Recover) => 2,
             Outcome::OperationFailed(Sub::ConfigSwitch) => 2,
+            // recover and wait (check creates nothing to fail).
+            Outcome::OperationFailed(_) => 1,
+            Outcome::Skipped => 1,
             Outcome::ApiError(Sub::ConfigSwitch) => 3,
+            // recover and wait (check ends 6 or 254 instead).
+            Outcome::ApiError(_) => 2,
             Outcome::InvalidModel => 4,
             Outcome::StillRunning => 5,
+            Outcome::CheckFailed => 6,
             Outcome::Usage => 64,
             Outcome::ApiNotOk => 254,
             Outcome::NoSubcommand => 255,
@@ -67,6 +72,9 @@ mod tests {
             (Outcome::ApiError(Sub::ConfigSwitch), 3),
             (Outcome::InvalidModel, 4),
             (Outcome::StillRunning, 5),
+            (Outcome::CheckFailed, 6),
+            (Outcome::OperationFailed(Sub::Wait), 1),
+            (Outcome::ApiError(Sub::Wait), 2),
             (Outcome::Usage, 64),
             (Outcome::ApiNotOk, 254),
             (Outcome::NoSubcommand, 255),

@@ -1,6 +1,6 @@
 //! Waiting for an operation: when to poll, and when to stop waiting.
 
-use crate::api::{Kind, Status};
+use crate::api::Status;
 use crate::clock::Clock;
 use crate::failure::{Problem, Request};
 use crate::log::Logger;
@@ -40,8 +40,8 @@ pub enum End {
 /// The least time a poll gets, even right at `--max-wait`.
 const LAST_POLL: Duration = Duration::from_secs(1);
 
-/// Polls with `ask` until the operation is DONE or FAILED, the retries run
-/// out, or `max_wait` passes. A good answer restores the retry budget, so an
+/// Polls `noun` `id` ("recovery operation 2026...") with `ask` until the
+/// operation is DONE or FAILED, the retries run out, or `max_wait` passes. A good answer restores the retry budget, so an
 /// outage shorter than the budget is ridden out at any point of a long wait.
 /// `ask` gets the time a poll may take: no more than what is left of
 /// `max_wait` (at least LAST_POLL), so a hung poll ends near it too.
@@ -49,7 +49,7 @@ pub fn wait_for(
     clock: &dyn Clock,
     log: &Logger,
     (retry, poll): (RetryPolicy, PollPolicy),
-    (kind, id, what): (Kind, &str, &str),
+    (noun, id, what): (&str, &str, &str),
     mut ask: impl FnMut(Duration) -> Result<Status, Problem>,
 ) -> End {
     let started = clock.now();
@@ -65,10 +65,7 @@ pub fn wait_for(
         let failure = match ask(limit) {
             Ok(Status::InProgress) => {
                 budget.reset();
-                log.info(&format!(
-                    "{} operation {id} is still in progress",
-                    capitalized(kind.label())
-                ));
+                log.info(&format!("{} {id} is still in progress", capitalized(noun)));
                 None
             }
             Ok(finished) => return End::Finished(finished),
@@ -136,7 +133,7 @@ mod tests {
                 &clock,
                 &log,
                 (RETRY, POLL),
-                (Kind::Recovery, "1", "GET u"),
+                ("recovery operation", "1", "GET u"),
                 |_| {
                     Ok(if clock.now() - start >= done_at {
                         Status::Done
@@ -164,7 +161,7 @@ mod tests {
             &clock,
             &log,
             (RETRY, POLL),
-            (Kind::ConfigSwitch, "7", "GET u"),
+            ("config switch operation", "7", "GET u"),
             |_| match script.next().unwrap() {
                 'x' => Err(Problem::Broken("reset".into())),
                 '.' => Ok(Status::InProgress),
@@ -184,7 +181,7 @@ mod tests {
             &clock,
             &log,
             (RETRY, POLL),
-            (Kind::Recovery, "1", "GET u"),
+            ("recovery operation", "1", "GET u"),
             |_| Err(Problem::Unreachable("refused".into())),
         );
         assert_eq!(end, End::Error(Problem::Unreachable("refused".into())));
@@ -203,7 +200,7 @@ mod tests {
             &clock,
             &log,
             (RETRY, poll),
-            (Kind::Recovery, "1", "GET u"),
+            ("recovery operation", "1", "GET u"),
             |_| {
                 polls += 1;
                 Ok(Status::InProgress)
@@ -226,7 +223,7 @@ mod tests {
             &clock,
             &log,
             (RETRY, poll),
-            (Kind::Recovery, "1", "GET u"),
+            ("recovery operation", "1", "GET u"),
             |limit| {
                 limits.push(limit);
                 // A server that never answers: the poll takes all it may,

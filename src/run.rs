@@ -1,20 +1,23 @@
-//! The two jobs, each as: check pg-backup-api, create one operation, wait
-//! for it, report.
+//! The jobs. recover and config-switch: check pg-backup-api, create one
+//! operation, wait for it, report. wait: check, follow, report. check:
+//! src/check.rs.
 
 use crate::api::{Client, Kind, Listed, NewOperation, Status};
-use crate::cli::{Change, Command, ConfigSwitch, Job, Recover, Sub};
+use crate::cli::{Change, Command, ConfigSwitch, Job, Recover, Sub, Wait};
 use crate::clock::Clock;
 use crate::create::{self, Created, Setting};
 use crate::failure::Problem;
 use crate::log::Logger;
 use crate::outcome::Outcome;
 use crate::poll::{self, End, PollPolicy};
+use crate::resume;
 use crate::retry::{self, RetryPolicy};
 use crate::signals;
 use crate::text::{capitalized, quoted, seconds};
 use crate::transport::Transport;
 use crate::url::Scheme;
 use std::cell::Cell;
+use std::time::Duration;
 
 /// Opens the log, starts watching for termination, prepares the transport
 /// and runs the job. `Err` is a usage error (a certificate file cannot be
@@ -44,6 +47,7 @@ pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
         ));
     }
     let session = Session {
+        resume: resume::base(&command.api_url, &command.tls),
         client: Client::new(command.api_url, transport),
         log,
         clock,
@@ -54,17 +58,21 @@ pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
     Ok(match &command.job {
         Job::Recover(recover) => session.recover(recover),
         Job::ConfigSwitch(switch) => session.config_switch(switch),
+        Job::Check(check) => session.check(check),
+        Job::Wait(wait) => session.wait(wait),
     })
 }
 
-struct Session<'a> {
-    client: Client,
-    log: &'a Logger,
-    clock: &'a dyn Clock,
-    retry: RetryPolicy,
+pub(crate) struct Session<'a> {
+    pub client: Client,
+    pub log: &'a Logger,
+    pub clock: &'a dyn Clock,
+    pub retry: RetryPolicy,
     poll: PollPolicy,
     /// Odd entries of the operations list are logged once per run.
     odd_entries_logged: Cell<bool>,
+    /// The start of the `wait` command that follows an operation.
+    resume: String,
 }
 
 impl Session<'_> {
@@ -110,31 +118,75 @@ impl Session<'_> {
         let Ok(created) = self.create(server, operation) else {
             return Outcome::ApiError(sub);
         };
-        let kind = operation.kind;
-        let id = created.id.as_str();
-        let endpoint = self.client.operation_url(server, id);
-        let label = kind.label();
-        self.note_following(kind, server, id);
-        let what = format!("GET {endpoint}");
+        let noun = format!("{} operation", operation.kind.label());
+        self.follow(sub, &noun, server, &created.id)
+    }
+
+    /// Follows an operation left running, whose kind the list tells.
+    fn wait(&self, job: &Wait) -> Outcome {
+        if let Err(outcome) = self.check_status() {
+            return outcome;
+        }
+        let (server, id) = (job.server.as_str(), job.id.as_str());
+        // The real server answers 404 for an operation that exists only
+        // later on; on the first poll, it means there is no such operation.
+        let url = self.client.operation_url(server, id);
+        let first = retry::call(
+            self.retry,
+            self.clock,
+            self.log,
+            &format!("GET {url}"),
+            || {
+                self.client.operation_status(
+                    server,
+                    id,
+                    self.poll.max_wait.unwrap_or(Duration::MAX),
+                )
+            },
+        );
+        if let Err(problem) = first {
+            self.log.error(&format!(
+                "Cannot follow operation {id} of server {server}: {problem}."
+            ));
+            return Outcome::ApiError(Sub::Wait);
+        }
+        let kind = self.client.operations(server).ok().and_then(|(listed, _)| {
+            let entry = listed.into_iter().find(|op| op.id == id)?;
+            Kind::from_api_type(&entry.api_type)
+        });
+        let noun = kind.map_or("operation".into(), |k| format!("{} operation", k.label()));
+        self.follow(Sub::Wait, &noun, server, id)
+    }
+
+    /// Polls `noun` `id` until it ends, and says how it ended.
+    fn follow(&self, sub: Sub, noun: &str, server: &str, id: &str) -> Outcome {
+        self.note_following(noun, server, id);
+        let what = format!("GET {}", self.client.operation_url(server, id));
         let end = poll::wait_for(
             self.clock,
             self.log,
             (self.retry, self.poll),
-            (kind, id, &what),
+            (noun, id, &what),
             |limit| self.client.operation_status(server, id, limit),
         );
+        self.report(sub, noun, server, id, end)
+    }
+
+    /// The log line and outcome of `end`.
+    fn report(&self, sub: Sub, noun: &str, server: &str, id: &str, end: End) -> Outcome {
+        let url = self.client.operation_url(server, id);
+        let resume = self.resume_with(server, id);
         match end {
             End::Finished(Status::Done) => {
-                let label = capitalized(label);
                 self.log
-                    .info(&format!("{label} operation finished successfully."));
+                    .info(&format!("{} finished successfully.", capitalized(noun)));
                 Outcome::Success
             }
             End::Finished(_) => {
                 self.log.error(&format!(
-                    "{} operation failed. pg-backup-api does not say why: read \
+                    "{} failed. pg-backup-api does not say why: read \
                      {server}/output/{id}.json under barman_home on the Barman host.",
-                    capitalized(label)
+                    capitalized(noun)
                 ));
                 Outcome::OperationFailed(sub)
             }
@@ -147,24 +199,31 @@ impl Session<'_> {
                     ),
                 };
                 self.log.error(&format!(
-                    "Stopped waiting after --max-wait {waited} s: {label} operation {id} \
-                     {state}; follow it at {endpoint}."
+                    "Stopped waiting after --max-wait {waited} s: {noun} {id} {state}; \
+                     follow it at {url}. {resume}"
                 ));
                 Outcome::StillRunning
             }
             End::Error(_) => {
                 self.log.error(&format!(
-                    "The {label} operation {id} may still be running on the Barman host; \
-                     follow it at {endpoint} before running again."
+                    "The {noun} {id} may still be running on the Barman host; \
+                     follow it at {url} before running again. {resume}"
                 ));
                 Outcome::ApiError(sub)
             }
         }
     }
 
+    /// "Resume with: patroni_barman ... wait ...", the end of a log line:
+    /// no period after it, so that it pastes as it is.
+    fn resume_with(&self, server: &str, id: &str) -> String {
+        let command = resume::wait_command(&self.resume, server, id);
+        format!("Resume with: {command}")
+    }
+
     /// GET /status must answer the JSON string "OK". Every failure here
     /// comes before anything was created, so each is 254, with its cause.
-    fn check_status(&self) -> Result<(), Outcome> {
+    pub(crate) fn check_status(&self) -> Result<(), Outcome> {
         let endpoint = self.client.status_url();
         let what = format!("GET {endpoint}");
         let status = retry::call(self.retry, self.clock, self.log, &what, || {
@@ -209,7 +268,7 @@ impl Session<'_> {
             ));
             let created = self.client.create(server, operation);
             match &created {
-                Ok(id) => self.note_following(operation.kind, server, id),
+                Ok(id) => self.note_following(&format!("{label} operation"), server, id),
                 Err(_) => signals::note(format!(
                     "a POST that creates a {label} operation failed, and it may have created \
                      one: check {operations} for a new one before running again."
@@ -221,16 +280,16 @@ impl Session<'_> {
     }
 
     /// From now on, a termination leaves operation `id` running.
-    fn note_following(&self, kind: Kind, server: &str, id: &str) {
-        let endpoint = self.client.operation_url(server, id);
+    fn note_following(&self, noun: &str, server: &str, id: &str) {
         signals::note(format!(
-            "the {} operation {id} goes on on the Barman host; follow it at {endpoint}.",
-            kind.label()
+            "the {noun} {id} goes on on the Barman host; follow it at {}. {}",
+            self.client.operation_url(server, id),
+            self.resume_with(server, id)
         ));
     }
 
     /// The server's operations; odd entries are skipped, and said once.
-    fn list(&self, server: &str, kind: Kind) -> Result<Vec<Listed>, Problem> {
+    pub(crate) fn list(&self, server: &str, kind: Kind) -> Result<Vec<Listed>, Problem> {
         let (operations, skipped) = self.client.operations(server)?;
         if skipped > 0 && !self.odd_entries_logged.replace(true) {
             self.log.warning(&format!(

@@ -104,6 +104,27 @@ impl ApiUrl {
         Endpoint { path }
     }
 
+    /// The URL as typed, less its password: `http://user@host:port/prefix`.
+    pub fn without_password(&self) -> String {
+        let scheme = match self.scheme {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        };
+        let user = match &self.userinfo {
+            Some(info) => {
+                let name = info.split(':').next().unwrap_or_default();
+                let mut encoded = String::new();
+                push_segment(&mut encoded, name);
+                format!("{encoded}@")
+            }
+            None => String::new(),
+        };
+        format!(
+            "{scheme}://{user}{}:{}{}",
+            self.host, self.port, self.prefix
+        )
+    }
+
     /// The full URL of `endpoint`, for log lines: never with credentials.
     pub fn shown(&self, endpoint: &Endpoint) -> String {
         let scheme = match self.scheme {

@@ -59,8 +59,9 @@ fn sigterm_during_a_poll_names_the_operation_that_goes_on() {
         ran.last_line(),
         format!(
             "ERROR: Terminated by SIGTERM: the recovery operation {id} goes on on the Barman \
-             host; follow it at {}/servers/main/operations/{id}.",
-            stub.url()
+             host; follow it at {url}/servers/main/operations/{id}. Resume with: \
+             patroni_barman --api-url {url} wait --barman-server main --operation-id {id}",
+            url = stub.url()
         )
     );
     assert!(ran.elapsed < Duration::from_secs(5), "{:?}", ran.elapsed);

@@ -6,21 +6,23 @@ use super::options::{DefaultValue, Scope, Spec, Sub, Takes, OPTIONS};
 const INTRO: &str = "\
 patroni_barman: drive Barman through pg-backup-api for Patroni
 
-Usage: patroni_barman --api-url URL [OPTIONS] recover|config-switch ...
+Usage: patroni_barman --api-url URL [OPTIONS] SUBCOMMAND ...
 
 Subcommands (each has its own --help):
   recover         restore a Barman backup into this node's data directory
                   (a Patroni bootstrap or replica creation method)
   config-switch   apply or reset a Barman config model on a role change
                   (Patroni's on_role_change callback)
+  check           prove this node's settings before a failover needs them
+  wait            follow an operation left running, until it ends
 
 Options, before or after the subcommand:
 ";
 
 const OUTRO: &str = "
-Exit codes: 0 done; recover: 1 failed, 2 API error; config-switch: 1 skipped,
-2 failed, 3 API error, 4 bad --barman-model/--reset; 5 --max-wait ran out;
-64 bad command line; 129/130/143 terminated by SIGHUP/SIGINT/SIGTERM;
+Exit codes: 0 done; recover, wait: 1 failed, 2 API error; config-switch:
+1 skipped, 2 failed, 3 API error, 4 bad --barman-model/--reset; 5 --max-wait
+ran out; check: 6 a check failed; 64 bad command line; 129/130/143 terminated by SIGHUP/SIGINT/SIGTERM;
 254 pg-backup-api could not be used, nothing created; 255 no subcommand.
 ";
 
@@ -67,12 +69,54 @@ Exit codes: 0 done, 1 skipped, 2 failed, 3 API error, 4 bad
 129/130/143 terminated by a signal, 254 pg-backup-api could not be used.
 ";
 
+const CHECK_INTRO: &str = "\
+patroni_barman check: prove Barman settings before a failover needs them
+
+Usage: patroni_barman --api-url URL check --barman-server NAME
+                      [--barman-model MODEL | --reset] [--backup-id ID]
+
+Prints one line per check to stdout, ok or FAIL: /status answers over this
+transport (TLS files included); the server is known, with its operations;
+from /diagnose, its cluster and active model, the model to apply (it exists,
+is a model, and belongs to the server's cluster) and the backup to restore
+(it is DONE). It takes the options of recover and config-switch too, so run
+it with the options of your Patroni sections; a relative --datadir or an
+empty --ssh-command is a WARNING line. Nothing is created.
+
+";
+
+const CHECK_OUTRO: &str = "
+Global options (--api-url, --ca-file, ...) may also come here.
+Exit codes: 0 every check passed, 6 a check failed, 64 bad command line,
+254 pg-backup-api could not be used.
+";
+
+const WAIT_INTRO: &str = "\
+patroni_barman wait: follow an operation left running, until it ends
+
+Usage: patroni_barman --api-url URL wait --barman-server NAME --operation-id ID
+
+Polls the operation as recover does (the same schedule, retries, --loop-wait
+and --max-wait) until it is DONE (exit 0) or FAILED (exit 1). Every log line
+that says an operation goes on on the Barman host prints this command.
+
+";
+
+const WAIT_OUTRO: &str = "
+Global options (--api-url, --max-wait, ...) may also come here.
+Exit codes: 0 done, 1 failed, 2 API error (a 404 on the first poll: no such
+operation), 5 --max-wait ran out, 64 bad command line, 129/130/143
+terminated by a signal, 254 pg-backup-api could not be used.
+";
+
 /// The help for the program (`None`) or for a subcommand.
 pub fn help(sub: Option<Sub>) -> String {
     let (intro, outro) = match sub {
         None => (INTRO, OUTRO),
         Some(Sub::Recover) => (RECOVER_INTRO, RECOVER_OUTRO),
         Some(Sub::ConfigSwitch) => (SWITCH_INTRO, SWITCH_OUTRO),
+        Some(Sub::Check) => (CHECK_INTRO, CHECK_OUTRO),
+        Some(Sub::Wait) => (WAIT_INTRO, WAIT_OUTRO),
     };
     let listed = OPTIONS.iter().filter(|spec| match (sub, spec.scope) {
         (None, scope) => scope == Scope::Global,
@@ -140,10 +184,8 @@ mod tests {
 
     #[test]
     fn every_option_is_in_some_help_once() {
-        let texts: Vec<String> = [None, Some(Sub::Recover), Some(Sub::ConfigSwitch)]
-            .into_iter()
-            .map(help)
-            .collect();
+        let subs = Sub::ALL.into_iter().map(Some);
+        let texts: Vec<String> = std::iter::once(None).chain(subs).map(help).collect();
         for spec in OPTIONS {
             let line = format!("  {}", synopsis(spec));
             let found = texts.iter().filter(|t| t.contains(&line)).count();
@@ -176,7 +218,7 @@ mod tests {
 
     #[test]
     fn help_lines_fit_a_terminal() {
-        for sub in [None, Some(Sub::Recover), Some(Sub::ConfigSwitch)] {
+        for sub in std::iter::once(None).chain(Sub::ALL.into_iter().map(Some)) {
             let options = help(sub);
             let option_lines = options
                 .lines()

@@ -53,6 +53,28 @@ pub struct Command {
 pub enum Job {
     Recover(Recover),
     ConfigSwitch(ConfigSwitch),
+    Check(Check),
+    Wait(Wait),
+}
+
+/// `check`: what to prove about this node's Barman settings.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Check {
+    pub server: String,
+    /// The config switch to prove, when `--barman-model` or `--reset` is given.
+    pub change: Option<Change>,
+    /// The backup to prove: `--backup-id`, or `latest` when the options of
+    /// a recover (`--ssh-command`, `--data-directory`) are given.
+    pub backup_id: Option<String>,
+    pub data_directory: Option<String>,
+    pub ssh_command: Option<String>,
+}
+
+/// `wait`: follow an operation that already exists.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Wait {
+    pub server: String,
+    pub id: String,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -145,6 +167,13 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
     let job = match sub {
         Sub::Recover => Job::Recover(recover(&typed)?),
         Sub::ConfigSwitch => Job::ConfigSwitch(config_switch(&typed)?),
+        Sub::Check => Job::Check(check(&typed)?),
+        Sub::Wait => Job::Wait(Wait {
+            server: no_argument(&typed, sub)?
+                .required(Opt::BarmanServer)?
+                .into(),
+            id: typed.required(Opt::OperationId)?.into(),
+        }),
     };
     let path = |opt| typed.text(opt).map(PathBuf::from);
     Ok(Parsed::Run(Box::new(Command {
@@ -163,12 +192,46 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
     })))
 }
 
-fn recover(typed: &Typed) -> Result<Recover, String> {
-    if let Some(extra) = typed.positionals.first() {
-        return Err(format!(
-            "recover takes no argument, but {extra:?} was given"
-        ));
+/// `typed`, after checking that `sub` got no positional argument.
+fn no_argument(typed: &Typed, sub: Sub) -> Result<&Typed, String> {
+    match typed.positionals.first() {
+        Some(extra) => Err(format!(
+            "{} takes no argument, but {extra:?} was given",
+            sub.name()
+        )),
+        None => Ok(typed),
     }
+}
+
+fn check(typed: &Typed) -> Result<Check, String> {
+    let change = match (typed.text(Opt::BarmanModel), typed.flag(Opt::Reset)) {
+        (None, false) => None,
+        (Some(_), true) => return Err("--barman-model and --reset exclude each other".into()),
+        (Some(""), false) => return Err("--barman-model must not be empty".into()),
+        (Some(model), false) => Some(Change::Model(model.to_string())),
+        (None, true) => Some(Change::Reset),
+    };
+    let data_directory = typed.text(Opt::DataDirectory).map(String::from);
+    let ssh_command = typed.text(Opt::SshCommand).map(String::from);
+    let recover_given = data_directory.is_some() || ssh_command.is_some();
+    let backup_id = match typed.text(Opt::BackupId) {
+        Some(id) => Some(id.to_string()),
+        None if recover_given => Some("latest".to_string()),
+        None => None,
+    };
+    Ok(Check {
+        server: no_argument(typed, Sub::Check)?
+            .required(Opt::BarmanServer)?
+            .to_string(),
+        change,
+        backup_id,
+        data_directory,
+        ssh_command,
+    })
+}
+
+fn recover(typed: &Typed) -> Result<Recover, String> {
+    no_argument(typed, Sub::Recover)?;
     Ok(Recover {
         server: typed.required(Opt::BarmanServer)?.to_string(),
         backup_id: typed.text(Opt::BackupId).unwrap_or("latest").to_string(),
@@ -439,7 +502,7 @@ mod tests {
         let recover = "recover --barman-server s --ssh-command c --datadir d";
         let cases = [
             ("frobnicate", "unknown subcommand \"frobnicate\""),
-            ("--api-url http://b --loop-wait 5 recover", "unknown subcommand \"5\": use recover or config-switch (after --loop-wait, which is not an option before the subcommand"),
+            ("--api-url http://b --loop-wait 5 recover", "unknown subcommand \"5\": use recover, config-switch, check or wait (after --loop-wait, which is not an option before the subcommand"),
             (recover, "--api-url is required"),
             (&format!("--api-url b:80 {recover}"), "--api-url must start with http://"),
             (&format!("--api-url http://b {recover} --retry-wait x"), "--retry-wait must be a number"),

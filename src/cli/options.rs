@@ -7,16 +7,20 @@
 pub enum Sub {
     Recover,
     ConfigSwitch,
+    Check,
+    Wait,
 }
 
 impl Sub {
-    pub const ALL: [Sub; 2] = [Sub::Recover, Sub::ConfigSwitch];
+    pub const ALL: [Sub; 4] = [Sub::Recover, Sub::ConfigSwitch, Sub::Check, Sub::Wait];
 
     /// As typed on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Sub::Recover => "recover",
             Sub::ConfigSwitch => "config-switch",
+            Sub::Check => "check",
+            Sub::Wait => "wait",
         }
     }
 
@@ -24,8 +28,8 @@ impl Sub {
     /// ACTION ROLE CLUSTER).
     pub fn positional_count(self) -> usize {
         match self {
-            Sub::Recover => 0,
             Sub::ConfigSwitch => 3,
+            Sub::Recover | Sub::Check | Sub::Wait => 0,
         }
     }
 }
@@ -52,6 +56,7 @@ pub enum Opt {
     BarmanModel,
     Reset,
     SwitchWhen,
+    OperationId,
 }
 
 /// The least value an option of seconds takes.
@@ -106,7 +111,11 @@ pub enum DefaultValue {
     PerSub(&'static [&'static str]),
 }
 
-const BOTH: &[Sub] = &[Sub::Recover, Sub::ConfigSwitch];
+/// `check` takes the options of `recover` and `config-switch`, so that a
+/// node can run it with the very options of its Patroni sections.
+const ALL: &[Sub] = &Sub::ALL;
+const RECOVER: &[Sub] = &[Sub::Recover, Sub::Check];
+const SWITCH: &[Sub] = &[Sub::ConfigSwitch, Sub::Check];
 
 pub const OPTIONS: &[Spec] = &[
     Spec {
@@ -200,7 +209,7 @@ pub const OPTIONS: &[Spec] = &[
     Spec {
         opt: Opt::BarmanServer,
         names: &["barman-server"],
-        scope: Scope::Of(BOTH),
+        scope: Scope::Of(ALL),
         takes: Takes::Text("NAME"),
         default: DefaultValue::None,
         help: "the Barman server; required",
@@ -208,7 +217,7 @@ pub const OPTIONS: &[Spec] = &[
     Spec {
         opt: Opt::BackupId,
         names: &["backup-id"],
-        scope: Scope::Of(&[Sub::Recover]),
+        scope: Scope::Of(RECOVER),
         takes: Takes::Text("ID"),
         default: DefaultValue::Is("latest"),
         help: "backup id or alias (latest, oldest, ...)",
@@ -216,7 +225,7 @@ pub const OPTIONS: &[Spec] = &[
     Spec {
         opt: Opt::SshCommand,
         names: &["ssh-command"],
-        scope: Scope::Of(&[Sub::Recover]),
+        scope: Scope::Of(RECOVER),
         takes: Takes::Text("CMD"),
         default: DefaultValue::None,
         help: "how the Barman host reaches this one, e.g.\n\"ssh postgres@pg1\"; required",
@@ -224,7 +233,7 @@ pub const OPTIONS: &[Spec] = &[
     Spec {
         opt: Opt::DataDirectory,
         names: &["data-directory", "datadir"],
-        scope: Scope::Of(&[Sub::Recover]),
+        scope: Scope::Of(RECOVER),
         takes: Takes::Text("DIR"),
         default: DefaultValue::None,
         help: "where to restore (alias --datadir, as Patroni passes\nit); required",
@@ -232,15 +241,15 @@ pub const OPTIONS: &[Spec] = &[
     Spec {
         opt: Opt::LoopWait,
         names: &["loop-wait"],
-        scope: Scope::Of(BOTH),
+        scope: Scope::Of(ALL),
         takes: Takes::Seconds(Least::Millisecond),
-        default: DefaultValue::PerSub(&["10", "5"]),
+        default: DefaultValue::PerSub(&["10", "5", "10", "10"]),
         help: "longest pause between polls, at least 0.001; polls start\nright after the POST, then every max(0.25 s, age/12)",
     },
     Spec {
         opt: Opt::BarmanModel,
         names: &["barman-model"],
-        scope: Scope::Of(&[Sub::ConfigSwitch]),
+        scope: Scope::Of(SWITCH),
         takes: Takes::Text("MODEL"),
         default: DefaultValue::None,
         help: "the config model to apply",
@@ -248,7 +257,7 @@ pub const OPTIONS: &[Spec] = &[
     Spec {
         opt: Opt::Reset,
         names: &["reset"],
-        scope: Scope::Of(&[Sub::ConfigSwitch]),
+        scope: Scope::Of(SWITCH),
         takes: Takes::Nothing,
         default: DefaultValue::None,
         help: "reset the server to its own configuration instead",
@@ -256,10 +265,18 @@ pub const OPTIONS: &[Spec] = &[
     Spec {
         opt: Opt::SwitchWhen,
         names: &["switch-when"],
-        scope: Scope::Of(&[Sub::ConfigSwitch]),
+        scope: Scope::Of(SWITCH),
         takes: Takes::Text("WHEN"),
         default: DefaultValue::None,
         help: "promoted: on primary/promoted (and master, Patroni < 4);\ndemoted: on replica/demoted; always: on any role;\nrequired",
+    },
+    Spec {
+        opt: Opt::OperationId,
+        names: &["operation-id"],
+        scope: Scope::Of(&[Sub::Wait]),
+        takes: Takes::Text("ID"),
+        default: DefaultValue::None,
+        help: "the operation to follow, as the log named it; required",
     },
 ];
 

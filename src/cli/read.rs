@@ -166,12 +166,12 @@ impl Typed {
             let after = match self.ignored.last() {
                 Some(option) if value_of_unknown => format!(
                     " (after {option}, which is not an option before the subcommand: \
-                     move it after recover or config-switch)"
+                     move it after the subcommand)"
                 ),
                 _ => String::new(),
             };
             return Err(format!(
-                "unknown subcommand {word:?}: use recover or config-switch{after}"
+                "unknown subcommand {word:?}: use recover, config-switch, check or wait{after}"
             ));
         };
         if !(value_of_unknown && self.positionals.len() >= sub.positional_count()) {

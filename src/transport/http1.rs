@@ -37,11 +37,13 @@ pub fn write_request(
 
 /// Parses a whole answer held in memory: the entry point for fuzzing.
 pub fn parse_response_bytes(mut data: &[u8]) -> Result<Response, Problem> {
-    read_response(&mut data)
+    read_response(&mut data, MAX_BODY)
 }
 
-pub fn read_response(input: &mut impl Read) -> Result<Response, Problem> {
+/// Reads one answer, with a body of at most `max_body` bytes.
+pub fn read_response(input: &mut impl Read, max_body: usize) -> Result<Response, Problem> {
     let mut input = Input {
+        max_body,
         inner: input,
         buf: vec![0; 8 << 10],
         start: 0,
@@ -159,6 +161,7 @@ fn closed() -> Problem {
 
 struct Input<'a, R> {
     inner: &'a mut R,
+    max_body: usize,
     buf: Vec<u8>,
     start: usize,
     end: usize,
@@ -181,11 +184,11 @@ impl<R: Read> Input<'_, R> {
         )))
     }
 
-    /// Reads the body into `body`, within MAX_BODY.
+    /// Reads the body into `body`, within `max_body`.
     fn body(&mut self, framing: Framing, body: &mut Vec<u8>) -> Result<(), Problem> {
         match framing {
             Framing::Chunked => self.chunked(body),
-            Framing::Length(n) if n > MAX_BODY as u64 => Err(body_too_large()),
+            Framing::Length(n) if n > self.max_body as u64 => Err(body_too_large(self.max_body)),
             Framing::Length(n) => match self.exact(n as usize, body)? {
                 true => Ok(()),
                 false => Err(Problem::Broken(format!(
@@ -195,8 +198,8 @@ impl<R: Read> Input<'_, R> {
             },
             Framing::UntilClose => {
                 while self.fill()? {
-                    if body.len() + (self.end - self.start) > MAX_BODY {
-                        return Err(body_too_large());
+                    if body.len() + (self.end - self.start) > self.max_body {
+                        return Err(body_too_large(self.max_body));
                     }
                     body.extend_from_slice(&self.buf[self.start..self.end]);
                     self.start = self.end;
@@ -305,12 +308,12 @@ impl<R: Read> Input<'_, R> {
                 .and_then(|d| u64::from_str_radix(d, 16).ok());
             match size {
                 Some(0) => return self.header_block("trailers").map(drop),
-                Some(n) if n <= (MAX_BODY - body.len()) as u64 => {
+                Some(n) if n <= (self.max_body - body.len()) as u64 => {
                     if !self.exact(n as usize, body)? {
                         return Err(closed());
                     }
                 }
-                _ => return Err(body_too_large()),
+                _ => return Err(body_too_large(self.max_body)),
             }
             if !self.line(2)?.is_some_and(|end| end.is_empty()) {
                 return Err(malformed("chunked body: chunk not followed by CRLF"));
@@ -346,6 +349,7 @@ mod tests {
             method: Method::Post,
             endpoint: &endpoint,
             json: Some("{}"),
+            max_body: MAX_BODY,
         };
         let mut out = Vec::new();
         let headers = [

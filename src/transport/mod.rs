@@ -46,6 +46,8 @@ pub struct Request<'a> {
     pub endpoint: &'a Endpoint,
     /// A JSON body, sent with `Content-Type: application/json`.
     pub json: Option<&'a str>,
+    /// The largest answer body taken (`MAX_BODY`, or more for `/diagnose`).
+    pub max_body: usize,
 }
 
 #[derive(Debug, Default)]
@@ -155,14 +157,14 @@ impl Transport {
         }
         let exchanged = http1::write_request(&mut socket, request, &self.headers)
             .map_err(|e| Problem::Broken(e.to_string()))
-            .and_then(|()| http1::read_response(&mut socket));
+            .and_then(|()| http1::read_response(&mut socket, request.max_body));
         // The socket knows what an I/O failure meant (a timeout, say).
         exchanged.map_err(|problem| socket.failure.take().unwrap_or(problem))
     }
 }
 
-pub(crate) fn body_too_large() -> Problem {
-    Problem::TooLarge(format!("body over {MAX_BODY} bytes"))
+pub(crate) fn body_too_large(max_body: usize) -> Problem {
+    Problem::TooLarge(format!("body over {max_body} bytes"))
 }
 
 /// Sorts an I/O error by whether the request can have reached the server.

@@ -132,7 +132,8 @@ impl Tls {
             });
         }
         stream.sent = true;
-        http1::read_response(&mut stream).map_err(|p| stream.failure.take().unwrap_or(p))
+        http1::read_response(&mut stream, request.max_body)
+            .map_err(|p| stream.failure.take().unwrap_or(p))
     }
 
     /// What went wrong, in words an operator can act on.

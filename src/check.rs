@@ -1,0 +1,198 @@
+//! `check`: proves a node's Barman settings before a failover needs them.
+//! One line per check on stdout (`ok`, `FAIL` or `WARNING`), what it found
+//! in words; the log (stderr) has the requests and their retries. Nothing is
+//! created on the Barman host.
+
+use crate::cli::{Change, Check};
+use crate::diagnose::{Diagnose, Server};
+use crate::outcome::Outcome;
+use crate::retry;
+use crate::run::Session;
+use crate::text::named;
+use std::cell::Cell;
+use std::io::Write;
+
+/// The lines printed, and whether a check failed.
+struct Report {
+    failed: Cell<bool>,
+}
+
+impl Report {
+    fn ok(&self, text: &str) {
+        print_line("ok     ", text);
+    }
+
+    fn fail(&self, text: &str) {
+        self.failed.set(true);
+        print_line("FAIL   ", text);
+    }
+
+    fn warning(&self, text: &str) {
+        print_line("WARNING", text);
+    }
+
+    fn outcome(&self) -> Outcome {
+        match self.failed.get() {
+            true => Outcome::CheckFailed,
+            false => Outcome::Success,
+        }
+    }
+}
+
+/// One line on stdout; a write that fails (a closed pipe) is no panic.
+fn print_line(tag: &str, text: &str) {
+    let line = format!("{tag} {}\n", crate::text::printable(text));
+    let _ = std::io::stdout().lock().write_all(line.as_bytes());
+}
+
+impl Session<'_> {
+    pub fn check(&self, job: &Check) -> Outcome {
+        let report = Report {
+            failed: Cell::new(false),
+        };
+        let status_url = self.client.status_url();
+        if let Err(outcome) = self.check_status() {
+            report.fail(&format!(
+                "{status_url} cannot be used (see the log): pg-backup-api is down, or \
+                 --api-url or the TLS options are wrong"
+            ));
+            return outcome;
+        }
+        report.ok(&format!("{status_url} answers \"OK\""));
+        self.check_server(job, &report);
+        let what = format!("GET {}", self.client.diagnose_url());
+        match retry::call(self.retry, self.clock, self.log, &what, || {
+            self.client.diagnose()
+        }) {
+            Ok(diagnose) => check_diagnose(job, &diagnose, &report),
+            Err(problem) => report.fail(&format!("{what}: {problem}")),
+        }
+        check_options(job, &report);
+        report.outcome()
+    }
+
+    /// The server is known to pg-backup-api, with its operations.
+    fn check_server(&self, job: &Check, report: &Report) {
+        let server = &job.server;
+        let url = self.client.operations_url(server);
+        match retry::call(
+            self.retry,
+            self.clock,
+            self.log,
+            &format!("GET {url}"),
+            || self.client.operations(server),
+        ) {
+            Ok((listed, _)) => report.ok(&format!(
+                "server {server} is known to pg-backup-api, with {} operations",
+                listed.len()
+            )),
+            Err(problem) => report.fail(&format!("server {server}: {problem}")),
+        }
+    }
+}
+
+/// What `/diagnose` says of the server, the model and the backup.
+fn check_diagnose(job: &Check, diagnose: &Diagnose, report: &Report) {
+    let name = job.server.as_str();
+    let Some(server) = diagnose.server(name) else {
+        report.fail(&format!("server {name}: not in Barman's diagnose"));
+        return;
+    };
+    let cluster = server.cluster(name);
+    let active = server.active_model.as_deref();
+    report.ok(&format!(
+        "server {name}: cluster {cluster}, active model {}",
+        active.map_or("none".to_string(), |m| named(m, 80))
+    ));
+    match &job.change {
+        Some(Change::Model(model)) => check_model(diagnose, model, cluster, report),
+        Some(Change::Reset) => report.ok(&match active {
+            Some(model) => format!("--reset: drops the active model {}", named(model, 80)),
+            None => "--reset: no active model, so a reset changes nothing".into(),
+        }),
+        None => {}
+    }
+    if let Some(id) = &job.backup_id {
+        check_backup(server, name, id, report);
+    }
+}
+
+fn check_model(diagnose: &Diagnose, name: &str, cluster: &str, report: &Report) {
+    let shown = named(name, 80);
+    match diagnose.model(name) {
+        None => {
+            let known: Vec<&str> = diagnose
+                .models
+                .iter()
+                .flat_map(|models| models.keys().map(String::as_str))
+                .take(20)
+                .collect();
+            report.fail(&format!(
+                "model {shown}: not in Barman's configuration (models: {})",
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
+            ));
+        }
+        Some(model) if !model.is_model() => {
+            report.fail(&format!("model {shown}: not a model (no model = true)"))
+        }
+        Some(model) if model.cluster() != Some(cluster) => report.fail(&format!(
+            "model {shown}: belongs to cluster {}, not {cluster}: Barman would refuse the switch",
+            model.cluster().unwrap_or("none")
+        )),
+        Some(_) => report.ok(&format!("model {shown}: a model of cluster {cluster}")),
+    }
+}
+
+fn check_backup(server: &Server, name: &str, id: &str, report: &Report) {
+    let shown = named(id, 80);
+    match server.resolve_backup(id) {
+        None => report.fail(&format!("backup {shown}: no such backup of server {name}")),
+        Some((found, backup)) => {
+            let status = backup.status.as_deref().unwrap_or("of unknown status");
+            let ended = backup.end_time.as_deref().unwrap_or("at an unknown time");
+            let which = match found == id {
+                true => String::new(),
+                false => format!("is {found}, "),
+            };
+            match status {
+                "DONE" => report.ok(&format!("backup {shown}: {which}DONE, ended {ended}")),
+                // Barman restores it, with WALs still to come from the archive.
+                "WAITING_FOR_WALS" => report.warning(&format!(
+                    "backup {shown}: {which}WAITING_FOR_WALS, ended {ended}: Barman restores \
+                     it, but its WALs are not all archived yet"
+                )),
+                _ => report.fail(&format!(
+                    "backup {shown}: {which}{}, not DONE",
+                    named(status, 40)
+                )),
+            }
+        }
+    }
+}
+
+/// Options Patroni would pass that cannot work.
+fn check_options(job: &Check, report: &Report) {
+    if let Some(dir) = &job.data_directory {
+        if !dir.starts_with('/') {
+            report.warning(&format!(
+                "--data-directory {}: not an absolute path; Barman restores on this host \
+                 over ssh, and a relative path lands in the ssh user's home",
+                named(dir, 80)
+            ));
+        }
+    }
+    if job
+        .ssh_command
+        .as_deref()
+        .is_some_and(|c| c.trim().is_empty())
+    {
+        report.warning(
+            "--ssh-command is empty: Barman needs the command that reaches this node \
+             (ssh postgres@this-node)",
+        );
+    }
+}

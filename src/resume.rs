@@ -1,0 +1,82 @@
+//! The `wait` command that follows an operation left running: every log
+//! line that says an operation goes on on the Barman host prints it, ready
+//! to paste into a shell.
+
+use crate::transport::TlsFiles;
+use crate::url::ApiUrl;
+
+/// `patroni_barman --api-url URL [TLS options]`: the URL without its
+/// password (a user name stays, to say that one is needed).
+pub fn base(url: &ApiUrl, tls: &TlsFiles) -> String {
+    let mut words = vec![
+        "patroni_barman".to_string(),
+        "--api-url".into(),
+        url.without_password(),
+    ];
+    let files = [
+        ("--ca-file", &tls.ca_file),
+        ("--cert-file", &tls.cert_file),
+        ("--key-file", &tls.key_file),
+    ];
+    for (option, file) in files {
+        if let Some(path) = file {
+            words.push(option.into());
+            words.push(path.display().to_string());
+        }
+    }
+    words
+        .iter()
+        .map(|w| quoted(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The whole command for operation `id` of `server`.
+pub fn wait_command(base: &str, server: &str, id: &str) -> String {
+    format!(
+        "{base} wait --barman-server {} --operation-id {}",
+        quoted(server),
+        quoted(id)
+    )
+}
+
+/// `word` as a POSIX shell reads it back: as is when it is plain, else in
+/// single quotes.
+fn quoted(word: &str) -> String {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"_-./:=@%+,".contains(&b);
+    if !word.is_empty() && word.bytes().all(plain) {
+        return word.to_string();
+    }
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn the_command_has_the_url_without_password_and_the_tls_files() {
+        let url = ApiUrl::parse("https://barman:s3cret@h:8443/pg").unwrap();
+        let tls = TlsFiles {
+            ca_file: Some(PathBuf::from("/etc/ca.pem")),
+            cert_file: None,
+            key_file: Some(PathBuf::from("/etc/my key.pem")),
+        };
+        let base = base(&url, &tls);
+        assert_eq!(
+            wait_command(&base, "main", "20261125T171025"),
+            "patroni_barman --api-url https://barman@h:8443/pg --ca-file /etc/ca.pem \
+             --key-file '/etc/my key.pem' wait --barman-server main --operation-id 20261125T171025"
+        );
+        assert!(!base.contains("s3cret"));
+    }
+
+    #[test]
+    fn odd_words_are_quoted_for_a_shell() {
+        assert_eq!(quoted("pg main"), "'pg main'");
+        assert_eq!(quoted("it's"), r"'it'\''s'");
+        assert_eq!(quoted(""), "''");
+        assert_eq!(quoted("$(rm)"), "'$(rm)'");
+    }
+}
