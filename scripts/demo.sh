@@ -1,29 +1,38 @@
 #!/bin/sh
-# Runs a recover and a config-switch against the stub API, as Patroni would
-# call them, and shows their logs and exit codes. Usage: scripts/demo.sh BIN
+# Runs a check, a recover and a config-switch against the stub API, as an
+# operator and Patroni would call them, and shows their output and exit
+# codes. Usage: scripts/demo.sh BIN
 set -u
 bin=${1:?usage: scripts/demo.sh BIN}
 dir=$(mktemp -d)
 trap 'kill $stub 2>/dev/null; rm -rf "$dir"' EXIT
 # Real timings: a config switch is DONE 0.4 s after its POST, the recovery 2 s.
 python3 "$(dirname "$0")/stub_api.py" --lifetime 60 --record "$dir/requests.jsonl" --scenario \
-    '{"servers": ["pg-cluster"], "operations": [{"done_after": 2}, {"done_after": 0.4}]}' > "$dir/port" &
+    '{"servers": ["pg-cluster"], "operations": [{"done_after": 2}, {"done_after": 0.4}],
+      "diagnose": {"servers": {"pg-cluster": {"active_model": "pg-cluster-pg-node-2"}},
+                   "models": {"pg-cluster-pg-node-1": {"cluster": "pg-cluster"},
+                              "pg-cluster-pg-node-2": {"cluster": "pg-cluster"}}}}' > "$dir/port" &
 stub=$!
 while ! [ -s "$dir/port" ]; do sleep 0.05; done
 url="http://127.0.0.1:$(cut -d' ' -f2 "$dir/port")"
 
-echo "== recover, as Patroni's bootstrap method runs it (stub at $url)"
+echo "== check, with the options of this node's Patroni sections (stub at $url)"
+"$bin" --api-url "$url" check --barman-server pg-cluster --barman-model pg-cluster-pg-node-1 \
+    --datadir=/var/lib/postgresql/data "--ssh-command=ssh postgres@pg-node-1"
+echo "== exit code $?"
+echo
+echo "== recover, as Patroni's bootstrap method runs it"
 "$bin" --api-url "$url" recover --scope=batman --datadir=/var/lib/postgresql/data \
     --barman-server=pg-cluster "--ssh-command=ssh postgres@pg-node-1"
 echo "== exit code $?"
 echo
 echo "== config-switch, as Patroni's on_role_change callback runs it on promotion"
-"$bin" --api-url "$url" config-switch --barman-server pg-cluster --barman-model pg-node-1 \
+"$bin" --api-url "$url" config-switch --barman-server pg-cluster --barman-model pg-cluster-pg-node-1 \
     --switch-when promoted on_role_change primary batman
 echo "== exit code $?"
 echo
 echo "== the same callback on a replica: skipped, nothing sent"
-"$bin" --api-url "$url" config-switch --barman-server pg-cluster --barman-model pg-node-1 \
+"$bin" --api-url "$url" config-switch --barman-server pg-cluster --barman-model pg-cluster-pg-node-1 \
     --switch-when promoted on_role_change replica batman
 echo "== exit code $?"
 echo

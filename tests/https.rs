@@ -281,6 +281,39 @@ mod with_tls {
     }
 
     #[test]
+    fn check_proves_the_tls_files_and_fails_254_when_tls_refuses() {
+        let pki = Pki::new();
+        let stub = pki.stub("server", true);
+        let url = https(&stub, "localhost");
+        let (ca, cert, key) = (
+            pki.path("ca.pem"),
+            pki.path("client.pem"),
+            pki.path("client.key"),
+        );
+        let check = |tls: &[&str]| {
+            let mut command = Command::new(BIN);
+            command
+                .args(["--api-url", &url])
+                .args(tls)
+                .args(["check", "--barman-server", "main"])
+                .env_remove("SSL_CERT_FILE");
+            run_command(&mut command, std::time::Duration::from_secs(30))
+        };
+        let ran = check(&["--ca-file", &ca, "--cert-file", &cert, "--key-file", &key]);
+        ran.expect_code(0);
+        assert!(
+            ran.stdout
+                .starts_with(&format!("ok      {url}/status answers")),
+            "{}",
+            ran.stdout
+        );
+        let ran = check(&["--ca-file", &ca]);
+        ran.expect_code(254)
+            .expect_logged(&["the server requires a client certificate"]);
+        assert!(ran.stdout.starts_with("FAIL    "), "{}", ran.stdout);
+    }
+
+    #[test]
     fn a_server_presenting_the_ca_certificate_itself_is_told_apart() {
         let pki = Pki::new();
         let stub = pki.stub("ca", false);

@@ -384,3 +384,33 @@ pub fn run_strings(args: &[String]) -> Ran {
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     run(&refs)
 }
+
+/// Runs the binary with `args` under an address-space limit of `kib` KiB
+/// (`ulimit -v`): reading an answer whole past the limit would abort it.
+pub fn run_limited(args: &[String], kib: u64) -> Ran {
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(format!("ulimit -v {kib} && exec \"$@\""))
+        .arg("sh")
+        .args(invocation())
+        .args(args);
+    run_command(&mut command, Duration::from_secs(60))
+}
+
+/// Writes an executable script at `path` that runs the binary under test
+/// with its arguments: `patroni_barman` on PATH, for commands the tool
+/// prints to be pasted.
+pub fn write_launcher(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let words: Vec<String> = invocation()
+        .iter()
+        .map(|w| format!("'{}'", w.to_string_lossy().replace('\'', r"'\''")))
+        .collect();
+    std::fs::write(
+        path,
+        format!("#!/bin/sh\nexec {} \"$@\"\n", words.join(" ")),
+    )
+    .unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}

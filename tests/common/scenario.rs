@@ -11,6 +11,7 @@ pub enum Route {
     List,
     Create,
     Poll,
+    Diagnose,
     Any,
 }
 
@@ -21,6 +22,7 @@ impl Route {
             Route::List => "list",
             Route::Create => "create",
             Route::Poll => "poll",
+            Route::Diagnose => "diagnose",
             Route::Any => "any",
         }
     }

@@ -1,0 +1,339 @@
+//! `check` before a failover needs it, and `wait` for an operation left
+//! running, against the stub's `/diagnose` and operations.
+
+mod common;
+use common::*;
+use std::time::Duration;
+
+fn check(stub: &Stub, extra: &[&str]) -> Ran {
+    let mut args = vec!["--api-url", &stub.url(), "check", "--barman-server", "main"]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+    args.extend(FAST.iter().chain(extra).map(|s| s.to_string()));
+    run_strings(&args)
+}
+
+/// The stdout lines that start with `tag`.
+fn lines<'a>(ran: &'a Ran, tag: &str) -> Vec<&'a str> {
+    ran.stdout.lines().filter(|l| l.starts_with(tag)).collect()
+}
+
+fn with_main(server: &str) -> Scenario {
+    Scenario::real().key(
+        "diagnose",
+        &format!(r#"{{"servers": {{"main": {server}}}}}"#),
+    )
+}
+
+#[test]
+fn every_check_passes_for_a_sound_node() {
+    let stub = with_main(r#"{"active_model": "main-pg1"}"#).start();
+    let ran = check(
+        &stub,
+        &[
+            "--barman-model",
+            "main-pg2",
+            "--datadir=/var/lib/pg",
+            "--ssh-command",
+            "ssh pg1",
+        ],
+    );
+    ran.expect_code(0);
+    let url = stub.url();
+    assert_eq!(
+        ran.stdout.lines().collect::<Vec<_>>(),
+        [
+            format!("ok      {url}/status answers \"OK\""),
+            "ok      server main is known to pg-backup-api, with 0 operations".into(),
+            "ok      server main: cluster main, active model main-pg1".into(),
+            "ok      model main-pg2: a model of cluster main".into(),
+            "ok      backup latest: is 20261102T000000, DONE, ended 2026-11-02T00:12:03.902117+00:00"
+                .into(),
+        ]
+    );
+    let routes: Vec<String> = stub.requests().into_iter().map(|r| r.route).collect();
+    assert_eq!(routes, ["status", "list", "diagnose"], "nothing is created");
+}
+
+#[test]
+fn an_unknown_model_fails_and_names_the_models() {
+    let stub = Scenario::real().start();
+    let ran = check(&stub, &["--barman-model", "main-pg9"]);
+    ran.expect_code(6);
+    assert_eq!(
+        lines(&ran, "FAIL"),
+        ["FAIL    model main-pg9: not in Barman's configuration (models: main-pg1, main-pg2, other-pg1)"]
+    );
+}
+
+#[test]
+fn a_model_of_another_cluster_fails() {
+    let stub = Scenario::real().start();
+    let ran = check(&stub, &["--barman-model", "other-pg1"]);
+    ran.expect_code(6);
+    assert_eq!(
+        lines(&ran, "FAIL"),
+        ["FAIL    model other-pg1: belongs to cluster other, not main: Barman would refuse the switch"]
+    );
+}
+
+#[test]
+fn reset_says_what_it_would_drop() {
+    let stub = with_main(r#"{"active_model": "main-pg1"}"#).start();
+    let ran = check(&stub, &["--reset"]);
+    ran.expect_code(0);
+    assert!(
+        ran.stdout
+            .contains("ok      --reset: drops the active model main-pg1\n"),
+        "{}",
+        ran.stdout
+    );
+}
+
+#[test]
+fn no_done_backup_behind_latest_fails() {
+    let stub = with_main(r#"{"backups": [{"id": "20261101T000000", "status": "FAILED"}]}"#).start();
+    let ran = check(&stub, &["--backup-id", "latest"]);
+    ran.expect_code(6);
+    assert_eq!(
+        lines(&ran, "FAIL"),
+        ["FAIL    backup latest: no such backup of server main"]
+    );
+    // A failed backup named by its id is found, and refused.
+    let ran = check(&stub, &["--backup-id", "20261101T000000"]);
+    ran.expect_code(6);
+    assert_eq!(
+        lines(&ran, "FAIL"),
+        ["FAIL    backup 20261101T000000: FAILED, not DONE"]
+    );
+}
+
+#[test]
+fn an_unknown_backup_id_fails() {
+    let stub = Scenario::real().start();
+    let ran = check(&stub, &["--backup-id", "20991231T000000"]);
+    ran.expect_code(6);
+    assert_eq!(
+        lines(&ran, "FAIL"),
+        ["FAIL    backup 20991231T000000: no such backup of server main"]
+    );
+}
+
+#[test]
+fn an_unknown_server_fails_twice_over() {
+    let stub = Scenario::real().start();
+    let args = [
+        "--api-url",
+        &stub.url(),
+        "check",
+        "--barman-server",
+        "nosuch",
+    ];
+    let ran = run(&args);
+    ran.expect_code(6);
+    assert_eq!(
+        lines(&ran, "FAIL"),
+        [
+            "FAIL    server nosuch: HTTP 404: No barman config found for 'nosuch'",
+            "FAIL    server nosuch: not in Barman's diagnose",
+        ]
+    );
+}
+
+#[test]
+fn the_api_down_is_254() {
+    let stub = Scenario::real().start();
+    let url = format!("http://127.0.0.1:{}", stub.port);
+    drop(stub);
+    let args = [
+        "--api-url",
+        &url,
+        "--retry-wait",
+        "0.05",
+        "--max-retries",
+        "2",
+    ];
+    let ran = run(&[&args[..], &["check", "--barman-server", "main"]].concat());
+    ran.expect_code(254);
+    assert_eq!(
+        ran.stdout,
+        format!(
+            "FAIL    {url}/status cannot be used (see the log): pg-backup-api is down, or \
+             --api-url or the TLS options are wrong\n"
+        )
+    );
+    ran.expect_logged(&["connection refused"]);
+}
+
+#[test]
+fn options_patroni_would_pass_but_cannot_work_are_warnings() {
+    let stub = Scenario::real().start();
+    let ran = check(&stub, &["--datadir=pg/data", "--ssh-command="]);
+    ran.expect_code(0);
+    let warnings = lines(&ran, "WARNING");
+    assert_eq!(warnings.len(), 2, "{}", ran.stdout);
+    assert!(warnings[0].starts_with("WARNING --data-directory pg/data: not an absolute path"));
+    assert!(warnings[1].starts_with("WARNING --ssh-command is empty"));
+}
+
+#[test]
+fn a_huge_diagnose_is_refused_with_bounded_memory() {
+    if skip_under_emulation("ulimit -v limits qemu's own memory, not the tool's") {
+        return;
+    }
+    let huge = Action::Huge {
+        bytes: 500_000_000,
+        framing: "close",
+    };
+    let stub = Scenario::real().always(Route::Diagnose, huge).start();
+    let mut args: Vec<String> = ["--api-url", &stub.url(), "--max-retries", "1"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(["check", "--barman-server", "main"].map(String::from));
+    // 256 MiB of address space: reading the whole answer would not fit.
+    let ran = run_limited(&args, 262_144);
+    ran.expect_code(6);
+    assert_eq!(
+        lines(&ran, "FAIL"),
+        [format!(
+            "FAIL    GET {}/diagnose: answer refused: body over 67108864 bytes",
+            stub.url()
+        )]
+    );
+}
+
+#[test]
+fn a_diagnose_of_5000_backups_is_read() {
+    let stub = Scenario::real()
+        .key("diagnose_grow", r#"{"servers": 100, "backups": 50}"#)
+        .start();
+    let ran = check(&stub, &["--backup-id", "oldest"]);
+    ran.expect_code(0);
+    assert!(
+        ran.stdout
+            .contains("ok      backup oldest: is 20230101T000000, DONE"),
+        "{}",
+        ran.stdout
+    );
+}
+
+fn wait_args(stub: &Stub, id: &str, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["--api-url", &stub.url(), "wait", "--barman-server", "main"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(["--operation-id", id].map(String::from));
+    args.extend(FAST.iter().chain(extra).map(|s| s.to_string()));
+    args
+}
+
+fn existing(id: &str, status: &str) -> Scenario {
+    Scenario::real().key(
+        "existing_operations",
+        &format!(r#"[{{"id": "{id}", "type": "recovery", "status": "{status}"}}]"#),
+    )
+}
+
+#[test]
+fn wait_on_a_done_operation_exits_0() {
+    let stub = existing("20261125T171025", "DONE").start();
+    let ran = run_strings(&wait_args(&stub, "20261125T171025", &[]));
+    ran.expect_code(0);
+    assert_eq!(
+        ran.last_line(),
+        "INFO: Recovery operation finished successfully."
+    );
+    assert_eq!(
+        stub.requests()
+            .iter()
+            .filter(|r| r.method == "POST")
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn wait_on_a_failed_operation_exits_1() {
+    let stub = existing("20261125T171025", "FAILED").start();
+    let ran = run_strings(&wait_args(&stub, "20261125T171025", &[]));
+    ran.expect_code(1)
+        .expect_logged(&["Recovery operation failed. pg-backup-api does not say why"]);
+}
+
+#[test]
+fn wait_on_a_missing_operation_exits_2_with_the_api_message() {
+    let stub = Scenario::real().start();
+    let ran = run_strings(&wait_args(&stub, "20200101T000000", &[]));
+    ran.expect_code(2);
+    assert_eq!(
+        ran.last_line(),
+        "ERROR: Cannot follow operation 20200101T000000 of server main: \
+         HTTP 404: Resource not found."
+    );
+}
+
+#[test]
+fn wait_stops_at_max_wait_and_the_printed_command_resumes_it() {
+    // A recover gives up at --max-wait; the command its last line prints,
+    // pasted into a shell, follows the same operation to its end.
+    let stub = Scenario::real().course(Course::DoneAfter(1.5)).start();
+    let ran = run_strings(&recover_args(&stub.url(), &["--max-wait", "0.2"]));
+    ran.expect_code(5);
+    let last = ran.last_line();
+    let command = last
+        .split("Resume with: ")
+        .nth(1)
+        .expect("a resume command");
+    let id = stub
+        .requests()
+        .iter()
+        .find_map(|r| r.created.clone())
+        .unwrap();
+    assert!(
+        command.ends_with(&format!("--operation-id {id}")),
+        "{command}"
+    );
+    // `patroni_barman` on PATH is the binary under test.
+    let dir = scratch_dir();
+    write_launcher(&dir.join("patroni_barman"));
+    let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap());
+    let mut shell = std::process::Command::new("sh");
+    shell.args(["-c", command]).env("PATH", path);
+    let resumed = run_command(&mut shell, Duration::from_secs(30));
+    resumed.expect_code(0);
+    assert!(
+        resumed.logged(&format!("Recovery operation {id} is still in progress")),
+        "{}",
+        resumed.stderr
+    );
+    let posts = stub
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
+    assert_eq!(posts, 1, "the resume created nothing");
+}
+
+#[test]
+fn wait_at_max_wait_exits_5() {
+    let stub = existing("20261125T171025", "DONE")
+        .always(
+            Route::Poll,
+            Action::Respond {
+                code: 200,
+                content_type: Some("application/json"),
+                body: r#"{"operation_id": "20261125T171025", "status": "IN_PROGRESS"}"#,
+            },
+        )
+        .start();
+    let ran = run_strings(&wait_args(&stub, "20261125T171025", &["--max-wait", "0.3"]));
+    ran.expect_code(5);
+    assert!(
+        ran.last_line()
+            .starts_with("ERROR: Stopped waiting after --max-wait 0.3 s: recovery operation 20261125T171025 is still running"),
+        "{}",
+        ran.stderr
+    );
+}
