@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 N_FAST, N_PROFILE, N_POLLS = 30, 10, 10  # alternating runs per tool in each phase
 POLLS = 1000                             # polls of the recover in phase c
@@ -62,6 +63,7 @@ def main():
         finally:
             stub.terminate()
             stub.wait()
+    results["check"] = measure_check(args.spawn, args.stub, tools["ours"])
     report = render(args, tools, results, time.perf_counter() - started)
     print(report)
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
@@ -124,6 +126,28 @@ def measure(spawn, tools, port):
         "polls": alternate(f"recover with {POLLS} polls", N_POLLS, recover),
         "expected": expected,
     }
+
+
+CHECK_GROW = {"servers": 100, "backups": 50}
+N_CHECK = 5
+
+
+def measure_check(spawn, stub_script, ours):
+    """`check` against a /diagnose of 100 servers x 50 backups: (samples, body bytes)."""
+    stub = subprocess.Popen([sys.executable, stub_script, "--scenario",
+                             json.dumps({"diagnose_grow": CHECK_GROW}), "--lifetime", "600"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(stub.stdout.readline().split()[1])
+        url = f"http://127.0.0.1:{port}"
+        with urllib.request.urlopen(url + "/diagnose") as answer:
+            size = len(answer.read())
+        print(f"bench: check against a /diagnose of {size} bytes: {N_CHECK} runs", file=sys.stderr)
+        argv = [ours, "--api-url", url, "check", "--barman-server", "main"]
+        return [run(spawn, argv) for _ in range(N_CHECK)], size
+    finally:
+        stub.terminate()
+        stub.wait()
 
 
 def stub_round_trip(port, n=50):
@@ -209,6 +233,8 @@ def render(args, tools, r, elapsed):
         return label, fmt(pair[0]), fmt(pair[1]), ratio(pair[1], pair[0], word) if word else ""
 
     cs_wall, cs_rss, pr_wall, cpu = both("fast", 0), both("fast", 1), both("profile", 0), both("polls", 2)
+    check_runs, diagnose_size = r["check"]
+    check_wall, check_rss = med(check_runs, 0), med(check_runs, 1)
     http_size, default_size = os.stat(args.ours_http).st_size, os.stat(args.ours).st_size
     venv_size, needed_size, needed = python_footprint(args.venv)
     pyver = subprocess.check_output([os.path.join(args.venv, "bin", "python"), "--version"], text=True).strip()
@@ -228,6 +254,12 @@ def render(args, tools, r, elapsed):
             (http_size, needed_size), fmt_size, "smaller"),
         row("size: default (TLS) binary vs. whole virtualenv", (default_size, venv_size), fmt_size, "smaller"),
     ]
+    grow = f"{CHECK_GROW['servers']} servers x {CHECK_GROW['backups']} backups"
+    check_rows = [
+        (f"check, /diagnose of {grow} ({fmt_size(diagnose_size)}): wall (median of {N_CHECK})",
+         fmt_time(check_wall)),
+        ("check, same: peak RSS", fmt_mib(check_rss)),
+    ]
     targets = [
         ("config-switch median wall < 5 ms", cs_wall[0] < 0.005, fmt_time(cs_wall[0])),
         ("config-switch peak RSS < 2 MiB", cs_rss[0] < 2 * 1024, fmt_mib(cs_rss[0])),
@@ -238,6 +270,8 @@ def render(args, tools, r, elapsed):
         ("0.4 s-profile config-switch < 1.0 s end to end", pr_wall[0] < 1.0, fmt_time(pr_wall[0])),
         ("HTTP-only binary <= 600 KiB", http_size <= 600 * 1024, f"{http_size} bytes"),
         ("default binary <= 1.6 MiB", default_size <= int(1.6 * MiB), f"{default_size} bytes"),
+        ("check peak RSS <= /diagnose body + 16 MiB", check_rss * 1024 <= diagnose_size + 16 * MiB,
+         fmt_mib(check_rss)),
     ]
     ours_cmd = ("BIN --api-url http://127.0.0.1:PORT config-switch --barman-server sN --barman-model m "
                 "--switch-when always on_role_change primary batman")
@@ -258,6 +292,9 @@ def render(args, tools, r, elapsed):
         f"reap, peak RSS and CPU come from the rusage. Total benchmark time {elapsed:.0f} s.", "",
         "| metric | ours | Python | ratio |", "| --- | ---: | ---: | ---: |",
         *(f"| {' | '.join(cells)} |" for cells in rows), "",
+        "`check` (ours only: the Python tool has none) against a second stub:", "",
+        "| metric | ours |", "| --- | ---: |",
+        *(f"| {label} | {value} |" for label, value in check_rows), "",
         "The Python tool also needs a Python 3 interpreter and its standard library (not counted). "
         "Its config-switch polls every 5 s (hard-coded), hence ~5 s on the 0.4 s profile.", "",
         f"Part of every wall time is the stub's: one `GET /status` over a fresh connection took "
