@@ -10,10 +10,12 @@
 //! strings to check.
 
 mod help;
+mod man;
 pub mod options;
 mod read;
 
 pub use help::{help, shown_default, synopsis};
+pub use man::man_page;
 pub use options::{Opt, Scope, Sub, OPTIONS};
 
 use crate::poll::PollPolicy;

@@ -1,0 +1,193 @@
+//! The man page, `patroni_barman.1`, made from the option table as `--help`
+//! is, so that the two cannot drift apart. `examples/man.rs` prints it;
+//! `make man` writes it.
+
+use super::help::{shown_default, synopsis};
+use super::options::{Scope, Spec, Sub, OPTIONS};
+
+const HEAD: &str = r#".TH PATRONI_BARMAN 1 "" "patroni_barman VERSION" "User Commands"
+.SH NAME
+patroni_barman \- drive Barman through pg-backup-api for Patroni
+.SH SYNOPSIS
+.B patroni_barman
+.B \-\-api\-url
+.I URL
+.RI [ OPTIONS ]
+.B recover
+|
+.B config\-switch
+|
+.B check
+|
+.B wait
+.RI ...
+.SH DESCRIPTION
+.B patroni_barman
+asks pg\-backup\-api, Barman's REST API, to restore a backup into this
+node's data directory
+.RB ( recover ,
+a Patroni bootstrap or replica creation method) or to apply a Barman config
+model when the node's role changes
+.RB ( config\-switch ,
+Patroni's on_role_change callback), then polls the operation until it is DONE
+or FAILED.
+.B check
+proves a node's settings before a failover needs them;
+.B wait
+follows an operation left running.
+Options may be written \-\-key value or \-\-key=value, global options may come
+before or after the subcommand, and options it does not know (Patroni's
+\-\-scope=, \-\-role=, \-\-connstring=) are ignored.
+"#;
+
+const TAIL: &str = r#".SH EXIT STATUS
+.TP
+.B 0
+The operation is DONE (check: every check passed).
+.TP
+.B 1
+recover, wait: the operation FAILED. config\-switch: skipped, the role does
+not match \-\-switch\-when.
+.TP
+.B 2
+recover, wait: an HTTP or API error, or the retries ran out.
+config\-switch: the operation FAILED.
+.TP
+.B 3
+config\-switch: an HTTP or API error, or the retries ran out.
+.TP
+.B 4
+config\-switch: neither, both, or an empty \-\-barman\-model/\-\-reset.
+.TP
+.B 5
+\-\-max\-wait ran out; the operation goes on on the Barman host.
+.TP
+.B 6
+check: a check failed.
+.TP
+.B 64
+Any other command\-line error; nothing was sent.
+.TP
+.BR 129 ", " 130 ", " 143
+Terminated by SIGHUP, SIGINT or SIGTERM, after a log line that says what
+goes on on the Barman host.
+.TP
+.B 254
+pg\-backup\-api could not be used; nothing was created.
+.TP
+.B 255
+No subcommand was given.
+.SH EXAMPLES
+Patroni's bootstrap method:
+.PP
+.nf
+.RS
+bootstrap:
+  method: barman
+  barman:
+    keep_existing_recovery_conf: true
+    command: patroni_barman \-\-api\-url http://barman:7480 recover
+    barman\-server: my_server
+    ssh\-command: ssh postgres@pg\-node\-1
+.RE
+.fi
+.PP
+A replica creation method, falling back to pg_basebackup:
+.PP
+.nf
+.RS
+postgresql:
+  create_replica_methods: [barman, basebackup]
+  barman:
+    command: patroni_barman \-\-api\-url http://barman:7480 recover
+    barman\-server: my_server
+    ssh\-command: ssh postgres@pg\-node\-2
+.RE
+.fi
+.PP
+The on_role_change callback:
+.PP
+.nf
+.RS
+postgresql:
+  callbacks:
+    on_role_change: patroni_barman \-\-api\-url http://barman:7480
+      \-\-max\-wait 300 config\-switch \-\-barman\-server my_server
+      \-\-barman\-model my_server\-pg\-node\-1 \-\-switch\-when promoted
+.RE
+.fi
+.PP
+Before a failover needs it:
+.PP
+.nf
+.RS
+patroni_barman \-\-api\-url http://barman:7480 check \e
+  \-\-barman\-server my_server \-\-barman\-model my_server\-pg\-node\-1
+.RE
+.fi
+.SH SEE ALSO
+.BR patronictl (1),
+.BR barman (1)
+"#;
+
+/// The whole page, in roff.
+pub fn man_page() -> String {
+    let mut page = HEAD.replace("VERSION", env!("CARGO_PKG_VERSION"));
+    page += ".SH OPTIONS\n";
+    page += &options(None);
+    for sub in Sub::ALL {
+        page += &format!(".SS {} options\n", escape(sub.name()));
+        page += &options(Some(sub));
+    }
+    page + TAIL
+}
+
+fn options(sub: Option<Sub>) -> String {
+    let listed = OPTIONS.iter().filter(|spec| match (sub, spec.scope) {
+        (None, scope) => scope == Scope::Global,
+        (Some(sub), Scope::Of(subs)) => subs.contains(&sub),
+        (Some(_), Scope::Global) => false,
+    });
+    listed.map(|spec| option(spec, sub)).collect()
+}
+
+fn option(spec: &Spec, sub: Option<Sub>) -> String {
+    let mut text = spec.help.replace('\n', " ");
+    if let Some(value) = shown_default(spec, sub) {
+        text += &format!(" [default: {value}]");
+    }
+    format!(".TP\n.B {}\n{}\n", escape(&synopsis(spec)), escape(&text))
+}
+
+/// Text safe in roff: hyphens as minus signs (options are typed so),
+/// backslashes escaped, no line starting with a control character.
+fn escape(text: &str) -> String {
+    let escaped = text.replace('\\', r"\e").replace('-', r"\-");
+    match escaped.starts_with(['.', '\'']) {
+        true => format!(r"\&{escaped}"),
+        false => escaped,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_option_is_on_the_page() {
+        let page = man_page();
+        for spec in OPTIONS {
+            let shown = format!(".B {}\n", escape(&synopsis(spec)));
+            assert!(page.contains(&shown), "{shown}");
+        }
+        assert!(page.contains(".SS check options\n"));
+        assert!(page.starts_with(".TH PATRONI_BARMAN 1"));
+    }
+
+    #[test]
+    fn roff_controls_are_escaped() {
+        assert_eq!(escape("--max-wait"), r"\-\-max\-wait");
+        assert_eq!(escape(".x"), r"\&.x");
+        assert_eq!(escape(r"a\b"), r"a\eb");
+    }
+}
