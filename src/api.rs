@@ -174,12 +174,16 @@ impl Client {
     /// parsed into the few fields `check` uses (src/diagnose.rs).
     pub fn diagnose(&self) -> Result<Diagnose, Problem> {
         let endpoint = self.url.endpoint(&["diagnose"]);
-        let response = self.transport.send(&Request {
+        let mut response = self.transport.send(&Request {
             method: Method::Get,
             endpoint: &endpoint,
             json: None,
             max_body: MAX_DIAGNOSE,
         })?;
+        // An error page gets the usual limit: its message is searched whole.
+        if !(200..300).contains(&response.status) {
+            response.body.truncate(MAX_BODY);
+        }
         Diagnose::parse(answer_text(&response)?).ok_or_else(|| {
             Problem::Malformed("/diagnose did not answer barman diagnose's JSON".into())
         })

@@ -101,7 +101,8 @@ fn check_diagnose(job: &Check, diagnose: &Diagnose, report: &Report) {
     let cluster = server.cluster(name);
     let active = server.active_model.as_deref();
     report.ok(&format!(
-        "server {name}: cluster {cluster}, active model {}",
+        "server {name}: cluster {}, active model {}",
+        named(cluster, 80),
         active.map_or("none".to_string(), |m| named(m, 80))
     ));
     match &job.change {
@@ -121,10 +122,10 @@ fn check_model(diagnose: &Diagnose, name: &str, cluster: &str, report: &Report) 
     let shown = named(name, 80);
     match diagnose.model(name) {
         None => {
-            let known: Vec<&str> = diagnose
+            let known: Vec<String> = diagnose
                 .models
                 .iter()
-                .flat_map(|models| models.keys().map(String::as_str))
+                .flat_map(|models| models.keys().map(|m| named(m, 80)))
                 .take(20)
                 .collect();
             report.fail(&format!(
@@ -140,10 +141,14 @@ fn check_model(diagnose: &Diagnose, name: &str, cluster: &str, report: &Report) 
             report.fail(&format!("model {shown}: not a model (no model = true)"))
         }
         Some(model) if model.cluster() != Some(cluster) => report.fail(&format!(
-            "model {shown}: belongs to cluster {}, not {cluster}: Barman would refuse the switch",
-            model.cluster().unwrap_or("none")
+            "model {shown}: belongs to cluster {}, not {}: Barman would refuse the switch",
+            model.cluster().map_or("none".into(), |c| named(c, 80)),
+            named(cluster, 80)
         )),
-        Some(_) => report.ok(&format!("model {shown}: a model of cluster {cluster}")),
+        Some(_) => report.ok(&format!(
+            "model {shown}: a model of cluster {}",
+            named(cluster, 80)
+        )),
     }
 }
 
@@ -153,10 +158,13 @@ fn check_backup(server: &Server, name: &str, id: &str, report: &Report) {
         None => report.fail(&format!("backup {shown}: no such backup of server {name}")),
         Some((found, backup)) => {
             let status = backup.status.as_deref().unwrap_or("of unknown status");
-            let ended = backup.end_time.as_deref().unwrap_or("at an unknown time");
+            let ended = backup
+                .end_time
+                .as_deref()
+                .map_or("at an unknown time".into(), |t| named(t, 40));
             let which = match found == id {
                 true => String::new(),
-                false => format!("is {found}, "),
+                false => format!("is {}, ", named(found, 80)),
             };
             match status {
                 "DONE" => report.ok(&format!("backup {shown}: {which}DONE, ended {ended}")),

@@ -7,8 +7,8 @@
 //! | fate       | next                                                         | why |
 //! | ---------- | ------------------------------------------------------------ | --- |
 //! | `NotSent`  | `Send`: POST again after `--retry-wait`                      | it never reached pg-backup-api, or was turned away before it acted |
-//! | `Answered` | `LookThenSend`: after max(`--retry-wait`, 1 s) plus up to 1 s of jitter, read the list (a new entry is named in a WARNING, never followed), then POST again | pg-backup-api's own 500 leaves no running operation: it is the same-second collision (nothing written) or a job whose worker never started (it reads IN_PROGRESS forever). A new id falls in a later second of the server's clock, and the jitter spreads runs that collided |
-//! | `InFlight` | `LookOnly`: every max(`--retry-wait`, 1 s), read the list, for the attempts left; a new operation of the type is followed ("adopted"); if none appears, stop | the server may still be creating it: a second POST could start a second one |
+//! | `Answered` | `LookThenSend`: after max(`--retry-wait`, 1 s) plus up to 1 s of jitter, read the list (a new entry is named in a WARNING, never followed; a list that cannot be read stops the run), then POST again | pg-backup-api's own 500 leaves no running operation: it is the same-second collision (nothing written) or a job whose worker never started (it reads IN_PROGRESS forever). A new id falls in a later second of the server's clock, and the jitter spreads runs that collided |
+//! | `InFlight` | `LookOnly`: every max(`--retry-wait`, 1 s), read the list, for the attempts left; the one new operation of the type is followed ("adopted"); several new ones, or none, stop the run | the server may still be creating it: a second POST could start a second one |
 //! | `Refused`  | `Stop`                                                       | refused for good |
 //!
 //! Every POST and every look counts against `--max-retries`. The driver
@@ -22,6 +22,7 @@ use crate::failure::{PostFate, Problem, Request};
 use crate::log::Logger;
 use crate::retry::{self, Budget, Next, RetryPolicy};
 use crate::text::seconds;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// pg-backup-api's ids have one-second resolution: a POST within the same
@@ -48,14 +49,6 @@ pub fn decide(fate: PostFate, retry_wait: Duration, jitter: Duration) -> Decisio
     }
 }
 
-/// The operation this run follows.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Created {
-    pub id: String,
-    /// Found in the list after a POST whose answer was lost.
-    pub adopted: bool,
-}
-
 /// What the driver needs besides the closures.
 pub struct Setting<'a> {
     pub clock: &'a dyn Clock,
@@ -68,12 +61,13 @@ pub struct Setting<'a> {
 }
 
 /// Creates the operation with `post`, looking at `list` where the table
-/// says so. `Err` is the failure that ended it, already logged.
+/// says so: the id of the operation to follow, created or adopted. `Err` is
+/// the failure that ended it, already logged.
 pub fn create_once(
     setting: &Setting,
     mut post: impl FnMut() -> Result<String, Problem>,
     mut list: impl FnMut() -> Result<Vec<Listed>, Problem>,
-) -> Result<Created, Problem> {
+) -> Result<String, Problem> {
     let Setting {
         clock, log, retry, ..
     } = *setting;
@@ -84,7 +78,7 @@ pub fn create_once(
         let problem = match post() {
             Ok(id) => {
                 log.info(&format!("Created the {label} operation with ID {id}"));
-                return Ok(Created { id, adopted: false });
+                return Ok(id);
             }
             Err(problem) => problem,
         };
@@ -122,51 +116,51 @@ pub fn create_once(
         };
         clock.sleep(pause);
         if let Decision::LookThenSend(_) = decision {
-            known = name_strangers(setting, &mut list, known);
+            known = name_strangers(setting, &mut list, &known)?;
         }
     }
 }
 
 /// After pg-backup-api answered a POST: an operation of the kind that is
 /// new in the list is not this run's, and is named so that nobody takes it
-/// for one. Returns the list to compare with next time.
+/// for one. Returns the list to compare with next time; a list that cannot
+/// be read stops the run, since a stuck job left out of it could later be
+/// taken for this run's operation.
 fn name_strangers(
     setting: &Setting,
     list: &mut impl FnMut() -> Result<Vec<Listed>, Problem>,
-    known: Vec<Listed>,
-) -> Vec<Listed> {
-    let now = match list() {
-        Ok(now) => now,
-        Err(problem) => {
-            setting.log.warning(&format!(
-                "Could not check the server's list for a stray operation ({} failed: \
-                 {problem}); sending the POST again.",
-                setting.list_what
-            ));
-            return known;
-        }
-    };
-    for id in new_operations(&known, &now, setting.kind) {
-        setting.log.warning(&format!(
+    known: &[Listed],
+) -> Result<Vec<Listed>, Problem> {
+    let Setting {
+        clock, log, retry, ..
+    } = *setting;
+    let now = retry::call(retry, clock, log, setting.list_what, &mut *list).inspect_err(|_| {
+        log.error(
+            "Cannot read the server's list after pg-backup-api's 500: not sending the POST \
+             again, since a job it left behind could not be told from this run's operation.",
+        );
+    })?;
+    for id in new_operations(known, &now, setting.kind) {
+        log.warning(&format!(
             "The {} operation {id} appeared in the server's list after pg-backup-api \
              answered the POST; not following it: it is another client's, or a job whose \
              worker never started (it reads IN_PROGRESS forever).",
             setting.kind.label()
         ));
     }
-    now
+    Ok(now)
 }
 
 /// After a POST whose answer was lost: reads the list `looks` times,
-/// `pause` apart, and follows the operation that appears. `Ok(None)` when
-/// none did.
+/// `pause` apart, and follows the one operation that appears. `Ok(None)`
+/// when none did, or several (one may be another client's: none is taken).
 fn look_only(
     setting: &Setting,
     list: &mut impl FnMut() -> Result<Vec<Listed>, Problem>,
     known: &[Listed],
     (pause, looks): (Duration, u32),
     budget: &Budget,
-) -> Result<Option<Created>, Problem> {
+) -> Result<Option<String>, Problem> {
     let Setting {
         clock, log, retry, ..
     } = *setting;
@@ -189,12 +183,26 @@ fn look_only(
                  check the server's operations before running again."
                 ));
             })?;
-        if let Some(id) = new_operations(known, &now, setting.kind).pop() {
-            log.warning(&format!(
-                "The {label} operation with ID {id} appeared although the POST failed; \
-                 following it instead of creating another."
-            ));
-            return Ok(Some(Created { id, adopted: true }));
+        match new_operations(known, &now, setting.kind).as_slice() {
+            [] => {}
+            [id] => {
+                log.warning(&format!(
+                    "The {label} operation with ID {id} appeared although the POST failed; \
+                     following it instead of creating another."
+                ));
+                return Ok(Some(id.clone()));
+            }
+            several => {
+                log.error(&format!(
+                    "{} {label} operations appeared after the failed POST ({}): one may be \
+                     another client's, so none is followed. Check the server's operations \
+                     before running again.",
+                    several.len(),
+                    several.join(", ")
+                ));
+                budget.give_up(log);
+                return Ok(None);
+            }
         }
     }
     log.error(&format!(
@@ -208,14 +216,13 @@ fn look_only(
 /// The operations of `kind` in `now` that are not in `before`, oldest
 /// first. Ids are timestamps (`20261125T171209`), so they sort by time.
 fn new_operations(before: &[Listed], now: &[Listed], kind: Kind) -> Vec<String> {
-    let mut ids: Vec<String> = now
+    let old: BTreeSet<&str> = before.iter().map(|op| op.id.as_str()).collect();
+    let new: BTreeSet<&str> = now
         .iter()
-        .filter(|op| op.api_type == kind.api_type() && !before.iter().any(|old| old.id == op.id))
-        .map(|op| op.id.clone())
+        .filter(|op| op.api_type == kind.api_type() && !old.contains(op.id.as_str()))
+        .map(|op| op.id.as_str())
         .collect();
-    ids.sort();
-    ids.dedup();
-    ids
+    new.into_iter().map(String::from).collect()
 }
 
 #[cfg(test)]
@@ -290,7 +297,7 @@ mod tests {
             }
         }
 
-        fn run(&self, retry: RetryPolicy) -> (Result<Created, Problem>, FakeClock, Vec<String>) {
+        fn run(&self, retry: RetryPolicy) -> (Result<String, Problem>, FakeClock, Vec<String>) {
             let (clock, log) = (FakeClock::with_jitter(JITTER), Logger::capture());
             let setting = Setting {
                 clock: &clock,
@@ -328,11 +335,7 @@ mod tests {
         let refused = Problem::Unreachable("refused".into());
         let script = Script::new(vec![Err(refused), Ok("7".into())], vec![empty()]);
         let (result, clock, _) = script.run(RETRY);
-        let created = Created {
-            id: "7".into(),
-            adopted: false,
-        };
-        assert_eq!(result, Ok(created));
+        assert_eq!(result.as_deref(), Ok("7"));
         assert_eq!(*script.asked.borrow(), ["list", "post", "post"]);
         assert_eq!(*clock.slept.borrow(), [WAIT]);
     }
@@ -345,7 +348,7 @@ mod tests {
             vec![empty(), one("8")],
         );
         let (result, clock, lines) = script.run(RETRY);
-        assert_eq!(result.unwrap().id, "9");
+        assert_eq!(result.as_deref(), Ok("9"));
         assert_eq!(*script.asked.borrow(), ["list", "post", "list", "post"]);
         // At least a second, whatever --retry-wait, plus the jitter.
         assert_eq!(*clock.slept.borrow(), [SAME_SECOND + JITTER]);
@@ -383,11 +386,7 @@ mod tests {
         let timeout = Problem::Timeout(Duration::from_secs(1));
         let script = Script::new(vec![Err(timeout)], vec![empty(), empty(), one("5")]);
         let (result, clock, _) = script.run(RETRY);
-        let created = Created {
-            id: "5".into(),
-            adopted: true,
-        };
-        assert_eq!(result, Ok(created));
+        assert_eq!(result.as_deref(), Ok("5"));
         assert_eq!(*script.asked.borrow(), ["list", "post", "list", "list"]);
         assert_eq!(*clock.slept.borrow(), [SAME_SECOND; 2]);
     }
@@ -431,6 +430,46 @@ mod tests {
     }
 
     #[test]
+    fn a_list_unreadable_after_a_500_stops_instead_of_posting_blind() {
+        let down = || Err(Problem::Unreachable("refused".into()));
+        let script = Script::new(
+            vec![Err(status(500))],
+            vec![empty(), down(), down(), down()],
+        );
+        let (result, _, lines) = script.run(RETRY);
+        assert!(matches!(result, Err(Problem::Unreachable(_))));
+        assert_eq!(
+            *script.asked.borrow(),
+            ["list", "post", "list", "list", "list"]
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("not sending the POST again")),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn after_a_lost_answer_two_new_operations_are_not_told_apart() {
+        // A stuck job of an earlier 500 and this POST's: neither is taken.
+        let two = Ok(vec![
+            listed("20261125T100000", "config_switch"),
+            listed("20261125T100001", "config_switch"),
+        ]);
+        let script = Script::new(vec![Err(status(504))], vec![empty(), two]);
+        let (result, _, lines) = script.run(RETRY);
+        assert_eq!(result, Err(status(504)));
+        assert!(
+            lines.iter().any(|l| l.contains(
+                "2 config switch operations appeared after the failed POST \
+                 (20261125T100000, 20261125T100001)"
+            )),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
     fn a_refused_post_stops_at_once() {
         let script = Script::new(vec![Err(status(400))], vec![empty()]);
         let (result, clock, lines) = script.run(RETRY);
@@ -451,7 +490,7 @@ mod tests {
             vec![empty(), one("3")],
         );
         let (result, _, lines) = script.run(retry);
-        assert_eq!(result.unwrap().id, "3");
+        assert_eq!(result.as_deref(), Ok("3"));
         assert!(
             !lines.iter().any(|l| l.contains("Maximum number")),
             "{lines:?}"

@@ -5,10 +5,11 @@
 //! | ---------------------------------------- | -------- | ------------------ |
 //! | `Unreachable`: no connection, no name, a TLS handshake that broke off, no thread | yes | `NotSent` |
 //! | `Status` 408, 429                        | yes      | `NotSent` (refused before acting) |
-//! | `Status` 500, `Malformed`                | yes      | `Answered`: pg-backup-api is done with it, and its 500 never leaves a running operation |
-//! | `Timeout`, `Broken`, `Status` 502-504    | yes      | `InFlight`: the server may still be at work on it |
+//! | `Status` 500                             | yes      | `Answered`: pg-backup-api is done with it, and its 500 never leaves a running operation |
+//! | `Timeout`, `Broken`, `Status` 502-504, `Malformed` | yes | `InFlight`: the server may still be at work on it, or it answered 202 in a form we cannot read |
 //! | `Status` 404 while polling               | yes (the real server answers 404 for an operation that exists) | - |
 //! | other `Status` (4xx, 3xx, 501, 505), `TooLarge`, `Tls` | no | `Refused` |
+//! | `Gone`: a 404 on `wait`'s first poll     | no       | - (the operation does not exist) |
 
 use crate::text::seconds;
 use std::fmt;
@@ -31,6 +32,9 @@ pub enum Problem {
     /// TLS failed: the server's certificate, its name, or ours.
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     Tls(String),
+    /// `wait`'s first poll was answered 404: there is no such operation (the
+    /// real server's 404s for an operation that exists come only later).
+    Gone(String),
     /// The server answered with a status other than 2xx.
     Status {
         code: u16,
@@ -54,11 +58,12 @@ pub enum PostFate {
     /// It never reached pg-backup-api, or was turned away before it acted:
     /// send it again.
     NotSent,
-    /// pg-backup-api answered in full (its 500, or something else than the
-    /// JSON expected): it is done with it, and left no running operation.
+    /// pg-backup-api answered its own 500: it is done with it, and left no
+    /// running operation.
     Answered,
     /// The answer was lost (a timeout, a dropped connection, a proxy's
-    /// 502/503/504): the operation may exist, or be created yet.
+    /// 502/503/504) or cannot be read (a 2xx that is not the JSON expected,
+    /// or not HTTP at all): the operation may exist, or be created yet.
     InFlight,
     /// Refused for good (a 4xx, a redirect, a TLS failure, an answer over
     /// the limits): nothing to send again.
@@ -73,13 +78,28 @@ impl Problem {
             | Problem::Timeout(_)
             | Problem::Broken(_)
             | Problem::Malformed(_) => true,
-            Problem::TooLarge(_) | Problem::Tls(_) => false,
+            Problem::TooLarge(_) | Problem::Tls(_) | Problem::Gone(_) => false,
             // pg-backup-api answers 404 for an operation that exists while
             // its worker writes the output file, and under concurrent
             // requests (docs/pg-backup-api.md).
             Problem::Status { code: 404, .. } => request == Request::Poll,
             Problem::Status { code, .. } => matches!(code, 408 | 429 | 500 | 502 | 503 | 504),
         }
+    }
+
+    /// `wait`'s first poll: a 404 then means the operation does not exist.
+    pub fn on_first_poll(self) -> Problem {
+        match self {
+            Problem::Status {
+                code: 404, message, ..
+            } => Problem::Gone(message),
+            other => other,
+        }
+    }
+
+    /// Whether the operation polled does not exist, so that nothing goes on.
+    pub fn operation_gone(&self) -> bool {
+        matches!(self, Problem::Gone(_))
     }
 
     /// What a POST that failed this way may have done.
@@ -89,13 +109,16 @@ impl Problem {
             | Problem::Status {
                 code: 408 | 429, ..
             } => PostFate::NotSent,
-            Problem::Status { code: 500, .. } | Problem::Malformed(_) => PostFate::Answered,
+            Problem::Status { code: 500, .. } => PostFate::Answered,
             Problem::Timeout(_)
             | Problem::Broken(_)
+            | Problem::Malformed(_)
             | Problem::Status {
                 code: 502..=504, ..
             } => PostFate::InFlight,
-            Problem::Status { .. } | Problem::TooLarge(_) | Problem::Tls(_) => PostFate::Refused,
+            Problem::Status { .. } | Problem::TooLarge(_) | Problem::Tls(_) | Problem::Gone(_) => {
+                PostFate::Refused
+            }
         }
     }
 }
@@ -112,6 +135,7 @@ impl fmt::Display for Problem {
             Problem::Malformed(why) => write!(f, "unexpected answer: {why}"),
             Problem::TooLarge(why) => write!(f, "answer refused: {why}"),
             Problem::Tls(why) => write!(f, "TLS failed: {why}"),
+            Problem::Gone(why) => write!(f, "no such operation: HTTP 404: {why}"),
             Problem::Status { code, location: Some(to), .. } => write!(
                 f,
                 "HTTP {code} redirect to {to}, not followed: point --api-url at pg-backup-api itself"
@@ -183,7 +207,7 @@ mod tests {
             (status(408), NotSent),
             (status(429), NotSent),
             (status(500), Answered),
-            (Problem::Malformed("not JSON".into()), Answered),
+            (Problem::Malformed("not JSON".into()), InFlight),
             (Problem::Timeout(Duration::from_secs(1)), InFlight),
             (Problem::Broken("closed".into()), InFlight),
             (status(502), InFlight),

@@ -5,13 +5,13 @@
 use crate::transport::TlsFiles;
 use crate::url::ApiUrl;
 
-/// `patroni_barman --api-url URL [TLS options]`: the URL without its
-/// password (a user name stays, to say that one is needed).
+/// `patroni_barman --api-url URL [TLS options]`: the URL with
+/// `USER:PASSWORD@` standing for its credentials, if it has any.
 pub fn base(url: &ApiUrl, tls: &TlsFiles) -> String {
     let mut words = vec![
         "patroni_barman".to_string(),
         "--api-url".into(),
-        url.without_password(),
+        url.without_credentials(),
     ];
     let files = [
         ("--ca-file", &tls.ca_file),
@@ -66,7 +66,7 @@ mod tests {
         let base = base(&url, &tls);
         assert_eq!(
             wait_command(&base, "main", "20261125T171025"),
-            "patroni_barman --api-url https://barman@h:8443/pg --ca-file /etc/ca.pem \
+            "patroni_barman --api-url https://USER:PASSWORD@h:8443/pg --ca-file /etc/ca.pem \
              --key-file '/etc/my key.pem' wait --barman-server main --operation-id 20261125T171025"
         );
         assert!(!base.contains("s3cret"));

@@ -5,7 +5,7 @@
 use crate::api::{Client, Kind, Listed, NewOperation, Status};
 use crate::cli::{Change, Command, ConfigSwitch, Job, Recover, Sub, Wait};
 use crate::clock::Clock;
-use crate::create::{self, Created, Setting};
+use crate::create::{self, Setting};
 use crate::failure::Problem;
 use crate::log::Logger;
 use crate::outcome::Outcome;
@@ -17,7 +17,6 @@ use crate::text::{capitalized, quoted, seconds};
 use crate::transport::Transport;
 use crate::url::Scheme;
 use std::cell::Cell;
-use std::time::Duration;
 
 /// Opens the log, starts watching for termination, prepares the transport
 /// and runs the job. `Err` is a usage error (a certificate file cannot be
@@ -115,40 +114,19 @@ impl Session<'_> {
         if let Err(outcome) = self.check_status() {
             return outcome;
         }
-        let Ok(created) = self.create(server, operation) else {
+        let Ok(id) = self.create(server, operation) else {
             return Outcome::ApiError(sub);
         };
         let noun = format!("{} operation", operation.kind.label());
-        self.follow(sub, &noun, server, &created.id)
+        self.follow(sub, &noun, server, &id)
     }
 
     /// Follows an operation left running, whose kind the list tells.
     fn wait(&self, job: &Wait) -> Outcome {
+        let (server, id) = (job.server.as_str(), job.id.as_str());
+        self.note_following("operation", server, id);
         if let Err(outcome) = self.check_status() {
             return outcome;
-        }
-        let (server, id) = (job.server.as_str(), job.id.as_str());
-        // The real server answers 404 for an operation that exists only
-        // later on; on the first poll, it means there is no such operation.
-        let url = self.client.operation_url(server, id);
-        let first = retry::call(
-            self.retry,
-            self.clock,
-            self.log,
-            &format!("GET {url}"),
-            || {
-                self.client.operation_status(
-                    server,
-                    id,
-                    self.poll.max_wait.unwrap_or(Duration::MAX),
-                )
-            },
-        );
-        if let Err(problem) = first {
-            self.log.error(&format!(
-                "Cannot follow operation {id} of server {server}: {problem}."
-            ));
-            return Outcome::ApiError(Sub::Wait);
         }
         let kind = self.client.operations(server).ok().and_then(|(listed, _)| {
             let entry = listed.into_iter().find(|op| op.id == id)?;
@@ -162,12 +140,20 @@ impl Session<'_> {
     fn follow(&self, sub: Sub, noun: &str, server: &str, id: &str) -> Outcome {
         self.note_following(noun, server, id);
         let what = format!("GET {}", self.client.operation_url(server, id));
+        // Only `wait` can be given an operation that does not exist.
+        let first = Cell::new(sub == Sub::Wait);
         let end = poll::wait_for(
             self.clock,
             self.log,
             (self.retry, self.poll),
             (noun, id, &what),
-            |limit| self.client.operation_status(server, id, limit),
+            |limit| {
+                let status = self.client.operation_status(server, id, limit);
+                match first.replace(false) {
+                    true => status.map_err(Problem::on_first_poll),
+                    false => status,
+                }
+            },
         );
         self.report(sub, noun, server, id, end)
     }
@@ -203,6 +189,12 @@ impl Session<'_> {
                      follow it at {url}. {resume}"
                 ));
                 Outcome::StillRunning
+            }
+            End::Error(problem) if problem.operation_gone() => {
+                self.log.error(&format!(
+                    "Cannot follow operation {id} of server {server}: {problem}."
+                ));
+                Outcome::ApiError(sub)
             }
             End::Error(_) => {
                 self.log.error(&format!(
@@ -249,7 +241,7 @@ impl Session<'_> {
 
     /// Creates the operation (src/create.rs), and keeps the termination
     /// line true while a POST is out.
-    fn create(&self, server: &str, operation: &NewOperation) -> Result<Created, Problem> {
+    fn create(&self, server: &str, operation: &NewOperation) -> Result<String, Problem> {
         let operations = self.client.operations_url(server);
         let (post_what, list_what) = (format!("POST {operations}"), format!("GET {operations}"));
         let label = operation.kind.label();

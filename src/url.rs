@@ -26,9 +26,19 @@ pub enum Scheme {
     Https,
 }
 
+impl Scheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
+
 /// A parsed `--api-url`. Credentials (`user:password@`) are kept apart and
-/// never appear in a URL this program builds, so none can reach a log line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// never appear in a URL this program builds, nor in its `Debug`, so none
+/// can reach a log line.
+#[derive(Clone, PartialEq, Eq)]
 pub struct ApiUrl {
     pub scheme: Scheme,
     /// Host as written in a URL: a name, an IPv4 address, or `[v6]`.
@@ -38,6 +48,19 @@ pub struct ApiUrl {
     prefix: String,
     /// `user:password`, percent-decoded, for HTTP basic authentication.
     pub userinfo: Option<String>,
+}
+
+impl std::fmt::Debug for ApiUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let credentials = self.userinfo.as_ref().map(|_| "USER:PASSWORD");
+        f.debug_struct("ApiUrl")
+            .field("scheme", &self.scheme)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("prefix", &self.prefix)
+            .field("userinfo", &credentials)
+            .finish()
+    }
 }
 
 impl ApiUrl {
@@ -104,33 +127,23 @@ impl ApiUrl {
         Endpoint { path }
     }
 
-    /// The URL as typed, less its password: `http://user@host:port/prefix`.
-    pub fn without_password(&self) -> String {
-        let scheme = match self.scheme {
-            Scheme::Http => "http",
-            Scheme::Https => "https",
+    /// The URL as typed, with `USER:PASSWORD@` standing for credentials:
+    /// a user name alone may be a token.
+    pub fn without_credentials(&self) -> String {
+        let credentials = match self.userinfo {
+            Some(_) => "USER:PASSWORD@",
+            None => "",
         };
-        let user = match &self.userinfo {
-            Some(info) => {
-                let name = info.split(':').next().unwrap_or_default();
-                let mut encoded = String::new();
-                push_segment(&mut encoded, name);
-                format!("{encoded}@")
-            }
-            None => String::new(),
-        };
+        let scheme = self.scheme.as_str();
         format!(
-            "{scheme}://{user}{}:{}{}",
+            "{scheme}://{credentials}{}:{}{}",
             self.host, self.port, self.prefix
         )
     }
 
     /// The full URL of `endpoint`, for log lines: never with credentials.
     pub fn shown(&self, endpoint: &Endpoint) -> String {
-        let scheme = match self.scheme {
-            Scheme::Http => "http",
-            Scheme::Https => "https",
-        };
+        let scheme = self.scheme.as_str();
         format!("{scheme}://{}:{}{}", self.host, self.port, endpoint.path)
     }
 
@@ -295,6 +308,13 @@ mod tests {
         ] {
             assert!(ApiUrl::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn debug_never_shows_credentials() {
+        let url = ApiUrl::parse("http://token@h/p").unwrap();
+        assert!(!format!("{url:?}").contains("token"));
+        assert_eq!(url.without_credentials(), "http://USER:PASSWORD@h:80/p");
     }
 
     #[test]

@@ -264,13 +264,15 @@ fn wait_on_a_failed_operation_exits_1() {
 
 #[test]
 fn wait_on_a_missing_operation_exits_2_with_the_api_message() {
+    // Later 404s are retried (the real server sends some for operations
+    // that exist); the first one says there is no such operation.
     let stub = Scenario::real().start();
     let ran = run_strings(&wait_args(&stub, "20200101T000000", &[]));
     ran.expect_code(2);
     assert_eq!(
         ran.last_line(),
         "ERROR: Cannot follow operation 20200101T000000 of server main: \
-         HTTP 404: Resource not found."
+         no such operation: HTTP 404: Resource not found."
     );
 }
 

@@ -277,3 +277,31 @@ fn runs_that_collide_each_follow_only_what_their_own_post_created() {
     }
     assert!(succeeded >= 2, "only {succeeded} of {RUNS} succeeded");
 }
+
+#[test]
+fn a_signal_during_wait_names_the_operation_it_follows() {
+    let stub = Scenario::real().always(Route::Status, Action::Hang).start();
+    let args: Vec<String> = [
+        "--api-url",
+        &stub.url(),
+        "--http-timeout",
+        "30",
+        "wait",
+        "--barman-server",
+        "main",
+        "--operation-id",
+        "20261125T171025",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let ran = signal_when(&args, &stub, |r| !r.is_empty(), "TERM");
+    ran.expect_code(143);
+    assert!(
+        ran.last_line().starts_with(
+            "ERROR: Terminated by SIGTERM: the operation 20261125T171025 goes on on the Barman host"
+        ),
+        "{}",
+        ran.stderr
+    );
+}

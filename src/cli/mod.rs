@@ -194,6 +194,26 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
     })))
 }
 
+/// The change `--barman-model` or `--reset` asks for, if any.
+fn change(typed: &Typed) -> Result<Option<Change>, String> {
+    match (typed.text(Opt::BarmanModel), typed.flag(Opt::Reset)) {
+        (None, false) => Ok(None),
+        (Some(_), true) => Err("--barman-model and --reset exclude each other".into()),
+        (Some(""), false) => Err("--barman-model must not be empty".into()),
+        (Some(model), false) => Ok(Some(Change::Model(model.to_string()))),
+        (None, true) => Ok(Some(Change::Reset)),
+    }
+}
+
+/// `--backup-id`, or `default`: never empty, which pg-backup-api would
+/// take for `last-failed`.
+fn backup_id(typed: &Typed, default: Option<&str>) -> Result<Option<String>, String> {
+    match typed.text(Opt::BackupId).or(default) {
+        Some("") => Err("--backup-id must not be empty".into()),
+        other => Ok(other.map(String::from)),
+    }
+}
+
 /// `typed`, after checking that `sub` got no positional argument.
 fn no_argument(typed: &Typed, sub: Sub) -> Result<&Typed, String> {
     match typed.positionals.first() {
@@ -206,21 +226,11 @@ fn no_argument(typed: &Typed, sub: Sub) -> Result<&Typed, String> {
 }
 
 fn check(typed: &Typed) -> Result<Check, String> {
-    let change = match (typed.text(Opt::BarmanModel), typed.flag(Opt::Reset)) {
-        (None, false) => None,
-        (Some(_), true) => return Err("--barman-model and --reset exclude each other".into()),
-        (Some(""), false) => return Err("--barman-model must not be empty".into()),
-        (Some(model), false) => Some(Change::Model(model.to_string())),
-        (None, true) => Some(Change::Reset),
-    };
+    let change = change(typed)?;
     let data_directory = typed.text(Opt::DataDirectory).map(String::from);
     let ssh_command = typed.text(Opt::SshCommand).map(String::from);
     let recover_given = data_directory.is_some() || ssh_command.is_some();
-    let backup_id = match typed.text(Opt::BackupId) {
-        Some(id) => Some(id.to_string()),
-        None if recover_given => Some("latest".to_string()),
-        None => None,
-    };
+    let backup_id = backup_id(typed, recover_given.then_some("latest"))?;
     Ok(Check {
         server: no_argument(typed, Sub::Check)?
             .required(Opt::BarmanServer)?
@@ -236,7 +246,7 @@ fn recover(typed: &Typed) -> Result<Recover, String> {
     no_argument(typed, Sub::Recover)?;
     Ok(Recover {
         server: typed.required(Opt::BarmanServer)?.to_string(),
-        backup_id: typed.text(Opt::BackupId).unwrap_or("latest").to_string(),
+        backup_id: backup_id(typed, Some("latest"))?.unwrap_or_default(),
         ssh_command: typed.required(Opt::SshCommand)?.to_string(),
         data_directory: typed
             .required(Opt::DataDirectory)
@@ -276,13 +286,9 @@ fn config_switch(typed: &Typed) -> Result<ConfigSwitch, String> {
             ))
         }
     };
-    let change = match (typed.text(Opt::BarmanModel), typed.flag(Opt::Reset)) {
-        (Some(_), true) => Err("--barman-model and --reset exclude each other".to_string()),
-        (Some(""), false) => Err("--barman-model must not be empty".to_string()),
-        (Some(model), false) => Ok(Change::Model(model.to_string())),
-        (None, true) => Ok(Change::Reset),
-        (None, false) => Err("one of --barman-model or --reset is required".to_string()),
-    };
+    let change = change(typed).and_then(|change| {
+        change.ok_or_else(|| "one of --barman-model or --reset is required".to_string())
+    });
     Ok(ConfigSwitch {
         server: typed.required(Opt::BarmanServer)?.to_string(),
         change,
@@ -519,6 +525,7 @@ mod tests {
             (&format!("--api-url http://b {recover} --data=x"), "--data is ambiguous"),
             (&format!("--api-url http://b {recover} --help=yes"), "--help takes no value"),
             (&format!("--api-url http://b {recover} --backup-id"), "--backup-id needs a value"),
+            (&format!("--api-url http://b {recover} --backup-id="), "--backup-id must not be empty"),
             ("--api-url http://b recover --ssh-command c --datadir d", "--barman-server is required"),
             ("--api-url http://b recover --barman-server s --datadir d", "--ssh-command is required"),
             ("--api-url http://b recover --barman-server s --ssh-command c", "--data-directory (or --datadir)"),
