@@ -1,7 +1,7 @@
 //! `--help` for the program and each subcommand, made from the option table
 //! (`options::OPTIONS`) and a few lines of prose each.
 
-use super::options::{DefaultValue, Scope, Spec, Sub, Takes, OPTIONS};
+use super::options::{listed_in, DefaultValue, Spec, Sub, Takes};
 
 const INTRO: &str = "\
 patroni_barman: drive Barman through pg-backup-api for Patroni
@@ -118,13 +118,8 @@ pub fn help(sub: Option<Sub>) -> String {
         Some(Sub::Check) => (CHECK_INTRO, CHECK_OUTRO),
         Some(Sub::Wait) => (WAIT_INTRO, WAIT_OUTRO),
     };
-    let listed = OPTIONS.iter().filter(|spec| match (sub, spec.scope) {
-        (None, scope) => scope == Scope::Global,
-        (Some(sub), Scope::Of(subs)) => subs.contains(&sub),
-        (Some(_), Scope::Global) => false,
-    });
     let mut text = intro.to_string();
-    for spec in listed {
+    for spec in listed_in(sub) {
         text += &option_lines(spec, sub);
     }
     text + outro
@@ -181,6 +176,7 @@ fn option_lines(spec: &Spec, sub: Option<Sub>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::options::{Scope, OPTIONS};
 
     #[test]
     fn every_option_is_in_some_help_once() {

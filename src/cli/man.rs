@@ -3,7 +3,7 @@
 //! `make man` writes it.
 
 use super::help::{shown_default, synopsis};
-use super::options::{Scope, Spec, Sub, OPTIONS};
+use super::options::{listed_in, Spec, Sub};
 
 const HEAD: &str = r#".TH PATRONI_BARMAN 1 "" "patroni_barman VERSION" "User Commands"
 .SH NAME
@@ -143,12 +143,7 @@ pub fn man_page() -> String {
 }
 
 fn options(sub: Option<Sub>) -> String {
-    let listed = OPTIONS.iter().filter(|spec| match (sub, spec.scope) {
-        (None, scope) => scope == Scope::Global,
-        (Some(sub), Scope::Of(subs)) => subs.contains(&sub),
-        (Some(_), Scope::Global) => false,
-    });
-    listed.map(|spec| option(spec, sub)).collect()
+    listed_in(sub).map(|spec| option(spec, sub)).collect()
 }
 
 fn option(spec: &Spec, sub: Option<Sub>) -> String {
@@ -172,6 +167,7 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::options::OPTIONS;
 
     #[test]
     fn every_option_is_on_the_page() {

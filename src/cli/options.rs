@@ -292,6 +292,16 @@ impl Opt {
     }
 }
 
+/// The options listed under `sub` in help and the man page: the global
+/// ones for `None`, else the subcommand's own.
+pub fn listed_in(sub: Option<Sub>) -> impl Iterator<Item = &'static Spec> {
+    OPTIONS.iter().filter(move |spec| match (sub, spec.scope) {
+        (None, scope) => scope == Scope::Global,
+        (Some(sub), Scope::Of(subs)) => subs.contains(&sub),
+        (Some(_), Scope::Global) => false,
+    })
+}
+
 impl Spec {
     /// Whether the option may be given with `sub` (or before any).
     pub fn applies_to(&self, sub: Option<Sub>) -> bool {
