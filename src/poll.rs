@@ -110,6 +110,40 @@ mod tests {
         max_wait: None,
     };
 
+    /// Waits for recovery operation 1 with RETRY and `poll`.
+    fn recovery(
+        clock: &FakeClock,
+        log: &Logger,
+        poll: PollPolicy,
+        ask: impl FnMut(Duration) -> Result<Status, Problem>,
+    ) -> End {
+        wait_for(
+            clock,
+            log,
+            (RETRY, poll),
+            ("recovery operation", "1", "GET u"),
+            ask,
+        )
+    }
+
+    #[test]
+    fn a_404_while_polling_is_retried() {
+        // The real server answers 404 while the worker writes its output.
+        let (clock, log) = (FakeClock::new(), Logger::capture());
+        let mut answers = vec![
+            Err(Problem::Status {
+                code: 404,
+                message: "Resource not found".into(),
+                location: None,
+            }),
+            Ok(Status::Done),
+        ]
+        .into_iter();
+        let end = recovery(&clock, &log, POLL, |_| answers.next().unwrap());
+        assert_eq!(end, End::Finished(Status::Done));
+        assert_eq!(*clock.slept.borrow(), [RETRY.wait]);
+    }
+
     #[test]
     fn pauses_grow_with_age_and_stay_within_bounds() {
         let ms = Duration::from_millis;
@@ -129,19 +163,13 @@ mod tests {
             let done_at = Duration::from_millis(done_at_ms);
             let (clock, log) = (FakeClock::new(), Logger::capture());
             let start = clock.now();
-            let end = wait_for(
-                &clock,
-                &log,
-                (RETRY, POLL),
-                ("recovery operation", "1", "GET u"),
-                |_| {
-                    Ok(if clock.now() - start >= done_at {
-                        Status::Done
-                    } else {
-                        Status::InProgress
-                    })
-                },
-            );
+            let end = recovery(&clock, &log, POLL, |_| {
+                Ok(if clock.now() - start >= done_at {
+                    Status::Done
+                } else {
+                    Status::InProgress
+                })
+            });
             assert_eq!(end, End::Finished(Status::Done));
             assert!(
                 clock.elapsed() - done_at < SECOND,
@@ -177,13 +205,9 @@ mod tests {
     #[test]
     fn retries_run_out_during_a_long_outage() {
         let (clock, log) = (FakeClock::new(), Logger::capture());
-        let end = wait_for(
-            &clock,
-            &log,
-            (RETRY, POLL),
-            ("recovery operation", "1", "GET u"),
-            |_| Err(Problem::Unreachable("refused".into())),
-        );
+        let end = recovery(&clock, &log, POLL, |_| {
+            Err(Problem::Unreachable("refused".into()))
+        });
         assert_eq!(end, End::Error(Problem::Unreachable("refused".into())));
         assert_eq!(*clock.slept.borrow(), vec![RETRY.wait; 2]);
     }
@@ -196,16 +220,10 @@ mod tests {
             max_wait: Some(Duration::from_secs(30)),
         };
         let mut polls = 0;
-        let end = wait_for(
-            &clock,
-            &log,
-            (RETRY, poll),
-            ("recovery operation", "1", "GET u"),
-            |_| {
-                polls += 1;
-                Ok(Status::InProgress)
-            },
-        );
+        let end = recovery(&clock, &log, poll, |_| {
+            polls += 1;
+            Ok(Status::InProgress)
+        });
         assert_eq!(end, End::StillRunning(None));
         assert_eq!(clock.elapsed(), Duration::from_secs(30));
         assert!(polls > 2);
@@ -219,20 +237,14 @@ mod tests {
             max_wait: Some(Duration::from_millis(2_500)),
         };
         let mut limits = Vec::new();
-        let end = wait_for(
-            &clock,
-            &log,
-            (RETRY, poll),
-            ("recovery operation", "1", "GET u"),
-            |limit| {
-                limits.push(limit);
-                // A server that never answers: the poll takes all it may,
-                // up to an --http-timeout of 30 s.
-                let took = limit.min(Duration::from_secs(30));
-                clock.sleep(took);
-                Err(Problem::Timeout(took))
-            },
-        );
+        let end = recovery(&clock, &log, poll, |limit| {
+            limits.push(limit);
+            // A server that never answers: the poll takes all it may,
+            // up to an --http-timeout of 30 s.
+            let took = limit.min(Duration::from_secs(30));
+            clock.sleep(took);
+            Err(Problem::Timeout(took))
+        });
         assert_eq!(
             end,
             End::StillRunning(Some(Problem::Timeout(Duration::from_millis(2_500))))

@@ -78,7 +78,8 @@ pg\-backup\-api could not be used; nothing was created.
 .B 255
 No subcommand was given.
 .SH EXAMPLES
-Patroni's bootstrap method:
+Patroni's bootstrap method, and a replica creation method that falls back
+to pg_basebackup:
 .PP
 .nf
 .RS
@@ -89,19 +90,9 @@ bootstrap:
     command: patroni_barman \-\-api\-url http://barman:7480 recover
     barman\-server: my_server
     ssh\-command: ssh postgres@pg\-node\-1
-.RE
-.fi
-.PP
-A replica creation method, falling back to pg_basebackup:
-.PP
-.nf
-.RS
 postgresql:
   create_replica_methods: [barman, basebackup]
-  barman:
-    command: patroni_barman \-\-api\-url http://barman:7480 recover
-    barman\-server: my_server
-    ssh\-command: ssh postgres@pg\-node\-2
+  barman: ...the same keys...
 .RE
 .fi
 .PP
