@@ -1,21 +1,85 @@
 # patroni_barman: `make` builds the static binary, `make demo` runs it against
 # the bundled stub API, `make test` runs every check. See README.md.
+#
+# ARCH picks the architecture of `make`, `build-http-only`, `install` and
+# `image`: x86_64 (the default) or aarch64, e.g. `make ARCH=aarch64`.
+# `make test`, `make size` and `make dist` always cover both.
 
-TARGET    := x86_64-unknown-linux-musl
-BIN       := target/$(TARGET)/release/patroni_barman
+ARCHES    := x86_64 aarch64
+ARCH      ?= x86_64
+ifeq ($(filter $(ARCH),$(ARCHES)),)
+$(error ARCH must be one of: $(ARCHES))
+endif
+TARGET    := $(ARCH)-unknown-linux-musl
 # The HTTP-only build (no `tls` feature) gets its own target directory.
 HTTP_DIR  := target/http-only
-HTTP_BIN  := $(HTTP_DIR)/$(TARGET)/release/patroni_barman
+# $(call bin,ARCH) and $(call http_bin,ARCH): where the two builds land.
+bin       = target/$(1)-unknown-linux-musl/release/patroni_barman
+http_bin  = $(HTTP_DIR)/$(1)-unknown-linux-musl/release/patroni_barman
+BIN       := $(call bin,$(ARCH))
+HTTP_BIN  := $(call http_bin,$(ARCH))
+VERSION   := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 PREFIX    ?= /usr/local
 DESTDIR   ?=
-# Size budgets in bytes (issue: HTTP-only <= 600 KiB, default <= 1.6 MiB).
+# The man page (issue 12, item 3). `dist` and `install` ship it when the file
+# exists; the `man` target below is the hook that will write it.
+MAN_PAGE  ?= target/patroni_barman.1
+# Size budgets in bytes (issue: HTTP-only <= 600 KiB, default <= 1.6 MiB),
+# the same on both architectures.
 HTTP_BUDGET    := 614400
 DEFAULT_BUDGET := 1677721
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-export CC_x86_64_unknown_linux_musl := musl-gcc
+# Debian packages, installed only when missing. No recommended packages: for
+# qemu-user that leaves out qemu-user-binfmt, so nothing changes machine-wide.
+APT_INSTALL := $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
 
-.PHONY: all build build-http-only toolchain test-tools test demo install size bench fuzz clean
+# ring builds C for the target: musl-gcc (Debian's musl-tools) for x86_64,
+# clang for aarch64, linked there by the toolchain's own rust-lld.
+export CC_x86_64_unknown_linux_musl := musl-gcc
+export CC_aarch64_unknown_linux_musl := clang
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER := rust-lld
+
+# Reproducible binaries: panic locations name source files, so every absolute
+# path of this machine is mapped to a fixed one: the cargo registry, the
+# toolchain's rust-src (back to rustc's own /rustc/HASH) and this directory
+# (the source archive's vendor/ is under it). The last match wins, so the
+# project comes last. Given to the musl targets only, so that `cargo test` and
+# clippy on the host keep their own build cache.
+CARGO_DIR  := $(or $(CARGO_HOME),$(HOME)/.cargo)
+SYSROOT    := $(shell rustc --print sysroot 2>/dev/null)
+RUST_HASH  := $(shell rustc -vV 2>/dev/null | sed -n 's/^commit-hash: //p')
+REMAP      := --remap-path-prefix=$(CARGO_DIR)=/cargo \
+              --remap-path-prefix=$(SYSROOT)/lib/rustlib/src/rust=/rustc/$(RUST_HASH) \
+              --remap-path-prefix=$(CURDIR)=.
+export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_RUSTFLAGS := $(REMAP)
+export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_RUSTFLAGS := $(REMAP)
+
+# The black-box suite against the aarch64 binaries: the test helpers start the
+# binary named by PATRONI_BARMAN_BIN through PATRONI_BARMAN_RUNNER
+# (tests/common/mod.rs). The binary is static: qemu needs no -L.
+QEMU := qemu-aarch64
+EMULATED = PATRONI_BARMAN_RUNNER=$(QEMU) PATRONI_BARMAN_BIN=$(CURDIR)/$(1)
+
+# The container image (Containerfile): rootful podman with its storage under
+# target/podman (vfs: works in any container), runc and cgroupfs (crun refuses
+# a hybrid cgroup hierarchy), and explicit ulimits (podman's defaults exceed
+# the hard limits of some sandboxes). Override PODMAN to use your own storage.
+PODMAN    ?= podman --root $(CURDIR)/target/podman/root --runroot $(CURDIR)/target/podman/run \
+             --storage-driver vfs --runtime runc --cgroup-manager cgroupfs
+PODMAN_RUN := --rm --network none --ulimit nofile=1024:1024 --ulimit nproc=1024:1024
+IMAGE     ?= localhost/patroni_barman:$(VERSION)-$(ARCH)
+OCI_ARCH  := $(if $(filter aarch64,$(ARCH)),arm64,amd64)
+
+# `make dist` and `make image` are stamped with the last commit's time. Not
+# exported to every build: it would rebuild ring at each commit.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+# Vendors the source archive's dependencies without Windows-only crates.
+VENDOR_FILTERER_VERSION := 0.5.18
+
+.PHONY: all build build-http-only build-all toolchain test-tools test test-aarch64 \
+        demo install man size bench fuzz dist dist-tools dist-check image image-tools \
+        image-test clean
 
 all: build
 
@@ -25,36 +89,62 @@ build: toolchain
 build-http-only: toolchain
 	cargo build --release --locked --target $(TARGET) --no-default-features --target-dir $(HTTP_DIR)
 
-# Installs the musl target and musl-gcc (ring builds C for the target) when missing.
+# All four binaries: default and HTTP-only, for both architectures.
+build-all:
+	$(MAKE) --no-print-directory ARCH=x86_64 build build-http-only
+	$(MAKE) --no-print-directory ARCH=aarch64 build build-http-only
+
+# Installs the target and its C compiler (ring builds C for the target) when
+# missing; openssl makes the tests' throwaway certificates.
 toolchain:
 	@rustup target list --installed | grep -qx $(TARGET) || rustup target add $(TARGET)
-	@command -v musl-gcc >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq musl-tools; }
-	@command -v openssl >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq openssl; }
+	@command -v musl-gcc >/dev/null || { $(APT_INSTALL) musl-tools; }
+	@command -v openssl >/dev/null || { $(APT_INSTALL) openssl; }
+ifeq ($(ARCH),aarch64)
+	@command -v clang >/dev/null || { $(APT_INSTALL) clang; }
+endif
 
 # What `make test` needs besides the build: rustfmt and clippy (not in rustup's
-# minimal profile) and python3 for the stub API.
+# minimal profile), python3 for the stub API, qemu-aarch64 for the aarch64 suite.
 test-tools:
 	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
-	@command -v python3 >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq python3; }
+	@command -v python3 >/dev/null || { $(APT_INSTALL) python3; }
+	@command -v $(QEMU) >/dev/null || { $(APT_INSTALL) qemu-user; }
 
-test: build build-http-only test-tools
+test: build-all test-tools
 	cargo fmt --all -- --check
 	cargo clippy --locked --all-targets -- -D warnings
 	cargo clippy --locked --all-targets --no-default-features -- -D warnings
 	cargo test --locked
 	cargo test --locked --no-default-features
-	PATRONI_BARMAN_STATIC=$(BIN) cargo test --locked --test chroot -- --nocapture
+	PATRONI_BARMAN_STATIC=$(call bin,x86_64) cargo test --locked --test chroot -- --nocapture
+	$(MAKE) --no-print-directory test-aarch64
 	$(MAKE) --no-print-directory size
+	$(MAKE) --no-print-directory image-test
+
+# The black-box tests (tests/*.rs) against both aarch64 binaries under qemu.
+test-aarch64: test-tools
+	$(MAKE) --no-print-directory ARCH=aarch64 build build-http-only
+	$(call EMULATED,$(call bin,aarch64)) cargo test --locked --test '*'
+	$(call EMULATED,$(call http_bin,aarch64)) cargo test --locked --no-default-features --test '*'
 
 demo: build
 	scripts/demo.sh $(BIN)
 
-install: build
-	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/patroni_barman
+# The hook for the man page: this target will write $(MAN_PAGE) (issue 12,
+# item 3). Until then it does nothing, and `dist` and `install` leave it out.
+man:
 
-size: build build-http-only
-	@scripts/size.sh $(HTTP_BIN) $(HTTP_BUDGET) $(BIN) $(DEFAULT_BUDGET)
+install: build man
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/patroni_barman
+	@if [ -f $(MAN_PAGE) ]; then \
+	    install -D -m 0644 $(MAN_PAGE) $(DESTDIR)$(PREFIX)/share/man/man1/patroni_barman.1; fi
+
+size: build-all
+	@scripts/size.sh \
+	    $(call http_bin,x86_64) $(HTTP_BUDGET) $(call bin,x86_64) $(DEFAULT_BUDGET) \
+	    $(call http_bin,aarch64) $(HTTP_BUDGET) $(call bin,aarch64) $(DEFAULT_BUDGET)
 
 bench: build build-http-only
 	scripts/bench.sh $(BIN) $(HTTP_BIN)
@@ -62,5 +152,44 @@ bench: build build-http-only
 fuzz:
 	scripts/fuzz.sh
 
+# dist/: the source archive (with vendor/ and .cargo/config.toml), the four
+# binaries built from it offline in an empty CARGO_HOME, one archive each, and
+# SHA256SUMS. See scripts/dist.sh.
+dist: dist-tools man
+	SOURCE_DATE_EPOCH=$(SOURCE_DATE_EPOCH) scripts/dist.sh $(VERSION) $(MAN_PAGE)
+
+dist-tools:
+	$(MAKE) --no-print-directory ARCH=x86_64 toolchain
+	$(MAKE) --no-print-directory ARCH=aarch64 toolchain
+	@command -v cargo-vendor-filterer >/dev/null || \
+	    cargo install --locked cargo-vendor-filterer --version $(VENDOR_FILTERER_VERSION)
+
+# Two clones of HEAD at different paths give the same SHA256SUMS; the source
+# archive builds with `make` offline, to the same bytes. Slow: see .ci/run.
+dist-check: dist-tools
+	scripts/dist-check.sh
+
+# The scratch image with the static binary (ARCH picks which), stamped with
+# the last commit's time so that it is reproducible as well.
+image: build image-tools
+	rm -rf target/image && mkdir -p target/image
+	cp $(BIN) target/image/patroni_barman
+	$(PODMAN) build --quiet --platform linux/$(OCI_ARCH) $(if $(SOURCE_DATE_EPOCH),--timestamp $(SOURCE_DATE_EPOCH)) \
+	    -f Containerfile -t $(IMAGE) target/image
+
+image-tools:
+	@command -v podman >/dev/null || { $(APT_INSTALL) podman; }
+	@command -v runc >/dev/null || { $(APT_INSTALL) runc; }
+
+# `make test` runs --help in the x86_64 image; rootful podman needs root.
+image-test:
+	@if [ "$$(id -u)" != 0 ]; then echo "SKIPPED image test: rootful podman needs root"; else \
+	    $(MAKE) --no-print-directory ARCH=x86_64 image && \
+	    $(PODMAN) run $(PODMAN_RUN) localhost/patroni_barman:$(VERSION)-x86_64 --help > target/image/help.txt && \
+	    grep -q '^patroni_barman' target/image/help.txt && \
+	    echo "image test: --help ran in localhost/patroni_barman:$(VERSION)-x86_64 (FROM scratch)"; fi
+
+# target/ holds the builds, target/dist (dist's work), target/podman (images).
 clean:
 	cargo clean
+	rm -rf dist
