@@ -124,8 +124,8 @@ fn check_model(diagnose: &Diagnose, name: &str, cluster: &str, report: &Report) 
         None => {
             let known: Vec<String> = diagnose
                 .models
-                .iter()
-                .flat_map(|models| models.keys().map(|m| named(m, 80)))
+                .keys()
+                .map(|m| named(m, 80))
                 .take(20)
                 .collect();
             report.fail(&format!(

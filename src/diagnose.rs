@@ -1,65 +1,98 @@
 //! `GET /diagnose`: what `check` needs of `barman diagnose`, and nothing
-//! more. The answer grows with servers and backups (a few KB per backup),
-//! so it is parsed straight into these structs: every field not named here
-//! is skipped by the parser without being kept.
+//! more. The answer grows with servers and backups (a few KB per backup, tens
+//! of MiB in all), so no tree of it is ever built: `Json` walks its text,
+//! and only the few fields used are copied out.
 
-use miniserde::{json, Deserialize};
+use miniserde::json;
 use std::collections::BTreeMap;
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Diagnose {
-    pub servers: Option<BTreeMap<String, Server>>,
-    pub models: Option<BTreeMap<String, Model>>,
+    pub servers: BTreeMap<String, Server>,
+    pub models: BTreeMap<String, Model>,
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Server {
-    pub config: Option<ServerConfig>,
+    /// Barman's `cluster`, when configured.
+    pub configured_cluster: Option<String>,
     pub active_model: Option<String>,
-    pub backups: Option<BTreeMap<String, Backup>>,
+    pub backups: BTreeMap<String, Backup>,
 }
 
-#[derive(Deserialize, Debug, Default)]
-pub struct ServerConfig {
-    pub cluster: Option<String>,
-}
-
-#[derive(Deserialize, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct Model {
-    pub config: Option<ModelConfig>,
+    cluster: Option<String>,
+    is_model: bool,
 }
 
-#[derive(Deserialize, Debug, Default)]
-pub struct ModelConfig {
-    pub cluster: Option<String>,
-    pub model: Option<bool>,
-}
-
-#[derive(Deserialize, Debug, Default, Clone)]
+#[derive(Debug, Default, Clone)]
 pub struct Backup {
     pub status: Option<String>,
     pub end_time: Option<String>,
 }
 
 impl Diagnose {
+    /// `None` for anything but an object whose `servers` and `models`, when
+    /// present, are objects of objects.
     pub fn parse(text: &str) -> Option<Diagnose> {
-        json::from_str(text).ok()
+        let top = Json(text.trim()).members()?;
+        let mut diagnose = Diagnose::default();
+        if let Some(servers) = member(&top, "servers") {
+            for (name, server) in servers.members()? {
+                diagnose.servers.insert(name, Server::parse(server)?);
+            }
+        }
+        // Barman before 3.10 has no models.
+        if let Some(models) = member(&top, "models") {
+            for (name, model) in models.members()? {
+                let config = member(&model.members()?, "config").and_then(Json::members);
+                let field = |key| config.as_ref().and_then(|c| member(c, key));
+                let model = Model {
+                    cluster: field("cluster").and_then(Json::string),
+                    is_model: field("model").and_then(Json::boolean) == Some(true),
+                };
+                diagnose.models.insert(name, model);
+            }
+        }
+        Some(diagnose)
     }
 
     pub fn server(&self, name: &str) -> Option<&Server> {
-        self.servers.as_ref()?.get(name)
+        self.servers.get(name)
     }
 
     pub fn model(&self, name: &str) -> Option<&Model> {
-        self.models.as_ref()?.get(name)
+        self.models.get(name)
     }
 }
 
 impl Server {
+    fn parse(server: Json) -> Option<Server> {
+        let fields = server.members()?;
+        let config = member(&fields, "config").and_then(Json::members);
+        let mut backups = BTreeMap::new();
+        if let Some(listed) = member(&fields, "backups") {
+            for (id, backup) in listed.members()? {
+                let backup = backup.members()?;
+                let field = |key| member(&backup, key).and_then(Json::string);
+                let status = field("status");
+                let end_time = field("end_time");
+                backups.insert(id, Backup { status, end_time });
+            }
+        }
+        Some(Server {
+            configured_cluster: config
+                .and_then(|c| member(&c, "cluster"))
+                .and_then(Json::string),
+            active_model: member(&fields, "active_model").and_then(Json::string),
+            backups,
+        })
+    }
+
     /// Barman's cluster of a server is its name unless configured.
     pub fn cluster<'a>(&'a self, name: &'a str) -> &'a str {
-        let configured = self.config.as_ref().and_then(|c| c.cluster.as_deref());
-        configured.unwrap_or(name)
+        self.configured_cluster.as_deref().unwrap_or(name)
     }
 
     /// The backup `id` names: an id, or one of the aliases pg-backup-api
@@ -68,7 +101,7 @@ impl Server {
     /// the backups DONE or WAITING_FOR_WALS (ids are start times, and sort
     /// so); `last-failed` the greatest FAILED one.
     pub fn resolve_backup(&self, id: &str) -> Option<(&str, &Backup)> {
-        let backups = self.backups.as_ref()?;
+        let backups = &self.backups;
         let status = |b: &Backup| b.status.clone().unwrap_or_default();
         let failed = |b: &Backup| status(b) == "FAILED";
         let copied = |b: &Backup| matches!(status(b).as_str(), "DONE" | "WAITING_FOR_WALS");
@@ -85,11 +118,130 @@ impl Server {
 
 impl Model {
     pub fn is_model(&self) -> bool {
-        self.config.as_ref().and_then(|c| c.model) == Some(true)
+        self.is_model
     }
 
     pub fn cluster(&self) -> Option<&str> {
-        self.config.as_ref()?.cluster.as_deref()
+        self.cluster.as_deref()
+    }
+}
+
+/// The text of one JSON value. Walked without recursion, so that neither
+/// depth nor size can exhaust the stack; malformed text is `None`.
+#[derive(Clone, Copy, Debug)]
+struct Json<'a>(&'a str);
+
+impl<'a> Json<'a> {
+    /// An object's members, in order: key and value.
+    fn members(self) -> Option<Vec<(String, Json<'a>)>> {
+        let bytes = self.0.as_bytes();
+        if bytes.first() != Some(&b'{') {
+            return None;
+        }
+        let mut members = Vec::new();
+        let mut at = skip_space(bytes, 1);
+        if bytes.get(at) == Some(&b'}') {
+            return Some(members);
+        }
+        loop {
+            let key_end = skip_string(bytes, at)?;
+            let key = json::from_str::<String>(&self.0[at..key_end]).ok()?;
+            at = skip_space(bytes, key_end);
+            if bytes.get(at) != Some(&b':') {
+                return None;
+            }
+            let start = skip_space(bytes, at + 1);
+            let end = skip_value(bytes, start)?;
+            members.push((key, Json(&self.0[start..end])));
+            at = skip_space(bytes, end);
+            match bytes.get(at) {
+                Some(b',') => at = skip_space(bytes, at + 1),
+                Some(b'}') if at + 1 == bytes.len() => return Some(members),
+                _ => return None,
+            }
+        }
+    }
+
+    /// A string's text; `None` for any other value (`null` included).
+    fn string(self) -> Option<String> {
+        match self.0.starts_with('"') {
+            true => json::from_str(self.0).ok(),
+            false => None,
+        }
+    }
+
+    fn boolean(self) -> Option<bool> {
+        match self.0 {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// The value of `key` among `members`: the last one, as JSON parsers do.
+fn member<'a>(members: &[(String, Json<'a>)], key: &str) -> Option<Json<'a>> {
+    members
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| *v)
+}
+
+fn skip_space(bytes: &[u8], mut at: usize) -> usize {
+    while bytes.get(at).is_some_and(|b| b" \t\r\n".contains(b)) {
+        at += 1;
+    }
+    at
+}
+
+/// The end of the string that starts at `at`.
+fn skip_string(bytes: &[u8], at: usize) -> Option<usize> {
+    if bytes.get(at) != Some(&b'"') {
+        return None;
+    }
+    let mut i = at + 1;
+    loop {
+        match bytes.get(i)? {
+            b'\\' => i += 2,
+            b'"' => return Some(i + 1),
+            _ => i += 1,
+        }
+    }
+}
+
+/// The end of the value that starts at `at`: a string, an object or an
+/// array (brackets counted, strings skipped), or a bare literal.
+fn skip_value(bytes: &[u8], at: usize) -> Option<usize> {
+    match bytes.get(at)? {
+        b'"' => skip_string(bytes, at),
+        b'{' | b'[' => {
+            let (mut depth, mut i) = (0usize, at);
+            loop {
+                match bytes.get(i)? {
+                    b'"' => {
+                        i = skip_string(bytes, i)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(i + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+        }
+        _ => {
+            let end = bytes[at..]
+                .iter()
+                .position(|b| b",}] \t\r\n".contains(b))
+                .map_or(bytes.len(), |n| at + n);
+            (end > at).then_some(end)
+        }
     }
 }
 
@@ -155,8 +307,40 @@ mod tests {
 
     #[test]
     fn what_is_not_diagnose_json_is_refused() {
-        assert!(Diagnose::parse("<html>").is_none());
-        assert!(Diagnose::parse(r#"{"servers": 5}"#).is_none());
+        for bad in [
+            "<html>",
+            r#"{"servers": 5}"#,
+            r#"{"servers": {"a": {"backups": {"b": 1}}}}"#,
+            r#"{"servers": {}"#,
+            r#"{"servers": {}} x"#,
+            r#"{"a" 1}"#,
+            r#"{"a": "open}"#,
+            r#"{"a": [}"#,
+            "",
+        ] {
+            assert!(Diagnose::parse(bad).is_none(), "{bad}");
+        }
         assert!(Diagnose::parse("{}").is_some());
+        assert!(Diagnose::parse(r#" {"global": {"x": [1, {"y": "}"}]}} "#).is_some());
+    }
+
+    #[test]
+    fn deep_nesting_costs_no_stack() {
+        let deep = format!(
+            r#"{{"global": {}{}}}"#,
+            "[".repeat(1 << 20),
+            "]".repeat(1 << 20)
+        );
+        assert!(Diagnose::parse(&deep).is_some());
+    }
+
+    #[test]
+    fn escaped_keys_and_values_are_decoded() {
+        let text =
+            r#"{"servers": {"m\u0061in": {"active_model": "a\"b", "config": {"cluster": null}}}}"#;
+        let diagnose = Diagnose::parse(text).unwrap();
+        let main = diagnose.server("main").unwrap();
+        assert_eq!(main.active_model.as_deref(), Some("a\"b"));
+        assert_eq!(main.cluster("main"), "main");
     }
 }

@@ -103,7 +103,7 @@ pub fn quoted(text: &str, max: usize) -> String {
 /// A name from the command line or the server for a message: as it is
 /// when it is plain visible text, else `quoted`.
 pub fn named(text: &str, max: usize) -> String {
-    let plain = |c: char| c.is_alphanumeric() || "-_.:@/+".contains(c);
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_.:@/+".contains(c);
     match !text.is_empty() && text.chars().count() <= max && text.chars().all(plain) {
         true => text.to_string(),
         false => quoted(text, max),
