@@ -268,7 +268,7 @@ def render(args, tools, r, elapsed):
         (">= 10x leaner than Python (config-switch peak RSS, same run)", cs_rss[1] >= 10 * cs_rss[0],
          ratio(cs_rss[1], cs_rss[0], "leaner")),
         ("0.4 s-profile config-switch < 1.0 s end to end", pr_wall[0] < 1.0, fmt_time(pr_wall[0])),
-        ("HTTP-only binary <= 600 KiB", http_size <= 600 * 1024, f"{http_size} bytes"),
+        ("HTTP-only binary <= 650 KiB", http_size <= 650 * 1024, f"{http_size} bytes"),
         ("default binary <= 1.6 MiB", default_size <= int(1.6 * MiB), f"{default_size} bytes"),
         ("check peak RSS <= /diagnose body + 16 MiB", check_rss * 1024 <= diagnose_size + 16 * MiB,
          fmt_mib(check_rss)),
