@@ -5,7 +5,7 @@
 # then shrinks the corpus it grew (fuzz/corpus/TARGET) with `cargo fuzz cmin`
 # and prints, per target, the executions done and the corpus size.
 #
-#   FUZZ_SECONDS=600 scripts/fuzz.sh               both targets, one after the other
+#   FUZZ_SECONDS=600 scripts/fuzz.sh               every target, one after the other
 #   FUZZ_TARGETS=command_line scripts/fuzz.sh      one target
 #   FUZZ_SANITIZER=none scripts/fuzz.sh            no AddressSanitizer (faster)
 #   FUZZ_CMIN=0 scripts/fuzz.sh                    keep the corpus as grown
@@ -17,7 +17,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/../fuzz"
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-response command_line}
+targets=${FUZZ_TARGETS:-response command_line diagnose}
 sanitizer=${FUZZ_SANITIZER:-address}
 cmin=${FUZZ_CMIN:-1}
 

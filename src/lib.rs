@@ -30,6 +30,7 @@ pub mod fuzzing {
     pub use crate::api::{
         created_id, decode, error_message, listed_operations, operation_state, status_text,
     };
+    pub use crate::diagnose::Diagnose;
     pub use crate::failure::Problem;
     pub use crate::text::one_line;
     pub use crate::transport::http1::parse_response_bytes;
