@@ -245,13 +245,7 @@ fn wait_on_a_done_operation_exits_0() {
         ran.last_line(),
         "INFO: Recovery operation finished successfully."
     );
-    assert_eq!(
-        stub.requests()
-            .iter()
-            .filter(|r| r.method == "POST")
-            .count(),
-        0
-    );
+    assert_eq!(stub.posts(), 0);
 }
 
 #[test]

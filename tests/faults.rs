@@ -5,13 +5,6 @@ mod common;
 use common::*;
 use std::time::Duration;
 
-fn posts(stub: &Stub) -> usize {
-    stub.requests()
-        .iter()
-        .filter(|r| r.method == "POST")
-        .count()
-}
-
 /// The ids of the operations polled, in order, without repeats.
 fn polled_ids(stub: &Stub) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
@@ -39,7 +32,7 @@ fn an_api_outage_of_5_s_mid_poll_is_ridden_out() {
         &["--retry-wait", "1.5", "--max-retries", "5"],
     ));
     ran.expect_code(0);
-    assert_eq!(posts(&stub), 1);
+    assert_eq!(stub.posts(), 1);
     assert!(
         ran.logged("connection refused; retrying in 1.5 s."),
         "{}",
@@ -134,7 +127,7 @@ fn a_400_page_is_shown_verbatim_and_not_retried() {
         "{}",
         ran.stderr
     );
-    assert_eq!(posts(&stub), 1);
+    assert_eq!(stub.posts(), 1);
 }
 
 #[test]
@@ -173,7 +166,7 @@ fn a_post_dropped_after_the_operation_was_created_is_adopted() {
         &["--barman-model", "m", "--switch-when", "always"],
     ));
     ran.expect_code(0);
-    assert_eq!(posts(&stub), 1);
+    assert_eq!(stub.posts(), 1);
     assert!(
         ran.logged("appeared although the POST failed"),
         "{}",
@@ -241,7 +234,7 @@ fn a_refused_post_is_retried_blindly() {
     let stub = Stub::start(r#"{"faults": [{"route": "list", "action": {"outage": 0.3}}]}"#);
     let ran = run_strings(&recover_args(&stub.url(), &["--retry-wait", "0.2"]));
     ran.expect_code(0);
-    assert_eq!(posts(&stub), 1);
+    assert_eq!(stub.posts(), 1);
 }
 
 #[test]
@@ -257,7 +250,7 @@ fn a_post_that_times_out_is_never_sent_again_and_its_late_operation_adopted() {
         "{}",
         ran.stderr
     );
-    assert_eq!(posts(&stub), 1);
+    assert_eq!(stub.posts(), 1);
     assert_eq!(polled_ids(&stub).len(), 1);
 }
 
@@ -276,7 +269,7 @@ fn a_post_that_never_gets_an_answer_and_creates_nothing_is_sent_once() {
         "{}",
         ran.stderr
     );
-    assert_eq!(posts(&stub), 1);
+    assert_eq!(stub.posts(), 1);
     let routes: Vec<String> = stub.requests().into_iter().map(|r| r.route).collect();
     assert_eq!(routes, ["status", "list", "create", "list", "list"]);
 }
@@ -487,7 +480,7 @@ fn a_one_off_404_on_a_poll_is_retried() {
         "failed: HTTP 404: Resource not found; retrying in 0.05 s.",
         "Recovery operation finished successfully.",
     ]);
-    assert_eq!(posts(&stub), 1);
+    assert_eq!(stub.posts(), 1);
 }
 
 #[test]
@@ -535,7 +528,7 @@ fn a_list_unreadable_after_a_lost_answer_says_the_operation_may_exist() {
     let ran = run_strings(&recover_args(&stub.url(), &["--max-retries", "2"]));
     ran.expect_code(2)
         .expect_logged(&["The failed POST may have created a recovery operation all the same"]);
-    assert_eq!(posts(&stub), 1);
+    assert_eq!(stub.posts(), 1);
 }
 
 #[test]
@@ -567,7 +560,7 @@ fn max_wait_exits_5_for_a_config_switch_too() {
         "{}",
         ran.stderr
     );
-    assert_eq!(posts(&stub), 1);
+    assert_eq!(stub.posts(), 1);
 }
 
 #[test]
@@ -603,7 +596,7 @@ fn a_500_on_the_last_allowed_post_ends_the_run_following_nothing() {
         ran.last_line(),
         "ERROR: Maximum number of retries exceeded, exiting."
     );
-    assert_eq!(posts(&stub), 1);
+    assert_eq!(stub.posts(), 1);
     assert!(polled_ids(&stub).is_empty(), "{:?}", stub.lines());
 }
 

@@ -177,7 +177,7 @@ fn switch(url: &str, tls: &[&str], cert_env: Option<&str>) -> Ran {
         "primary",
         &["--reset", "--switch-when", "always"],
     ));
-    let mut command = Command::new(BIN);
+    let mut command = command();
     command
         .args(&args)
         .env_remove("SSL_CERT_FILE")
@@ -291,7 +291,7 @@ mod with_tls {
             pki.path("client.key"),
         );
         let check = |tls: &[&str]| {
-            let mut command = Command::new(BIN);
+            let mut command = command();
             command
                 .args(["--api-url", &url])
                 .args(tls)
@@ -357,13 +357,7 @@ mod with_tls {
             "{}",
             ran.stderr
         );
-        assert_eq!(
-            stub.requests()
-                .iter()
-                .filter(|r| r.method == "POST")
-                .count(),
-            1
-        );
+        assert_eq!(stub.posts(), 1);
     }
 
     #[test]

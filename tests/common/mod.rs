@@ -176,6 +176,14 @@ impl Stub {
         text.lines().map(parse_seen).collect()
     }
 
+    /// How many POSTs were received so far.
+    pub fn posts(&self) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.method == "POST")
+            .count()
+    }
+
     /// Requests received so far, as `METHOD path` lines.
     pub fn lines(&self) -> Vec<String> {
         self.requests().iter().map(Seen::line).collect()
