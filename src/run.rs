@@ -281,7 +281,7 @@ impl Session<'_> {
     }
 
     /// The server's operations; odd entries are skipped, and said once.
-    pub(crate) fn list(&self, server: &str, kind: Kind) -> Result<Vec<Listed>, Problem> {
+    fn list(&self, server: &str, kind: Kind) -> Result<Vec<Listed>, Problem> {
         let (operations, skipped) = self.client.operations(server)?;
         if skipped > 0 && !self.odd_entries_logged.replace(true) {
             self.log.warning(&format!(
