@@ -330,6 +330,11 @@ mod tests {
         Ok(vec![listed(id, "config_switch")])
     }
 
+    /// Fails with every captured line when none holds `part`.
+    fn assert_logged(lines: &[String], part: &str) {
+        assert!(lines.iter().any(|l| l.contains(part)), "{part}: {lines:?}");
+    }
+
     #[test]
     fn a_post_that_never_left_is_sent_again_after_the_retry_wait() {
         let refused = Problem::Unreachable("refused".into());
@@ -421,11 +426,9 @@ mod tests {
         let script = Script::new(vec![Err(broken)], lists);
         let (result, _, lines) = script.run(RETRY);
         assert!(matches!(result, Err(Problem::Unreachable(_))));
-        assert!(
-            lines
-                .iter()
-                .any(|l| l.contains("may have created a config switch operation all the same")),
-            "{lines:?}"
+        assert_logged(
+            &lines,
+            "may have created a config switch operation all the same",
         );
     }
 
@@ -442,12 +445,7 @@ mod tests {
             *script.asked.borrow(),
             ["list", "post", "list", "list", "list"]
         );
-        assert!(
-            lines
-                .iter()
-                .any(|l| l.contains("not sending the POST again")),
-            "{lines:?}"
-        );
+        assert_logged(&lines, "not sending the POST again");
     }
 
     #[test]
@@ -460,12 +458,10 @@ mod tests {
         let script = Script::new(vec![Err(status(504))], vec![empty(), two]);
         let (result, _, lines) = script.run(RETRY);
         assert_eq!(result, Err(status(504)));
-        assert!(
-            lines.iter().any(|l| l.contains(
-                "2 config switch operations appeared after the failed POST \
-                 (20261125T100000, 20261125T100001)"
-            )),
-            "{lines:?}"
+        assert_logged(
+            &lines,
+            "2 config switch operations appeared after the failed POST \
+             (20261125T100000, 20261125T100001)",
         );
     }
 

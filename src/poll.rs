@@ -110,6 +110,14 @@ mod tests {
         max_wait: None,
     };
 
+    /// The usual 10 s between polls, with a `--max-wait`.
+    fn waiting_at_most(max_wait: Duration) -> PollPolicy {
+        PollPolicy {
+            max_wait: Some(max_wait),
+            ..POLL
+        }
+    }
+
     /// Waits for recovery operation 1 with RETRY and `poll`.
     fn recovery(
         clock: &FakeClock,
@@ -215,10 +223,7 @@ mod tests {
     #[test]
     fn max_wait_stops_waiting_at_the_deadline() {
         let (clock, log) = (FakeClock::new(), Logger::capture());
-        let poll = PollPolicy {
-            loop_wait: Duration::from_secs(10),
-            max_wait: Some(Duration::from_secs(30)),
-        };
+        let poll = waiting_at_most(Duration::from_secs(30));
         let mut polls = 0;
         let end = recovery(&clock, &log, poll, |_| {
             polls += 1;
@@ -232,10 +237,7 @@ mod tests {
     #[test]
     fn a_hung_poll_is_cut_near_max_wait_not_after_a_whole_http_timeout() {
         let (clock, log) = (FakeClock::new(), Logger::capture());
-        let poll = PollPolicy {
-            loop_wait: Duration::from_secs(10),
-            max_wait: Some(Duration::from_millis(2_500)),
-        };
+        let poll = waiting_at_most(Duration::from_millis(2_500));
         let mut limits = Vec::new();
         let end = recovery(&clock, &log, poll, |limit| {
             limits.push(limit);

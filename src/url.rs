@@ -235,6 +235,12 @@ fn percent_decode(text: &str) -> Result<String, String> {
 mod tests {
     use super::*;
 
+    /// The `/status` URL of the API at `text`, as log lines show it.
+    fn status_at(text: &str) -> String {
+        let url = ApiUrl::parse(text).unwrap();
+        url.shown(&url.endpoint(&["status"]))
+    }
+
     #[test]
     fn keeps_the_path_prefix_with_or_without_trailing_slash() {
         for text in [
@@ -242,23 +248,18 @@ mod tests {
             "http://h:7480/pgbackup/",
             "http://h:7480/pgbackup//",
         ] {
-            let url = ApiUrl::parse(text).unwrap();
-            assert_eq!(
-                url.shown(&url.endpoint(&["status"])),
-                "http://h:7480/pgbackup/status"
-            );
+            assert_eq!(status_at(text), "http://h:7480/pgbackup/status");
         }
-        let url = ApiUrl::parse("HTTP://Barman.Example").unwrap();
         assert_eq!(
-            url.shown(&url.endpoint(&["status"])),
+            status_at("HTTP://Barman.Example"),
             "http://barman.example:80/status"
         );
-        let url = ApiUrl::parse("https://[::1]:8443/").unwrap();
         assert_eq!(
-            url.shown(&url.endpoint(&["status"])),
+            status_at("https://[::1]:8443/"),
             "https://[::1]:8443/status"
         );
-        assert_eq!(url.bare_host(), "::1");
+        let ipv6 = ApiUrl::parse("https://[::1]:8443/").unwrap();
+        assert_eq!(ipv6.bare_host(), "::1");
     }
 
     #[test]
