@@ -8,10 +8,11 @@
 //! | ---------- | ------------------------------------------------------------ | --- |
 //! | `NotSent`  | `Send`: POST again after `--retry-wait`                      | it never reached pg-backup-api, or was turned away before it acted |
 //! | `Answered` | `LookThenSend`: after max(`--retry-wait`, 1 s) plus up to 1 s of jitter, read the list (a new entry is named in a WARNING, never followed; a list that cannot be read stops the run), then POST again | pg-backup-api's own 500 leaves no running operation: it is the same-second collision (nothing written) or a job whose worker never started (it reads IN_PROGRESS forever). A new id falls in a later second of the server's clock, and the jitter spreads runs that collided |
-//! | `InFlight` | `LookOnly`: every max(`--retry-wait`, 1 s), read the list, for the attempts left; the one new operation of the type is followed ("adopted"); several new ones, or none, stop the run | the server may still be creating it: a second POST could start a second one |
+//! | `InFlight` | `LookOnly`: every max(`--retry-wait`, 1 s), read the list, for the attempts left (one look when the failure is not retried, a body over its limit); the one new operation of the type is followed ("adopted"); several new ones, or none, stop the run | the server may still be creating it: a second POST could start a second one |
 //! | `Refused`  | `Stop`                                                       | refused for good |
 //!
-//! Every POST and every look counts against `--max-retries`. The driver
+//! Every POST counts against `--max-retries`, and so does every look after
+//! a lost answer; each read of the list has its own retries besides. The driver
 //! (`create_once`) runs this against `post` and `list` closures, as
 //! `poll::wait_for` runs its `ask`, so that the unit tests below script the
 //! server and the clock.
@@ -85,38 +86,49 @@ pub fn create_once(
         let decision = decide(problem.post_fate(), retry.wait, clock.jitter(SAME_SECOND));
         let what = setting.post_what;
         let next = match decision {
-            Decision::Stop => budget.record(log, what, &problem),
-            Decision::Send(pause) => budget.record_then(log, what, &problem, pause, "retrying"),
+            Decision::Stop => budget.step(log, what, &problem),
+            Decision::Send(pause) => budget.step_then(log, what, &problem, pause, "retrying"),
             Decision::LookThenSend(pause) => {
                 let then = "pg-backup-api answered, so no operation of this POST runs: \
                             sending it again";
-                budget.record_then(log, what, &problem, pause, then)
+                budget.step_then(log, what, &problem, pause, then)
             }
             Decision::LookOnly(pause) => {
-                let then = "the server may still be at work on it, so looking for its \
-                            operation in the server's list";
-                let then_last = budget.record_then(log, what, &problem, pause, then);
-                let looks = match then_last {
-                    Next::RetryAfter(_) => budget.left() + 1,
-                    Next::GiveUp => {
-                        let after = seconds(pause);
-                        log.info(&format!(
-                            "Looking for its operation in the server's list in {after} s."
-                        ));
-                        1
-                    }
-                };
+                let looks = looks_left(&mut budget, log, (what, &problem), pause);
                 return look_only(setting, &mut list, &known, (pause, looks), &budget)
                     .and_then(|found| found.ok_or(problem));
             }
         };
-        let Next::RetryAfter(pause) = next else {
-            budget.give_up(log);
+        let Some(pause) = next else {
             return Err(problem);
         };
         clock.sleep(pause);
         if let Decision::LookThenSend(_) = decision {
             known = name_strangers(setting, &mut list, &known)?;
+        }
+    }
+}
+
+/// After a POST whose answer was lost: records the failure and says how
+/// many looks at the list the attempts left allow. Not a `Budget::step`:
+/// even the last attempt still gets its one look, since the operation may
+/// exist.
+fn looks_left(
+    budget: &mut Budget,
+    log: &Logger,
+    (what, problem): (&str, &Problem),
+    pause: Duration,
+) -> u32 {
+    let then = "the server may still be at work on it, so looking for its operation in \
+                the server's list";
+    match budget.record_then(log, what, problem, pause, then) {
+        Next::RetryAfter(_) => budget.left() + 1,
+        Next::GiveUp => {
+            let after = seconds(pause);
+            log.info(&format!(
+                "Looking for its operation in the server's list in {after} s."
+            ));
+            1
         }
     }
 }
@@ -463,6 +475,17 @@ mod tests {
             "2 config switch operations appeared after the failed POST \
              (20261125T100000, 20261125T100001)",
         );
+    }
+
+    #[test]
+    fn an_answer_over_the_body_limit_gets_one_look_at_the_list() {
+        // Not read, so maybe a 202: not retried, but its operation is sought.
+        let huge = Problem::TooLarge("body over 1048576 bytes".into());
+        let script = Script::new(vec![Err(huge)], vec![empty(), one("4")]);
+        let (result, _, lines) = script.run(RETRY);
+        assert_eq!(result.as_deref(), Ok("4"));
+        assert_eq!(*script.asked.borrow(), ["list", "post", "list"]);
+        assert_logged(&lines, "(not retried)");
     }
 
     #[test]

@@ -1,15 +1,24 @@
 //! Every way a request can fail, and the one place that decides what each
 //! failure means. Callers ask these predicates; none matches a status code.
 //!
-//! | failure                                  | retried? | a POST failing so: |
-//! | ---------------------------------------- | -------- | ------------------ |
-//! | `Unreachable`: no connection, no name, a TLS handshake that broke off, no thread | yes | `NotSent` |
-//! | `Status` 408, 429                        | yes      | `NotSent` (refused before acting) |
-//! | `Status` 500                             | yes      | `Answered`: pg-backup-api is done with it, and its 500 never leaves a running operation |
-//! | `Timeout`, `Broken`, `Status` 502-504, `Malformed` | yes | `InFlight`: the server may still be at work on it, or it answered 202 in a form we cannot read |
-//! | `Status` 404 while polling               | yes (the real server answers 404 for an operation that exists) | - |
-//! | other `Status` (4xx, 3xx, 501, 505), `TooLarge`, `Tls` | no | `Refused` |
-//! | `Gone`: a 404 on `wait`'s first poll     | no       | - (the operation does not exist) |
+//! | failure | made by | `retried` | `may_have_created` | `server_done` | `operation_gone` | `post_fate` |
+//! | --- | --- | --- | --- | --- | --- | --- |
+//! | `Unreachable`: no connection, no name, a TLS handshake that broke off, no thread | transport | yes | no | no | no | `NotSent` |
+//! | `Timeout` (`--http-timeout`, or what `--max-wait` leaves) | transport | yes | yes | no | no | `InFlight` |
+//! | `Broken`: reset, or closed before a whole answer | transport | yes | yes | no | no | `InFlight` |
+//! | `Malformed`: not HTTP (a head over its limits too), or not the JSON expected | transport, api | yes | yes (it may be a 202 we cannot read) | no | no | `InFlight` |
+//! | `TooLarge`: a body over its limit | transport | no | yes (it may be a 202 not read) | no | no | `InFlight` |
+//! | `Tls`: a certificate, its name, or ours refused | transport | no | no | no | no | `Refused` |
+//! | `Status` 408, 429: turned away before acting | api | yes | no | no | no | `NotSent` |
+//! | `Status` 500: pg-backup-api's own error | api | yes | no (it never leaves a running operation) | yes | no | `Answered` |
+//! | `Status` 502-504: a proxy's | api | yes | yes | no | no | `InFlight` |
+//! | `Status` 404 | api | only while polling (the real server answers 404 for an operation that exists) | no | yes | no | `Refused` |
+//! | other `Status` (4xx, 3xx, 501, 505) | api | no | no | yes | no | `Refused` |
+//! | `Gone`: a 404 on `wait`'s first poll | `on_first_poll` | no | no | yes | yes | `Refused` |
+//!
+//! "Made by" is the module that builds it: transport (src/transport/), api
+//! (src/api.rs). `post_fate` is what src/create.rs acts on after a failed
+//! POST; it follows from the three columns before it.
 
 use crate::text::seconds;
 use std::fmt;
@@ -27,7 +36,8 @@ pub enum Problem {
     Broken(String),
     /// An answer arrived but it is not the HTTP or JSON expected.
     Malformed(String),
-    /// The answer is over a size limit (body, headers, status line).
+    /// The body is over its size limit (a head over its limits is
+    /// `Malformed`).
     TooLarge(String),
     /// TLS failed: the server's certificate, its name, or ours.
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
@@ -62,11 +72,12 @@ pub enum PostFate {
     /// running operation.
     Answered,
     /// The answer was lost (a timeout, a dropped connection, a proxy's
-    /// 502/503/504) or cannot be read (a 2xx that is not the JSON expected,
-    /// or not HTTP at all): the operation may exist, or be created yet.
+    /// 502/503/504), cannot be read (a 2xx that is not the JSON expected,
+    /// or not HTTP at all) or was not read (a body over its limit): the
+    /// operation may exist, or be created yet.
     InFlight,
-    /// Refused for good (a 4xx, a redirect, a TLS failure, an answer over
-    /// the limits): nothing to send again.
+    /// Refused for good (a 4xx, a redirect, a TLS failure): nothing to send
+    /// again.
     Refused,
 }
 
@@ -102,23 +113,42 @@ impl Problem {
         matches!(self, Problem::Gone(_))
     }
 
+    /// Whether a POST failing so may have created an operation: its answer
+    /// was lost, or came in a form that cannot be read, or was not read.
+    pub fn may_have_created(&self) -> bool {
+        matches!(
+            self,
+            Problem::Timeout(_)
+                | Problem::Broken(_)
+                | Problem::Malformed(_)
+                | Problem::TooLarge(_)
+                | Problem::Status {
+                    code: 502..=504,
+                    ..
+                }
+        )
+    }
+
+    /// Whether pg-backup-api itself acted on the request and answered, so
+    /// that nothing more comes of it on the server.
+    pub fn server_done(&self) -> bool {
+        match self {
+            Problem::Status { code, .. } => !matches!(code, 408 | 429 | 502..=504),
+            Problem::Gone(_) => true,
+            _ => false,
+        }
+    }
+
     /// What a POST that failed this way may have done.
     pub fn post_fate(&self) -> PostFate {
-        match self {
-            Problem::Unreachable(_)
-            | Problem::Status {
-                code: 408 | 429, ..
-            } => PostFate::NotSent,
-            Problem::Status { code: 500, .. } => PostFate::Answered,
-            Problem::Timeout(_)
-            | Problem::Broken(_)
-            | Problem::Malformed(_)
-            | Problem::Status {
-                code: 502..=504, ..
-            } => PostFate::InFlight,
-            Problem::Status { .. } | Problem::TooLarge(_) | Problem::Tls(_) | Problem::Gone(_) => {
-                PostFate::Refused
-            }
+        if self.may_have_created() {
+            PostFate::InFlight
+        } else if !self.retried(Request::Other) {
+            PostFate::Refused
+        } else if self.server_done() {
+            PostFate::Answered
+        } else {
+            PostFate::NotSent
         }
     }
 }
@@ -218,11 +248,51 @@ mod tests {
             (status(302), Refused),
             (status(501), Refused),
             (status(505), Refused),
-            (Problem::TooLarge("body".into()), Refused),
+            (Problem::TooLarge("body".into()), InFlight),
             (Problem::Tls("refused".into()), Refused),
         ];
         for (problem, fate) in table {
             assert_eq!(problem.post_fate(), fate, "{problem:?}");
         }
+    }
+
+    #[test]
+    fn only_a_lost_or_unreadable_answer_may_have_created_an_operation() {
+        let lost = [
+            Problem::Timeout(Duration::from_secs(1)),
+            Problem::Broken("closed".into()),
+            Problem::Malformed("not JSON".into()),
+            Problem::TooLarge("body".into()),
+            status(502),
+            status(504),
+        ];
+        assert!(lost.iter().all(Problem::may_have_created));
+        let settled = [
+            Problem::Unreachable("refused".into()),
+            Problem::Tls("refused".into()),
+            status(500),
+            status(429),
+            status(400),
+        ];
+        assert!(!settled.iter().any(Problem::may_have_created));
+    }
+
+    #[test]
+    fn the_server_is_done_with_what_pg_backup_api_itself_answered() {
+        assert!(status(500).server_done());
+        assert!(status(400).server_done());
+        assert!(Problem::Gone("Resource not found".into()).server_done());
+        for pending in [status(408), status(429), status(503)] {
+            assert!(!pending.server_done(), "{pending:?}");
+        }
+        assert!(!Problem::Unreachable("refused".into()).server_done());
+        assert!(!Problem::Timeout(Duration::from_secs(1)).server_done());
+    }
+
+    #[test]
+    fn only_a_404_on_the_first_poll_means_the_operation_is_gone() {
+        assert!(status(404).on_first_poll().operation_gone());
+        assert!(!status(404).operation_gone());
+        assert!(!status(500).on_first_poll().operation_gone());
     }
 }

@@ -91,7 +91,7 @@ impl Logger {
             .custom_flags(O_NONBLOCK)
             .open(path)
             .map_err(|e| match e.raw_os_error() {
-                Some(ENXIO) => std::io::Error::other("a FIFO that no process reads"),
+                Some(ENXIO) => std::io::Error::other(no_such_device(path)),
                 _ => e,
             })?;
         Ok(Logger {
@@ -187,6 +187,19 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// Why `path` gave ENXIO: a FIFO with no reader, or a socket (`/dev/stderr`
+/// when stderr is journald's socket), which no open() reaches.
+fn no_such_device(path: &Path) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    match std::fs::metadata(path).map(|m| m.file_type()) {
+        Ok(kind) if kind.is_socket() => {
+            "a socket (journald's stderr, say), which cannot be opened as a file"
+        }
+        Ok(kind) if kind.is_fifo() => "a FIFO that no process reads",
+        _ => "no device or reader behind it",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,6 +217,21 @@ mod tests {
             log.lines(),
             vec![r"INFO: server m\nINFO: forged\u{1b}[31m \u{202e}desrever"]
         );
+    }
+
+    #[test]
+    fn a_socket_as_log_file_is_named_for_what_it_is() {
+        // /dev/stderr on a journald socket gives the same ENXIO as this.
+        let dir = std::env::temp_dir().join(format!("pb-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("journal.sock");
+        let _ = std::fs::remove_file(&path);
+        let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        let error = Logger::append_to(&path)
+            .err()
+            .expect("a socket cannot be opened");
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(error.to_string().starts_with("a socket"), "{error}");
     }
 
     #[test]

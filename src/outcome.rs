@@ -1,9 +1,10 @@
 //! How a run ends, and the exit code each ending maps to.
 //!
 //! This is the only place that knows exit codes. The table is a contract that
-//! users script against (it is also in README.md): rows may be added, never
-//! renumbered or reused. The codes below 5 follow the Python tool, which gives
-//! the same ending a different code in each subcommand.
+//! users script against: rows may be added, never renumbered or reused.
+//! `EXIT_CODES` words it once for `--help` and the man page; tests tie it to
+//! `exit_code` and to README.md's table. The codes below 5 follow the Python
+//! tool, which gives the same ending a different code in each subcommand.
 
 use crate::cli::Sub;
 
@@ -57,6 +58,64 @@ impl Outcome {
     }
 }
 
+/// One row of the documented exit-code table.
+pub struct ExitRow {
+    /// The code, or codes ("129, 130, 143").
+    pub code: &'static str,
+    /// The subcommands it is for; none: the program run without one.
+    pub subs: &'static [Sub],
+    pub meaning: &'static str,
+}
+
+const EVERY: &[Sub] = &Sub::ALL;
+const FOLLOWING: &[Sub] = &[Sub::Recover, Sub::Wait];
+const WAITING: &[Sub] = &[Sub::Recover, Sub::ConfigSwitch, Sub::Wait];
+const SWITCH: &[Sub] = &[Sub::ConfigSwitch];
+
+const fn row(code: &'static str, subs: &'static [Sub], meaning: &'static str) -> ExitRow {
+    ExitRow {
+        code,
+        subs,
+        meaning,
+    }
+}
+
+/// The exit codes as `--help` and the man page list them.
+pub const EXIT_CODES: &[ExitRow] = &[
+    row("0", EVERY, "done: the operation is DONE, every check passed, or help was printed"),
+    row("1", FOLLOWING, "the operation FAILED"),
+    row("1", SWITCH, "skipped: ROLE does not match --switch-when; nothing was sent"),
+    row("2", FOLLOWING, "an HTTP or API error, or the retries ran out (wait: a 404 on the first poll, no such operation)"),
+    row("2", SWITCH, "the operation FAILED"),
+    row("3", SWITCH, "an HTTP or API error, or the retries ran out"),
+    row("4", SWITCH, "neither, both, or an empty --barman-model/--reset; nothing was sent"),
+    row("5", WAITING, "--max-wait ran out; the operation goes on on the Barman host"),
+    row("6", &[Sub::Check], "a check failed"),
+    row("64", EVERY, "any other command-line error; nothing was sent"),
+    row("129, 130, 143", EVERY, "terminated by SIGHUP, SIGINT or SIGTERM, after a line that says what goes on on the Barman host"),
+    row("254", EVERY, "pg-backup-api could not be used; nothing was created"),
+    row("255", &[], "no subcommand was given"),
+];
+
+impl ExitRow {
+    /// The numbers of `code`.
+    pub fn codes(&self) -> impl Iterator<Item = u8> + '_ {
+        self.code
+            .split(", ")
+            .map(|code| code.parse().expect("a number"))
+    }
+
+    /// The meaning, with the subcommands it is for when it is not for all:
+    /// "recover, wait: the operation FAILED".
+    pub fn meaning_for_all(&self) -> String {
+        if self.subs.is_empty() || self.subs == EVERY {
+            return self.meaning.to_string();
+        }
+        let names: Vec<&str> = self.subs.iter().map(|sub| sub.name()).collect();
+        format!("{}: {}", names.join(", "), self.meaning)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -85,5 +144,50 @@ mod tests {
         for (outcome, code) in table {
             assert_eq!(outcome.exit_code(), code, "{outcome:?}");
         }
+    }
+
+    /// Every ending a subcommand can have, by the subcommand.
+    fn endings(sub: Sub) -> Vec<Outcome> {
+        let mut endings = vec![
+            Outcome::Success,
+            Outcome::Usage,
+            Outcome::ApiNotOk,
+            Outcome::Terminated(1),
+            Outcome::Terminated(2),
+            Outcome::Terminated(15),
+        ];
+        match sub {
+            Sub::Check => endings.push(Outcome::CheckFailed),
+            _ => endings.extend([
+                Outcome::OperationFailed(sub),
+                Outcome::ApiError(sub),
+                Outcome::StillRunning,
+            ]),
+        }
+        if sub == Sub::ConfigSwitch {
+            endings.extend([Outcome::Skipped, Outcome::InvalidModel]);
+        }
+        endings
+    }
+
+    #[test]
+    fn the_worded_table_lists_exactly_the_codes_each_subcommand_can_end_with() {
+        for sub in Sub::ALL {
+            let mut ended: Vec<u8> = endings(sub).into_iter().map(Outcome::exit_code).collect();
+            let mut listed: Vec<u8> = EXIT_CODES
+                .iter()
+                .filter(|row| row.subs.contains(&sub))
+                .flat_map(ExitRow::codes)
+                .collect();
+            ended.sort();
+            listed.sort();
+            assert_eq!(ended, listed, "{sub:?}");
+        }
+        let bare: Vec<u8> = EXIT_CODES
+            .iter()
+            .filter(|row| row.subs.is_empty())
+            .flat_map(ExitRow::codes)
+            .collect();
+        assert_eq!(bare, [Outcome::NoSubcommand.exit_code()]);
     }
 }

@@ -4,7 +4,7 @@ use crate::api::Status;
 use crate::clock::Clock;
 use crate::failure::{Problem, Request};
 use crate::log::Logger;
-use crate::retry::{Budget, Next, RetryPolicy};
+use crate::retry::{Budget, RetryPolicy};
 use crate::text::capitalized;
 use std::time::Duration;
 
@@ -79,12 +79,9 @@ pub fn wait_for(
             Some(problem) if past_deadline && problem.retried(Request::Poll) => {
                 return End::StillRunning(Some(problem))
             }
-            Some(problem) => match budget.record(log, what, &problem) {
-                Next::RetryAfter(wait) => wait,
-                Next::GiveUp => {
-                    budget.give_up(log);
-                    return End::Error(problem);
-                }
+            Some(problem) => match budget.step(log, what, &problem) {
+                Some(wait) => wait,
+                None => return End::Error(problem),
             },
         };
         let pause = match deadline {

@@ -2,27 +2,21 @@
 //! line that says an operation goes on on the Barman host prints it, ready
 //! to paste into a shell.
 
-use crate::transport::TlsFiles;
+use crate::cli::Opt;
 use crate::url::ApiUrl;
+use std::path::PathBuf;
 
 /// `patroni_barman --api-url URL [TLS options]`: the URL with
 /// `USER:PASSWORD@` standing for its credentials, if it has any.
-pub fn base(url: &ApiUrl, tls: &TlsFiles) -> String {
+pub fn base(url: &ApiUrl, tls: &[(Opt, &PathBuf)]) -> String {
     let mut words = vec![
         "patroni_barman".to_string(),
-        "--api-url".into(),
+        Opt::ApiUrl.flag(),
         url.without_credentials(),
     ];
-    let files = [
-        ("--ca-file", &tls.ca_file),
-        ("--cert-file", &tls.cert_file),
-        ("--key-file", &tls.key_file),
-    ];
-    for (option, file) in files {
-        if let Some(path) = file {
-            words.push(option.into());
-            words.push(path.display().to_string());
-        }
+    for (opt, path) in tls {
+        words.push(opt.flag());
+        words.push(path.display().to_string());
     }
     words
         .iter()
@@ -34,8 +28,10 @@ pub fn base(url: &ApiUrl, tls: &TlsFiles) -> String {
 /// The whole command for operation `id` of `server`.
 pub fn wait_command(base: &str, server: &str, id: &str) -> String {
     format!(
-        "{base} wait --barman-server {} --operation-id {}",
+        "{base} wait {} {} {} {}",
+        Opt::BarmanServer.flag(),
         quoted(server),
+        Opt::OperationId.flag(),
         quoted(id)
     )
 }
@@ -53,17 +49,15 @@ fn quoted(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::PathBuf;
 
     #[test]
     fn the_command_has_the_url_without_password_and_the_tls_files() {
         let url = ApiUrl::parse("https://barman:s3cret@h:8443/pg").unwrap();
-        let tls = TlsFiles {
-            ca_file: Some(PathBuf::from("/etc/ca.pem")),
-            cert_file: None,
-            key_file: Some(PathBuf::from("/etc/my key.pem")),
-        };
-        let base = base(&url, &tls);
+        let (ca, key) = (
+            PathBuf::from("/etc/ca.pem"),
+            PathBuf::from("/etc/my key.pem"),
+        );
+        let base = base(&url, &[(Opt::CaFile, &ca), (Opt::KeyFile, &key)]);
         assert_eq!(
             wait_command(&base, "main", "20261125T171025"),
             "patroni_barman --api-url https://USER:PASSWORD@h:8443/pg --ca-file /etc/ca.pem \

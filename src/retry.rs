@@ -58,13 +58,9 @@ impl Budget {
         }
     }
 
-    /// Records a failed attempt at `what` ("GET http://..."), logs it, and says
-    /// whether to try again, after `--retry-wait`.
-    pub fn record(&mut self, log: &Logger, what: &str, problem: &Problem) -> Next {
-        self.record_then(log, what, problem, self.policy.wait, "retrying")
-    }
-
-    /// As `record`, but what comes next is `then`, after `pause`.
+    /// Records a failed attempt at `what` ("GET http://..."), logs it, and
+    /// says whether to try again: `then`, after `pause`. Loops take `step`;
+    /// this is for the one that goes on after the last attempt (create.rs).
     pub fn record_then(
         &mut self,
         log: &Logger,
@@ -91,17 +87,27 @@ impl Budget {
         Next::RetryAfter(pause)
     }
 
-    /// The step every retry loop takes after a failure: record it, then
-    /// pause and say `true` (try again), or say why it stops and `false`.
-    pub fn step(&mut self, clock: &dyn Clock, log: &Logger, what: &str, problem: &Problem) -> bool {
-        match self.record(log, what, problem) {
-            Next::RetryAfter(wait) => {
-                clock.sleep(wait);
-                true
-            }
+    /// The step every retry loop takes after a failure: records it and
+    /// gives the pause before the next attempt, or says why the run stops
+    /// and gives `None`.
+    pub fn step(&mut self, log: &Logger, what: &str, problem: &Problem) -> Option<Duration> {
+        self.step_then(log, what, problem, self.policy.wait, "retrying")
+    }
+
+    /// As `step`, but what comes next is `then`, after `pause`.
+    pub fn step_then(
+        &mut self,
+        log: &Logger,
+        what: &str,
+        problem: &Problem,
+        pause: Duration,
+        then: &str,
+    ) -> Option<Duration> {
+        match self.record_then(log, what, problem, pause, then) {
+            Next::RetryAfter(pause) => Some(pause),
             Next::GiveUp => {
                 self.give_up(log);
-                false
+                None
             }
         }
     }
@@ -118,11 +124,14 @@ pub fn call<T>(
 ) -> Result<T, Problem> {
     let mut budget = Budget::new(policy, Request::Other);
     loop {
-        match attempt() {
+        let problem = match attempt() {
             Ok(value) => return Ok(value),
-            Err(problem) if budget.step(clock, log, what, &problem) => {}
-            Err(problem) => return Err(problem),
-        }
+            Err(problem) => problem,
+        };
+        let Some(pause) = budget.step(log, what, &problem) else {
+            return Err(problem);
+        };
+        clock.sleep(pause);
     }
 }
 

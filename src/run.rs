@@ -3,7 +3,7 @@
 //! src/check.rs.
 
 use crate::api::{Client, Kind, Listed, NewOperation, Status};
-use crate::cli::{Change, Command, ConfigSwitch, Job, Recover, Sub, Wait};
+use crate::cli::{Change, Command, ConfigSwitch, Job, Opt, Recover, Sub, Wait};
 use crate::clock::Clock;
 use crate::create::{self, Setting};
 use crate::failure::Problem;
@@ -33,11 +33,13 @@ pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
         log.warning(&format!("{}.", capitalized(&why)));
     }
     let transport = Transport::new(&command.api_url, command.http_timeout, &command.tls)?;
-    let unused_tls = command.tls.given();
-    if command.api_url.scheme == Scheme::Http && !unused_tls.is_empty() {
+    let tls_options = command.tls_options();
+    if command.api_url.scheme == Scheme::Http && !tls_options.is_empty() {
+        let unused: Vec<String> = tls_options.iter().map(|(opt, _)| opt.flag()).collect();
         log.warning(&format!(
-            "Not using {}: --api-url is http://, which has no TLS.",
-            unused_tls.join(", ")
+            "Not using {}: {} is http://, which has no TLS.",
+            unused.join(", "),
+            Opt::ApiUrl.flag()
         ));
     }
     for option in &command.ignored {
@@ -46,7 +48,7 @@ pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
         ));
     }
     let session = Session {
-        resume: resume::base(&command.api_url, &command.tls),
+        resume: resume::base(&command.api_url, &tls_options),
         client: Client::new(command.api_url, transport),
         log,
         clock,

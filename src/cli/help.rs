@@ -2,6 +2,7 @@
 //! (`options::OPTIONS`) and a few lines of prose each.
 
 use super::options::{listed_in, DefaultValue, Spec, Sub, Takes};
+use crate::outcome::EXIT_CODES;
 
 const INTRO: &str = "\
 patroni_barman: drive Barman through pg-backup-api for Patroni
@@ -19,18 +20,14 @@ Subcommands (each has its own --help):
 Options, before or after the subcommand:
 ";
 
-const OUTRO: &str = "
-Exit codes: 0 done; recover, wait: 1 failed, 2 API error; config-switch:
-1 skipped, 2 failed, 3 API error, 4 bad --barman-model/--reset; 5 --max-wait
-ran out; check: 6 a check failed; 64 bad command line; 129/130/143 terminated by SIGHUP/SIGINT/SIGTERM;
-254 pg-backup-api could not be used, nothing created; 255 no subcommand.
-";
+const OUTRO: &str = "";
 
 const RECOVER_INTRO: &str = "\
 patroni_barman recover: restore a Barman backup into this node's data directory
 
-Usage: patroni_barman --api-url URL recover --barman-server NAME --ssh-command CMD
-                      --data-directory DIR [--backup-id ID] [--loop-wait SECS]
+Usage: patroni_barman --api-url URL recover --barman-server NAME
+                      --ssh-command CMD --data-directory DIR [--backup-id ID]
+                      [--loop-wait SECS]
 
 Asks pg-backup-api to run `barman recover` of the backup into DIR on this host
 (over CMD), then polls until the operation is DONE (exit 0) or FAILED (exit 1).
@@ -40,13 +37,10 @@ Asks pg-backup-api to run `barman recover` of the backup into DIR on this host
 const RECOVER_OUTRO: &str = "
 Global options (--api-url, --retry-wait, ...) may also come here. Options this
 tool does not know, like Patroni's --scope= and --role=, are ignored.
-Exit codes: 0 done, 1 failed, 2 API error, 5 --max-wait ran out, 64 bad
-command line, 129/130/143 terminated by a signal, 254 pg-backup-api could not
-be used.
 ";
 
 const SWITCH_INTRO: &str = "\
-patroni_barman config-switch: apply a Barman config model when this node's role changes
+patroni_barman config-switch: apply a Barman config model on a role change
 
 Usage: patroni_barman --api-url URL config-switch --barman-server NAME
                       (--barman-model MODEL | --reset) --switch-when WHEN
@@ -64,9 +58,6 @@ const SWITCH_OUTRO: &str = "
                         or master
 
 Global options (--api-url, --retry-wait, ...) may also come here.
-Exit codes: 0 done, 1 skipped, 2 failed, 3 API error, 4 bad
---barman-model/--reset, 5 --max-wait ran out, 64 bad command line,
-129/130/143 terminated by a signal, 254 pg-backup-api could not be used.
 ";
 
 const CHECK_INTRO: &str = "\
@@ -79,16 +70,16 @@ Prints one line per check to stdout, ok or FAIL: /status answers over this
 transport (TLS files included); the server is known, with its operations;
 from /diagnose, its cluster and active model, the model to apply (it exists,
 is a model, and belongs to the server's cluster) and the backup to restore
-(it is DONE). It takes the options of recover and config-switch too, so run
-it with the options of your Patroni sections; a relative --datadir or an
-empty --ssh-command is a WARNING line. Nothing is created.
+(it is DONE: --backup-id, or latest when recover's --ssh-command or
+--data-directory is given). It takes the options of recover and
+config-switch too, so run it with the options of your Patroni sections; a
+relative --datadir or an empty --ssh-command is a WARNING line. Nothing is
+created.
 
 ";
 
 const CHECK_OUTRO: &str = "
 Global options (--api-url, --ca-file, ...) may also come here.
-Exit codes: 0 every check passed, 6 a check failed, 64 bad command line,
-254 pg-backup-api could not be used.
 ";
 
 const WAIT_INTRO: &str = "\
@@ -104,9 +95,6 @@ that says an operation goes on on the Barman host prints this command.
 
 const WAIT_OUTRO: &str = "
 Global options (--api-url, --max-wait, ...) may also come here.
-Exit codes: 0 done, 1 failed, 2 API error (a 404 on the first poll: no such
-operation), 5 --max-wait ran out, 64 bad command line, 129/130/143
-terminated by a signal, 254 pg-backup-api could not be used.
 ";
 
 /// The help for the program (`None`) or for a subcommand.
@@ -122,7 +110,42 @@ pub fn help(sub: Option<Sub>) -> String {
     for spec in listed_in(sub) {
         text += &option_lines(spec, sub);
     }
-    text + outro
+    text + outro + &exit_codes(sub)
+}
+
+/// The exit codes `sub` can end with (all of them for the program), from
+/// the one table in src/outcome.rs.
+fn exit_codes(sub: Option<Sub>) -> String {
+    let mut text = "\nExit codes:\n".to_string();
+    for row in EXIT_CODES {
+        let meaning = match sub {
+            None => row.meaning_for_all(),
+            Some(sub) if row.subs.contains(&sub) => row.meaning.to_string(),
+            Some(_) => continue,
+        };
+        text += &wrapped(&format!("  {:<15}", row.code), &meaning);
+    }
+    text
+}
+
+/// `text` after `first` (whose width sets the indent), in lines of at most
+/// 80 columns.
+fn wrapped(first: &str, text: &str) -> String {
+    let indent = first.len();
+    let mut out = String::new();
+    let mut line = first.to_string();
+    for word in text.split(' ') {
+        if line.len() > indent && line.len() + 1 + word.len() > 80 {
+            out += line.trim_end();
+            out.push('\n');
+            line = " ".repeat(indent);
+        }
+        if line.len() > indent {
+            line.push(' ');
+        }
+        line += word;
+    }
+    out + &line + "\n"
 }
 
 /// `--name VALUE` as help shows it (`-h, --help` for help).
@@ -148,18 +171,24 @@ pub fn shown_default(spec: &Spec, sub: Option<Sub>) -> Option<&'static str> {
     }
 }
 
+/// Adds `piece` to the last line of `help` after `sep`, or on a line of its
+/// own when the line would pass column 80.
+fn add_to_last_line(help: &mut String, sep: &str, piece: &str) {
+    let last = help.lines().last().unwrap_or_default().len();
+    match 24 + last + sep.len() + piece.len() > 80 {
+        true => *help += &format!("\n{piece}"),
+        false => *help += &format!("{sep}{piece}"),
+    }
+}
+
 /// The option's lines: its synopsis, then its help from column 24.
 fn option_lines(spec: &Spec, sub: Option<Sub>) -> String {
     let mut help = spec.help.to_string();
+    if spec.required(sub) {
+        add_to_last_line(&mut help, "; ", "required");
+    }
     if let Some(value) = shown_default(spec, sub) {
-        let last = help.lines().last().unwrap_or_default().len();
-        let (sep, default) = (" ", format!("[default: {value}]"));
-        let sep = if 24 + last + sep.len() + default.len() > 80 {
-            "\n"
-        } else {
-            sep
-        };
-        help += &format!("{sep}{default}");
+        add_to_last_line(&mut help, " ", &format!("[default: {value}]"));
     }
     let mut lines = help.lines();
     let first = lines.next().unwrap_or_default();
@@ -213,13 +242,20 @@ mod tests {
     }
 
     #[test]
+    fn each_subcommand_lists_its_own_exit_codes() {
+        let switch = help(Some(Sub::ConfigSwitch));
+        assert!(switch.contains("\n  1              skipped: ROLE does not match"));
+        assert!(!switch.contains("a check failed"));
+        let check = help(Some(Sub::Check));
+        assert!(check.contains("\n  6              a check failed\n"));
+        assert!(!check.contains("--max-wait ran out"));
+        assert!(help(None).contains("\n  6              check: a check failed\n"));
+    }
+
+    #[test]
     fn help_lines_fit_a_terminal() {
         for sub in std::iter::once(None).chain(Sub::ALL.into_iter().map(Some)) {
-            let options = help(sub);
-            let option_lines = options
-                .lines()
-                .filter(|l| l.starts_with("  -") || l.starts_with("    "));
-            for line in option_lines {
+            for line in help(sub).lines() {
                 assert!(line.chars().count() <= 80, "{line}");
             }
         }

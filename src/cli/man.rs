@@ -4,8 +4,10 @@
 
 use super::help::{shown_default, synopsis};
 use super::options::{listed_in, Spec, Sub};
+use crate::outcome::EXIT_CODES;
 
 const HEAD: &str = r#".TH PATRONI_BARMAN 1 "" "patroni_barman VERSION" "User Commands"
+.nh
 .SH NAME
 patroni_barman \- drive Barman through pg-backup-api for Patroni
 .SH SYNOPSIS
@@ -40,44 +42,7 @@ before or after the subcommand, and options it does not know (Patroni's
 \-\-scope=, \-\-role=, \-\-connstring=) are ignored.
 "#;
 
-const TAIL: &str = r#".SH EXIT STATUS
-.TP
-.B 0
-The operation is DONE (check: every check passed).
-.TP
-.B 1
-recover, wait: the operation FAILED. config\-switch: skipped, the role does
-not match \-\-switch\-when.
-.TP
-.B 2
-recover, wait: an HTTP or API error, or the retries ran out.
-config\-switch: the operation FAILED.
-.TP
-.B 3
-config\-switch: an HTTP or API error, or the retries ran out.
-.TP
-.B 4
-config\-switch: neither, both, or an empty \-\-barman\-model/\-\-reset.
-.TP
-.B 5
-\-\-max\-wait ran out; the operation goes on on the Barman host.
-.TP
-.B 6
-check: a check failed.
-.TP
-.B 64
-Any other command\-line error; nothing was sent.
-.TP
-.BR 129 ", " 130 ", " 143
-Terminated by SIGHUP, SIGINT or SIGTERM, after a log line that says what
-goes on on the Barman host.
-.TP
-.B 254
-pg\-backup\-api could not be used; nothing was created.
-.TP
-.B 255
-No subcommand was given.
-.SH EXAMPLES
+const TAIL: &str = r#".SH EXAMPLES
 Patroni's bootstrap method, and a replica creation method that falls back
 to pg_basebackup:
 .PP
@@ -130,6 +95,11 @@ pub fn man_page() -> String {
         page += &format!(".SS {} options\n", escape(sub.name()));
         page += &options(Some(sub));
     }
+    page += ".SH EXIT STATUS\n";
+    for row in EXIT_CODES {
+        let meaning = escape(&row.meaning_for_all());
+        page += &format!(".TP\n.B {}\n{meaning}.\n", row.code);
+    }
     page + TAIL
 }
 
@@ -139,6 +109,9 @@ fn options(sub: Option<Sub>) -> String {
 
 fn option(spec: &Spec, sub: Option<Sub>) -> String {
     let mut text = spec.help.replace('\n', " ");
+    if spec.required(sub) {
+        text += "; required";
+    }
     if let Some(value) = shown_default(spec, sub) {
         text += &format!(" [default: {value}]");
     }

@@ -51,6 +51,21 @@ pub struct Command {
     pub job: Job,
 }
 
+impl Command {
+    /// The TLS files given, with the options that gave them.
+    pub fn tls_options(&self) -> Vec<(Opt, &PathBuf)> {
+        let files = [
+            (Opt::CaFile, &self.tls.ca_file),
+            (Opt::CertFile, &self.tls.cert_file),
+            (Opt::KeyFile, &self.tls.key_file),
+        ];
+        files
+            .into_iter()
+            .filter_map(|(opt, file)| Some((opt, file.as_ref()?)))
+            .collect()
+    }
+}
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Job {
     Recover(Recover),
@@ -155,7 +170,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
     };
     // The URL's own messages may quote part of it as typed.
     let api_url = ApiUrl::parse(typed.required(Opt::ApiUrl)?)
-        .map_err(|why| printable(&format!("--api-url {why}")))?;
+        .map_err(|why| printable(&format!("{} {why}", Opt::ApiUrl.flag())))?;
     let seconds = |opt| typed.seconds(opt).map(Option::unwrap_or_default);
     let retry = RetryPolicy {
         wait: seconds(Opt::RetryWait)?,
@@ -198,8 +213,12 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
 fn change(typed: &Typed) -> Result<Option<Change>, String> {
     match (typed.text(Opt::BarmanModel), typed.flag(Opt::Reset)) {
         (None, false) => Ok(None),
-        (Some(_), true) => Err("--barman-model and --reset exclude each other".into()),
-        (Some(""), false) => Err("--barman-model must not be empty".into()),
+        (Some(_), true) => Err(format!(
+            "{} and {} exclude each other",
+            Opt::BarmanModel.flag(),
+            Opt::Reset.flag()
+        )),
+        (Some(""), false) => Err(format!("{} must not be empty", Opt::BarmanModel.flag())),
         (Some(model), false) => Ok(Some(Change::Model(model.to_string()))),
         (None, true) => Ok(Some(Change::Reset)),
     }
@@ -209,7 +228,7 @@ fn change(typed: &Typed) -> Result<Option<Change>, String> {
 /// take for `last-failed`.
 fn backup_id(typed: &Typed, default: Option<&str>) -> Result<Option<String>, String> {
     match typed.text(Opt::BackupId).or(default) {
-        Some("") => Err("--backup-id must not be empty".into()),
+        Some("") => Err(format!("{} must not be empty", Opt::BackupId.flag())),
         other => Ok(other.map(String::from)),
     }
 }
@@ -251,7 +270,11 @@ fn recover(typed: &Typed) -> Result<Recover, String> {
         data_directory: typed
             .required(Opt::DataDirectory)
             .map_err(|_| {
-                "--data-directory (or --datadir) is required and must not be empty".to_string()
+                format!(
+                    "{} (or --{}) is required and must not be empty",
+                    Opt::DataDirectory.flag(),
+                    Opt::DataDirectory.spec().names[1]
+                )
             })?
             .to_string(),
     })
@@ -282,12 +305,19 @@ fn config_switch(typed: &Typed) -> Result<ConfigSwitch, String> {
         "always" => SwitchWhen::Always,
         other => {
             return Err(format!(
-                "--switch-when must be promoted, demoted or always, not {other:?}"
+                "{} must be promoted, demoted or always, not {other:?}",
+                Opt::SwitchWhen.flag()
             ))
         }
     };
     let change = change(typed).and_then(|change| {
-        change.ok_or_else(|| "one of --barman-model or --reset is required".to_string())
+        change.ok_or_else(|| {
+            format!(
+                "one of {} or {} is required",
+                Opt::BarmanModel.flag(),
+                Opt::Reset.flag()
+            )
+        })
     });
     Ok(ConfigSwitch {
         server: typed.required(Opt::BarmanServer)?.to_string(),
@@ -303,6 +333,31 @@ mod tests {
 
     fn parse_words(words: &str) -> Result<Parsed, String> {
         parse(words.split(' ').map(OsString::from))
+    }
+
+    #[test]
+    fn help_says_required_exactly_where_the_parser_requires_it() {
+        let least = [
+            (Sub::Recover, "--api-url http://b recover --barman-server s --ssh-command c --data-directory d"),
+            (Sub::ConfigSwitch, "--api-url http://b config-switch on_role_change primary c --barman-server s --reset --switch-when always"),
+            (Sub::Check, "--api-url http://b check --barman-server s"),
+            (Sub::Wait, "--api-url http://b wait --barman-server s --operation-id 1"),
+        ];
+        for (sub, words) in least {
+            command(words);
+            for spec in OPTIONS.iter().filter(|spec| spec.required(Some(sub))) {
+                let flag = format!("--{}", spec.names[0]);
+                // The option and its value, two words, left out.
+                let mut without: Vec<&str> = words.split(' ').collect();
+                let at = without.iter().position(|w| *w == flag).expect("given");
+                without.drain(at..at + 2);
+                let error = parse_words(&without.join(" ")).unwrap_err();
+                assert!(
+                    error.starts_with(&flag) && error.contains("required"),
+                    "{error}"
+                );
+            }
+        }
     }
 
     fn command(words: &str) -> Command {

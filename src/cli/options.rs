@@ -100,6 +100,8 @@ pub struct Spec {
     pub takes: Takes,
     /// Per subcommand where they differ, in the order of `Sub::ALL`.
     pub default: DefaultValue,
+    /// The subcommands that cannot do without it, for help to say so.
+    pub required_in: &'static [Sub],
     /// One line or more (`\n` between them), in help's own words.
     pub help: &'static str,
 }
@@ -124,7 +126,8 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Global,
         takes: Takes::Text("URL"),
         default: DefaultValue::None,
-        help: "pg-backup-api, e.g. http://127.0.0.1:7480 or\nhttps://barman:8443/pgbackup (the path is kept);\nrequired",
+        required_in: ALL,
+        help: "pg-backup-api, e.g. http://127.0.0.1:7480 or\nhttps://barman:8443/pgbackup (the path is kept)",
     },
     Spec {
         opt: Opt::CaFile,
@@ -132,6 +135,7 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Global,
         takes: Takes::Text("PEM"),
         default: DefaultValue::None,
+        required_in: &[],
         help: "CAs to trust for https:// (default: SSL_CERT_FILE,\nthen the system bundle)",
     },
     Spec {
@@ -140,6 +144,7 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Global,
         takes: Takes::Text("PEM"),
         default: DefaultValue::None,
+        required_in: &[],
         help: "client certificate chain for https:// (may hold the key)",
     },
     Spec {
@@ -148,6 +153,7 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Global,
         takes: Takes::Text("PEM"),
         default: DefaultValue::None,
+        required_in: &[],
         help: "client key (PKCS#8, PKCS#1 or SEC1) for --cert-file",
     },
     Spec {
@@ -156,6 +162,7 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Global,
         takes: Takes::Seconds(Least::Zero),
         default: DefaultValue::Is("2"),
+        required_in: &[],
         help: "pause after a failed request, fractions allowed",
     },
     Spec {
@@ -164,6 +171,7 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Global,
         takes: Takes::Count,
         default: DefaultValue::Is("5"),
+        required_in: &[],
         help: "attempts per request before giving up (0 counts as 1)",
     },
     Spec {
@@ -172,6 +180,7 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Global,
         takes: Takes::Seconds(Least::WholeSecond),
         default: DefaultValue::Is("30"),
+        required_in: &[],
         help: "deadline of each request, whole seconds",
     },
     Spec {
@@ -180,6 +189,7 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Global,
         takes: Takes::Seconds(Least::AboveZero),
         default: DefaultValue::None,
+        required_in: &[],
         help: "stop waiting for the operation after this long, once\nit exists: exit 5 (it goes on on the Barman host); a\npoll in flight gets what is left, at least 1 s\n[default: no limit]",
     },
     Spec {
@@ -188,6 +198,7 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Global,
         takes: Takes::Text("PATH"),
         default: DefaultValue::None,
+        required_in: &[],
         help: "append log lines here instead of stderr",
     },
     Spec {
@@ -196,6 +207,7 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Global,
         takes: Takes::Nothing,
         default: DefaultValue::None,
+        required_in: &[],
         help: "print help",
     },
     Spec {
@@ -204,6 +216,7 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Global,
         takes: Takes::Nothing,
         default: DefaultValue::None,
+        required_in: &[],
         help: "print the version",
     },
     Spec {
@@ -212,14 +225,17 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Of(ALL),
         takes: Takes::Text("NAME"),
         default: DefaultValue::None,
-        help: "the Barman server; required",
+        required_in: ALL,
+        help: "the Barman server",
     },
     Spec {
         opt: Opt::BackupId,
         names: &["backup-id"],
         scope: Scope::Of(RECOVER),
         takes: Takes::Text("ID"),
-        default: DefaultValue::Is("latest"),
+        // check proves `latest` only for a node given the options of recover.
+        default: DefaultValue::PerSub(&["latest", "", "", ""]),
+        required_in: &[],
         help: "backup id or alias (latest, oldest, ...)",
     },
     Spec {
@@ -228,7 +244,8 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Of(RECOVER),
         takes: Takes::Text("CMD"),
         default: DefaultValue::None,
-        help: "how the Barman host reaches this one, e.g.\n\"ssh postgres@pg1\"; required",
+        required_in: &[Sub::Recover],
+        help: "how the Barman host reaches this one, e.g.\n\"ssh postgres@pg1\"",
     },
     Spec {
         opt: Opt::DataDirectory,
@@ -236,7 +253,8 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Of(RECOVER),
         takes: Takes::Text("DIR"),
         default: DefaultValue::None,
-        help: "where to restore (alias --datadir, as Patroni passes\nit); required",
+        required_in: &[Sub::Recover],
+        help: "where to restore (alias --datadir, as Patroni passes\nit)",
     },
     Spec {
         opt: Opt::LoopWait,
@@ -244,7 +262,8 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Of(ALL),
         takes: Takes::Seconds(Least::Millisecond),
         default: DefaultValue::PerSub(&["10", "5", "10", "10"]),
-        help: "longest pause between polls, at least 0.001; polls start\nright after the POST, then every max(0.25 s, age/12)",
+        required_in: &[],
+        help: "longest pause between polls, at least 0.001; the first\npoll comes at once, then one every max(0.25 s, age/12)",
     },
     Spec {
         opt: Opt::BarmanModel,
@@ -252,6 +271,7 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Of(SWITCH),
         takes: Takes::Text("MODEL"),
         default: DefaultValue::None,
+        required_in: &[],
         help: "the config model to apply",
     },
     Spec {
@@ -260,6 +280,7 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Of(SWITCH),
         takes: Takes::Nothing,
         default: DefaultValue::None,
+        required_in: &[],
         help: "reset the server to its own configuration instead",
     },
     Spec {
@@ -268,7 +289,8 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Of(SWITCH),
         takes: Takes::Text("WHEN"),
         default: DefaultValue::None,
-        help: "promoted: on primary/promoted (and master, Patroni < 4);\ndemoted: on replica/demoted; always: on any role;\nrequired",
+        required_in: &[Sub::ConfigSwitch],
+        help: "promoted: on primary/promoted (and master, Patroni < 4);\ndemoted: on replica/demoted; always: on any role",
     },
     Spec {
         opt: Opt::OperationId,
@@ -276,13 +298,14 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Of(&[Sub::Wait]),
         takes: Takes::Text("ID"),
         default: DefaultValue::None,
-        help: "the operation to follow, as the log named it; required",
+        required_in: &[Sub::Wait],
+        help: "the operation to follow, as the log named it",
     },
 ];
 
 impl Opt {
     pub fn spec(self) -> &'static Spec {
-        // Every Opt has its row: the unit test below checks it.
+        // Every Opt has its row: `every_option_has_one_row...` below checks it.
         OPTIONS.iter().find(|spec| spec.opt == self).expect("a row")
     }
 
@@ -312,6 +335,14 @@ impl Spec {
         }
     }
 
+    /// Whether help says "required": under `sub`, or (`None`) under all.
+    pub fn required(&self, sub: Option<Sub>) -> bool {
+        match sub {
+            Some(sub) => self.required_in.contains(&sub),
+            None => self.required_in == ALL,
+        }
+    }
+
     /// The default with `sub`, as typed.
     pub fn default_for(&self, sub: Sub) -> Option<&'static str> {
         match self.default {
@@ -320,7 +351,8 @@ impl Spec {
             DefaultValue::PerSub(values) => Sub::ALL
                 .iter()
                 .position(|s| *s == sub)
-                .and_then(|at| values.get(at).copied()),
+                .and_then(|at| values.get(at).copied())
+                .filter(|value| !value.is_empty()),
         }
     }
 }
@@ -342,6 +374,47 @@ mod tests {
         for spec in OPTIONS {
             assert_eq!(spec.opt.spec().names, spec.names);
         }
+        let variants = every_opt();
+        for opt in &variants {
+            assert_eq!(
+                OPTIONS.iter().filter(|s| s.opt == *opt).count(),
+                1,
+                "{opt:?}"
+            );
+        }
+        assert_eq!(variants.len(), OPTIONS.len());
+    }
+
+    /// Every variant, walked through a match the compiler checks for
+    /// exhaustiveness: a new variant does not build here until it is linked.
+    fn every_opt() -> Vec<Opt> {
+        use Opt::*;
+        let mut all = vec![ApiUrl];
+        while let Some(next) = match all[all.len() - 1] {
+            ApiUrl => Some(CaFile),
+            CaFile => Some(CertFile),
+            CertFile => Some(KeyFile),
+            KeyFile => Some(RetryWait),
+            RetryWait => Some(MaxRetries),
+            MaxRetries => Some(HttpTimeout),
+            HttpTimeout => Some(MaxWait),
+            MaxWait => Some(LogFile),
+            LogFile => Some(Help),
+            Help => Some(Version),
+            Version => Some(BarmanServer),
+            BarmanServer => Some(BackupId),
+            BackupId => Some(SshCommand),
+            SshCommand => Some(DataDirectory),
+            DataDirectory => Some(LoopWait),
+            LoopWait => Some(BarmanModel),
+            BarmanModel => Some(Reset),
+            Reset => Some(SwitchWhen),
+            SwitchWhen => Some(OperationId),
+            OperationId => None,
+        } {
+            all.push(next);
+        }
+        all
     }
 
     #[test]

@@ -171,7 +171,8 @@ impl<R: Read> Input<'_, R> {
     /// The status line and headers of the final answer, after skipping the
     /// interim (1xx) ones.
     fn final_head(&mut self) -> Result<(u16, String, Headers), Problem> {
-        let too_long = || Problem::TooLarge(format!("status line over {MAX_STATUS_LINE} bytes"));
+        // A hostile head is a malformed answer (retried), not a refusal.
+        let too_long = || Problem::Malformed(format!("status line over {MAX_STATUS_LINE} bytes"));
         for _ in 0..=MAX_INTERIM {
             let (status, reason) = status_line(&self.line(MAX_STATUS_LINE)?.ok_or_else(too_long)?)?;
             let headers = self.header_block("headers")?;
@@ -250,7 +251,7 @@ impl<R: Read> Input<'_, R> {
     /// Header lines up to the empty line, within MAX_HEADERS in all.
     fn header_block(&mut self, what: &str) -> Result<Headers, Problem> {
         let (mut fields, mut left) = (Vec::new(), MAX_HEADERS);
-        let too_large = || Problem::TooLarge(format!("{what} over {MAX_HEADERS} bytes"));
+        let too_large = || Problem::Malformed(format!("{what} over {MAX_HEADERS} bytes"));
         loop {
             let line = self.line(left)?.ok_or_else(too_large)?;
             left = left.checked_sub(line.len() + 2).ok_or_else(too_large)?;
@@ -291,7 +292,8 @@ impl<R: Read> Input<'_, R> {
     /// A chunked body: chunk extensions are skipped, trailers read and
     /// dropped.
     fn chunked(&mut self, body: &mut Vec<u8>) -> Result<(), Problem> {
-        let too_long = || Problem::TooLarge(format!("chunk-size line over {MAX_CHUNK_LINE} bytes"));
+        let too_long =
+            || Problem::Malformed(format!("chunk-size line over {MAX_CHUNK_LINE} bytes"));
         loop {
             let line = self.line(MAX_CHUNK_LINE)?.ok_or_else(too_long)?;
             let digits = line
@@ -451,31 +453,38 @@ mod tests {
     }
 
     #[test]
-    fn limits_are_too_large() {
+    fn a_body_over_its_limit_is_too_large() {
         let head = "HTTP/1.1 200 OK\r\n";
         let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
-        let headers = "X-A: b\r\n".repeat(MAX_HEADERS / 8);
         let chunk = format!("{:x}\r\n{}\r\n", MAX_BODY / 2, " ".repeat(MAX_BODY / 2));
         for text in [
-            format!("HTTP/1.1 200 {}\r\n\r\n", "x".repeat(MAX_STATUS_LINE)),
-            format!("{head}{headers}\r\n"),
             format!("{head}\r\n{}", " ".repeat(MAX_BODY + 1)),
             format!("{head}Content-Length: {}\r\n\r\n", MAX_BODY + 1),
             format!("{head}Content-Length: 99999999999999999999999\r\n\r\n"),
             format!("{chunked}{:x}\r\n", MAX_BODY + 1),
             format!("{chunked}{chunk}{chunk}1\r\n \r\n0\r\n\r\n"),
             format!("{chunked}ffffffffffffffffffff\r\n"),
-            format!("{chunked}1;{}\r\n", "e".repeat(MAX_CHUNK_LINE)),
-            format!("{chunked}0\r\n{headers}\r\n"),
         ] {
-            assert_eq!(
-                failure(&text),
-                "too large",
-                "{:?}",
-                &text[..60.min(text.len())]
-            );
+            let start = &text[..60.min(text.len())];
+            assert_eq!(failure(&text), "too large", "{start:?}");
         }
         let exactly = format!("{head}\r\n{}", " ".repeat(MAX_BODY));
         assert_eq!(parse(&exactly).unwrap().body.len(), MAX_BODY);
+    }
+
+    #[test]
+    fn a_head_over_its_limits_is_malformed() {
+        let head = "HTTP/1.1 200 OK\r\n";
+        let chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let headers = "X-A: b\r\n".repeat(MAX_HEADERS / 8);
+        for text in [
+            format!("HTTP/1.1 200 {}\r\n\r\n", "x".repeat(MAX_STATUS_LINE)),
+            format!("{head}{headers}\r\n"),
+            format!("{chunked}1;{}\r\n", "e".repeat(MAX_CHUNK_LINE)),
+            format!("{chunked}0\r\n{headers}\r\n"),
+        ] {
+            let start = &text[..60.min(text.len())];
+            assert_eq!(failure(&text), "malformed", "{start:?}");
+        }
     }
 }

@@ -66,21 +66,6 @@ pub struct TlsFiles {
     pub key_file: Option<PathBuf>,
 }
 
-impl TlsFiles {
-    /// The options given, by name.
-    pub fn given(&self) -> Vec<&'static str> {
-        [
-            ("--ca-file", &self.ca_file),
-            ("--cert-file", &self.cert_file),
-            ("--key-file", &self.key_file),
-        ]
-        .into_iter()
-        .filter(|(_, file)| file.is_some())
-        .map(|(name, _)| name)
-        .collect()
-    }
-}
-
 pub struct Transport {
     host: String,
     port: u16,
