@@ -42,7 +42,12 @@ else
     diff "$a/dist/SHA256SUMS" "$b/dist/SHA256SUMS" || true
     failed=1
 fi
-(cd "$a/dist" && sha256sum --quiet -c SHA256SUMS) && step "PASS: sha256sum -c SHA256SUMS"
+if (cd "$a/dist" && sha256sum --quiet -c SHA256SUMS); then
+    step "PASS: sha256sum -c SHA256SUMS"
+else
+    step "FAIL: the archives do not match their SHA256SUMS"
+    failed=1
+fi
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' "$a/Cargo.toml" | head -n 1)
 src=patroni_barman-$version-src

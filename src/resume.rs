@@ -3,6 +3,7 @@
 //! to paste into a shell.
 
 use crate::cli::Opt;
+use crate::text::shell_word;
 use crate::url::ApiUrl;
 use std::path::PathBuf;
 
@@ -20,7 +21,7 @@ pub fn base(url: &ApiUrl, tls: &[(Opt, &PathBuf)]) -> String {
     }
     words
         .iter()
-        .map(|w| quoted(w))
+        .map(|w| shell_word(w))
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -30,20 +31,10 @@ pub fn wait_command(base: &str, server: &str, id: &str) -> String {
     format!(
         "{base} wait {} {} {} {}",
         Opt::BarmanServer.flag(),
-        quoted(server),
+        shell_word(server),
         Opt::OperationId.flag(),
-        quoted(id)
+        shell_word(id)
     )
-}
-
-/// `word` as a POSIX shell reads it back: as is when it is plain, else in
-/// single quotes.
-fn quoted(word: &str) -> String {
-    let plain = |b: u8| b.is_ascii_alphanumeric() || b"_-./:=@%+,".contains(&b);
-    if !word.is_empty() && word.bytes().all(plain) {
-        return word.to_string();
-    }
-    format!("'{}'", word.replace('\'', r"'\''"))
 }
 
 #[cfg(test)]
@@ -64,13 +55,5 @@ mod tests {
              --key-file '/etc/my key.pem' wait --barman-server main --operation-id 20261125T171025"
         );
         assert!(!base.contains("s3cret"));
-    }
-
-    #[test]
-    fn odd_words_are_quoted_for_a_shell() {
-        assert_eq!(quoted("pg main"), "'pg main'");
-        assert_eq!(quoted("it's"), r"'it'\''s'");
-        assert_eq!(quoted(""), "''");
-        assert_eq!(quoted("$(rm)"), "'$(rm)'");
     }
 }

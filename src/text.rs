@@ -119,6 +119,22 @@ pub fn capitalized(text: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The start of a line or value refused, for a message: whole, a header
+/// could make a log line of 16 KiB.
+pub fn start_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(&bytes[..bytes.len().min(64)])
+}
+
+/// `word` as a POSIX shell reads it back: as is when it is plain, else in
+/// single quotes.
+pub fn shell_word(word: &str) -> String {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"_-./:=@%+,".contains(&b);
+    if !word.is_empty() && word.bytes().all(plain) {
+        return word.to_string();
+    }
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -180,5 +196,13 @@ mod tests {
         assert_eq!(quoted("abcdef", 4), r#""abc"..."#);
         let worst = quoted(&"\u{10ffff}".repeat(100), 60);
         assert!(worst.chars().count() <= 64, "{worst}");
+    }
+
+    #[test]
+    fn odd_words_are_quoted_for_a_shell() {
+        assert_eq!(shell_word("pg main"), "'pg main'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word(""), "''");
+        assert_eq!(shell_word("$(rm)"), "'$(rm)'");
     }
 }

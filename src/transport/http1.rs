@@ -5,6 +5,7 @@
 
 use super::{body_too_large, Method, Request, Response, MAX_BODY, MAX_HEADERS, MAX_STATUS_LINE};
 use crate::failure::Problem;
+use crate::text::start_of;
 use std::io::{self, Read, Write};
 
 /// The longest chunk-size line (with its extensions) accepted.
@@ -97,13 +98,13 @@ fn is_chunked<'a>(values: impl Iterator<Item = &'a String>) -> Result<bool, Prob
         [c] if c.eq_ignore_ascii_case("chunked") => Ok(true),
         _ => Err(malformed(format!(
             "unsupported Transfer-Encoding {:?}",
-            shown(codings.join(", ").as_bytes())
+            start_of(codings.join(", ").as_bytes())
         ))),
     }
 }
 
 fn status_line(line: &[u8]) -> Result<(u16, String), Problem> {
-    let bad = || malformed(format!("not an HTTP/1.x status line: {:?}", shown(line)));
+    let bad = || malformed(format!("not an HTTP/1.x status line: {:?}", start_of(line)));
     let Some([minor, b' ', d1 @ b'1'..=b'5', d2, d3, rest @ ..]) = line.strip_prefix(b"HTTP/1.")
     else {
         return Err(bad());
@@ -127,7 +128,7 @@ fn content_length<'a>(values: impl Iterator<Item = &'a String>) -> Result<Option
     let mut found = None;
     for item in values.flat_map(|v| v.split(',')).map(str::trim) {
         if item.is_empty() || !item.bytes().all(|b| b.is_ascii_digit()) {
-            let shown = shown(item.as_bytes());
+            let shown = start_of(item.as_bytes());
             return Err(malformed(format!("invalid Content-Length {shown:?}")));
         }
         // Too many digits for u64 is over any limit all the same.
@@ -143,12 +144,6 @@ fn content_length<'a>(values: impl Iterator<Item = &'a String>) -> Result<Option
 /// Visible text and tabs: what a header value or reason phrase may hold.
 fn is_field_text(text: &[u8]) -> bool {
     text.iter().all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f))
-}
-
-/// The start of a line or value refused, for a message: whole, a header
-/// could make a log line of 16 KiB.
-fn shown(line: &[u8]) -> std::borrow::Cow<'_, str> {
-    String::from_utf8_lossy(&line[..line.len().min(64)])
 }
 
 fn malformed(why: impl Into<String>) -> Problem {
@@ -266,7 +261,7 @@ impl<R: Read> Input<'_, R> {
             let Some((name, value)) = field else {
                 return Err(malformed(format!(
                     "invalid header line in {what}: {:?}",
-                    shown(&line)
+                    start_of(&line)
                 )));
             };
             fields.push((
