@@ -22,7 +22,7 @@ mod url;
 
 pub use clock::SystemClock;
 
-/// What the fuzz targets and tests under fuzz/ drive besides `cli::parse`:
+/// What the fuzz targets and tests/transport.rs drive besides `cli::parse`:
 /// the decoding of pg-backup-api's answers, the limits it keeps, and the
 /// transport over a real socket. Not an API.
 #[doc(hidden)]

@@ -135,17 +135,51 @@ impl Transport {
     pub fn send_within(&self, request: &Request, limit: Duration) -> Result<Response, Problem> {
         let timeout = self.timeout.min(limit);
         let deadline = Instant::now() + timeout;
-        let mut socket = net::connect(&self.host, self.port, deadline, timeout)?;
+        let socket = net::connect(&self.host, self.port, deadline, timeout)?;
         #[cfg(feature = "tls")]
         if let Some(tls) = &self.tls {
-            return tls.exchange(socket, request, timeout, &self.headers);
+            return exchange(&mut tls.connect(socket, timeout)?, request, &self.headers);
         }
-        let exchanged = http1::write_request(&mut socket, request, &self.headers)
-            .map_err(|e| Problem::Broken(e.to_string()))
-            .and_then(|()| http1::read_response(&mut socket, request.max_body));
-        // The socket knows what an I/O failure meant (a timeout, say).
-        exchanged.map_err(|problem| socket.failure.take().unwrap_or(problem))
+        exchange(&mut { socket }, request, &self.headers)
     }
+}
+
+/// A connection as the exchange sees it: bytes, and what an I/O failure on
+/// them meant, which only the scheme can tell.
+trait Wire: io::Read + io::Write {
+    /// What the first I/O failure meant, if one was kept.
+    fn failure(&mut self) -> Option<Problem>;
+
+    /// What writing the request failing with `error` means.
+    fn write_failed(&mut self, error: io::Error) -> Problem {
+        self.failure()
+            .unwrap_or_else(|| Problem::Broken(error.to_string()))
+    }
+
+    /// The whole request is out: failures from now on come after it.
+    fn request_sent(&mut self) {}
+}
+
+impl Wire for net::Deadlined {
+    fn failure(&mut self) -> Option<Problem> {
+        self.failure.take()
+    }
+}
+
+/// One request and its answer over `wire`, for either scheme; `headers`
+/// start with Host.
+fn exchange(
+    wire: &mut impl Wire,
+    request: &Request,
+    headers: &[(&'static str, String)],
+) -> Result<Response, Problem> {
+    if let Err(error) = http1::write_request(wire, request, headers) {
+        return Err(wire.write_failed(error));
+    }
+    wire.request_sent();
+    // The wire knows what an I/O failure meant (a timeout, say).
+    http1::read_response(wire, request.max_body)
+        .map_err(|problem| wire.failure().unwrap_or(problem))
 }
 
 pub(crate) fn body_too_large(max_body: usize) -> Problem {

@@ -6,7 +6,7 @@
 mod files;
 
 use super::net::Deadlined;
-use super::{http1, io_problem, Request, Response, TlsFiles};
+use super::{io_problem, TlsFiles, Wire};
 use crate::failure::Problem;
 use crate::url::ApiUrl;
 use files::{client_identity, trust_anchors};
@@ -75,15 +75,9 @@ impl Tls {
         })
     }
 
-    /// One request over a fresh TLS session on `socket`; `headers` start
-    /// with Host.
-    pub fn exchange(
-        &self,
-        socket: Deadlined,
-        request: &Request,
-        timeout: Duration,
-        headers: &[(&'static str, String)],
-    ) -> Result<Response, Problem> {
+    /// A fresh TLS session on `socket`, its handshake done: the request is
+    /// then written and read by `transport::exchange`.
+    pub fn connect(&self, socket: Deadlined, timeout: Duration) -> Result<Exchange<'_>, Problem> {
         let connection = ClientConnection::new(self.config.clone(), self.server_name.clone())
             .map_err(|e| Problem::Tls(e.to_string()))?;
         let mut stream = Exchange {
@@ -110,19 +104,7 @@ impl Tls {
                 });
             }
         }
-        if let Err(e) = http1::write_request(&mut stream, request, headers) {
-            let problem = stream.failure.take().unwrap_or_else(|| stream.problem(e));
-            // A server that refused our certificate after a TLS 1.3 handshake
-            // may have closed already; its alert is still there to read.
-            let _ = stream.read(&mut [0; 1]);
-            return Err(match stream.failure.take() {
-                Some(tls @ Problem::Tls(_)) => tls,
-                _ => problem,
-            });
-        }
-        stream.sent = true;
-        http1::read_response(&mut stream, request.max_body)
-            .map_err(|p| stream.failure.take().unwrap_or(p))
+        Ok(stream)
     }
 
     /// What went wrong, in words an operator can act on.
@@ -208,7 +190,8 @@ impl Tls {
 /// The TLS stream as `http1` sees it. An I/O error is sorted here, where the
 /// deadline and the TLS side are known, and kept in `failure` to replace the
 /// plain `Problem` that `http1` makes of it.
-struct Exchange<'a> {
+/// One TLS session, for one request.
+pub struct Exchange<'a> {
     tls: rustls::StreamOwned<ClientConnection, Deadlined>,
     tls_side: &'a Tls,
     timeout: Duration,
@@ -238,6 +221,27 @@ impl Exchange<'_> {
         let copy = io::Error::new(error.kind(), error.to_string());
         self.failure = Some(self.problem(error));
         copy
+    }
+}
+
+impl Wire for Exchange<'_> {
+    fn failure(&mut self) -> Option<Problem> {
+        self.failure.take()
+    }
+
+    fn write_failed(&mut self, error: io::Error) -> Problem {
+        let problem = self.failure.take().unwrap_or_else(|| self.problem(error));
+        // A server that refused our certificate after a TLS 1.3 handshake
+        // may have closed already; its alert is still there to read.
+        let _ = self.read(&mut [0; 1]);
+        match self.failure.take() {
+            Some(tls @ Problem::Tls(_)) => tls,
+            _ => problem,
+        }
+    }
+
+    fn request_sent(&mut self) {
+        self.sent = true;
     }
 }
 
