@@ -101,38 +101,41 @@ pub struct Listed {
 }
 
 pub struct Client {
-    url: ApiUrl,
     transport: Transport,
 }
 
 impl Client {
-    pub fn new(url: ApiUrl, transport: Transport) -> Client {
-        Client { url, transport }
+    pub fn new(transport: Transport) -> Client {
+        Client { transport }
+    }
+
+    fn url(&self) -> &ApiUrl {
+        self.transport.url()
     }
 
     fn status_endpoint(&self) -> Endpoint {
-        self.url.endpoint(&["status"])
+        self.url().endpoint(&["status"])
     }
 
     fn operations_endpoint(&self, server: &str) -> Endpoint {
-        self.url.endpoint(&["servers", server, "operations"])
+        self.url().endpoint(&["servers", server, "operations"])
     }
 
     fn operation_endpoint(&self, server: &str, id: &str) -> Endpoint {
-        self.url.endpoint(&["servers", server, "operations", id])
+        self.url().endpoint(&["servers", server, "operations", id])
     }
 
     /// The URLs of the endpoints, for log lines.
     pub fn status_url(&self) -> String {
-        self.url.shown(&self.status_endpoint())
+        self.url().shown(&self.status_endpoint())
     }
 
     pub fn operations_url(&self, server: &str) -> String {
-        self.url.shown(&self.operations_endpoint(server))
+        self.url().shown(&self.operations_endpoint(server))
     }
 
     pub fn operation_url(&self, server: &str, id: &str) -> String {
-        self.url.shown(&self.operation_endpoint(server, id))
+        self.url().shown(&self.operation_endpoint(server, id))
     }
 
     /// GET /status: the JSON string it answers ("OK" when all is well).
@@ -173,7 +176,7 @@ impl Client {
     /// GET /diagnose: Barman's view of its servers, models and backups,
     /// parsed into the few fields `check` uses (src/diagnose.rs).
     pub fn diagnose(&self) -> Result<Diagnose, Problem> {
-        let endpoint = self.url.endpoint(&["diagnose"]);
+        let endpoint = self.url().endpoint(&["diagnose"]);
         let mut response = self.transport.send(&Request {
             method: Method::Get,
             endpoint: &endpoint,
@@ -190,7 +193,7 @@ impl Client {
     }
 
     pub fn diagnose_url(&self) -> String {
-        self.url.shown(&self.url.endpoint(&["diagnose"]))
+        self.url().shown(&self.url().endpoint(&["diagnose"]))
     }
 
     /// GET /servers/S/operations: every operation the server knows, and

@@ -49,7 +49,7 @@ pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
     }
     let session = Session {
         resume: resume::base(&command.api_url, &tls_options),
-        client: Client::new(command.api_url, transport),
+        client: Client::new(transport),
         log,
         clock,
         retry: command.retry,

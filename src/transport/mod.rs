@@ -66,9 +66,10 @@ pub struct TlsFiles {
     pub key_file: Option<PathBuf>,
 }
 
+/// The origin of every request (scheme, host, port, credentials) and what
+/// each request needs besides its path.
 pub struct Transport {
-    host: String,
-    port: u16,
+    url: ApiUrl,
     timeout: Duration,
     /// Host first, then the same headers on every request.
     headers: Vec<(&'static str, String)>,
@@ -117,13 +118,18 @@ impl Transport {
                 .into());
         }
         Ok(Transport {
-            host: url.bare_host().to_string(),
-            port: url.port,
+            url: url.clone(),
             timeout,
             headers,
             #[cfg(feature = "tls")]
             tls,
         })
+    }
+
+    /// The API's URL: endpoints are paths under it, and log lines show them
+    /// whole.
+    pub fn url(&self) -> &ApiUrl {
+        &self.url
     }
 
     /// Sends one request and reads the whole answer within `--http-timeout`.
@@ -135,7 +141,7 @@ impl Transport {
     pub fn send_within(&self, request: &Request, limit: Duration) -> Result<Response, Problem> {
         let timeout = self.timeout.min(limit);
         let deadline = Instant::now() + timeout;
-        let socket = net::connect(&self.host, self.port, deadline, timeout)?;
+        let socket = net::connect(self.url.bare_host(), self.url.port, deadline, timeout)?;
         #[cfg(feature = "tls")]
         if let Some(tls) = &self.tls {
             return exchange(&mut tls.connect(socket, timeout)?, request, &self.headers);
