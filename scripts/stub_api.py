@@ -121,6 +121,9 @@ Scenario: a JSON object, every key optional.
       {"after_create": "drop"|"hang"|"tls_garbage"}  create only: create for real (next
                             "operations" entry), then close without answer / never answer /
                             (HTTPS) write a TLS record that cannot be decrypted, and close
+      {"after_create": "huge_head"|"huge_body"}  create only: create for real, then send the
+                            202 with a 20 KB header line / a 2 MiB body (its JSON, then
+                            spaces), over the client's limits; "code" is 202
       {"collide": true}     create only: same-second collision with another client. Unless the
                             checks refuse the request (their answer, nothing written), an
                             operation of the request's type is created for the server with the
@@ -861,7 +864,21 @@ class Stub:
                 note(ans[0])
                 conn.sendall(serialize(ans))
                 return
-            self.answer(req, kind, segs)  # created for real; the answer is lost
+            ans, _ = self.answer(req, kind, segs)  # created for real; the answer is lost
+            if what in ("huge_head", "huge_body"):
+                # The 202 is sent, in a shape no client takes whole.
+                code, body = ans[0], ans[2]
+                filler = "a" * 20_000
+                head = f"HTTP/1.1 {code} ACCEPTED\r\nContent-Type: application/json\r\n"
+                if what == "huge_head":
+                    text = f"{head}X-Filler: {filler}\r\nConnection: close\r\n\r\n"
+                    conn.sendall(text.encode() + body)
+                else:
+                    size = 2 << 20
+                    conn.sendall(f"{head}Content-Length: {size}\r\n\r\n".encode()
+                                 + body.ljust(size))
+                note(code)
+                return
             note(None)
             if what == "tls_garbage":
                 # A TLS record that cannot be decrypted, beside the TLS layer.
