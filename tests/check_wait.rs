@@ -19,16 +19,9 @@ fn lines<'a>(ran: &'a Ran, tag: &str) -> Vec<&'a str> {
     ran.stdout.lines().filter(|l| l.starts_with(tag)).collect()
 }
 
-fn with_main(server: &str) -> Scenario {
-    Scenario::real().key(
-        "diagnose",
-        &format!(r#"{{"servers": {{"main": {server}}}}}"#),
-    )
-}
-
 #[test]
 fn every_check_passes_for_a_sound_node() {
-    let stub = with_main(r#"{"active_model": "main-pg1"}"#).start();
+    let stub = Scenario::real().active_model("main", "main-pg1").start();
     let ran = check(
         &stub,
         &[
@@ -80,27 +73,33 @@ fn a_model_of_another_cluster_fails() {
 
 #[test]
 fn reset_says_what_it_would_drop() {
-    let stub = with_main(r#"{"active_model": "main-pg1"}"#).start();
+    let stub = Scenario::real().active_model("main", "main-pg1").start();
     let ran = check(&stub, &["--reset"]);
-    ran.expect_code(0);
-    assert!(
-        ran.stdout
-            .contains("ok      --reset: drops the active model main-pg1\n"),
-        "{}",
-        ran.stdout
-    );
+    ran.expect_code(0)
+        .expect_stdout(&["ok      --reset: drops the active model main-pg1\n"]);
+}
+
+/// A stub whose server "main" has one backup, which failed.
+fn only_a_failed_backup() -> Stub {
+    Scenario::real()
+        .backup("main", "20261101T000000", "FAILED")
+        .start()
 }
 
 #[test]
 fn no_done_backup_behind_latest_fails() {
-    let stub = with_main(r#"{"backups": [{"id": "20261101T000000", "status": "FAILED"}]}"#).start();
+    let stub = only_a_failed_backup();
     let ran = check(&stub, &["--backup-id", "latest"]);
     ran.expect_code(6);
     assert_eq!(
         lines(&ran, "FAIL"),
         ["FAIL    backup latest: no such backup of server main"]
     );
-    // A failed backup named by its id is found, and refused.
+}
+
+#[test]
+fn a_failed_backup_named_by_its_id_is_found_and_refused() {
+    let stub = only_a_failed_backup();
     let ran = check(&stub, &["--backup-id", "20261101T000000"]);
     ran.expect_code(6);
     assert_eq!(
@@ -172,7 +171,7 @@ fn options_patroni_would_pass_but_cannot_work_are_warnings() {
     let ran = check(&stub, &["--datadir=pg/data", "--ssh-command="]);
     ran.expect_code(0);
     let warnings = lines(&ran, "WARNING");
-    assert_eq!(warnings.len(), 2, "{}", ran.stdout);
+    ran.expect(warnings.len() == 2, "two warnings");
     assert!(warnings[0].starts_with("WARNING --data-directory pg/data: not an absolute path"));
     assert!(warnings[1].starts_with("WARNING --ssh-command is empty"));
 }
@@ -206,17 +205,10 @@ fn a_huge_diagnose_is_refused_with_bounded_memory() {
 
 #[test]
 fn a_diagnose_of_5000_backups_is_read() {
-    let stub = Scenario::real()
-        .key("diagnose_grow", r#"{"servers": 100, "backups": 50}"#)
-        .start();
+    let stub = Scenario::real().diagnose_grow(100, 50).start();
     let ran = check(&stub, &["--backup-id", "oldest"]);
-    ran.expect_code(0);
-    assert!(
-        ran.stdout
-            .contains("ok      backup oldest: is 20230101T000000, DONE"),
-        "{}",
-        ran.stdout
-    );
+    ran.expect_code(0)
+        .expect_stdout(&["ok      backup oldest: is 20230101T000000, DONE"]);
 }
 
 fn wait_args(stub: &Stub, id: &str, extra: &[&str]) -> Vec<String> {
@@ -229,16 +221,11 @@ fn wait_args(stub: &Stub, id: &str, extra: &[&str]) -> Vec<String> {
     args
 }
 
-fn existing(id: &str, status: &str) -> Scenario {
-    Scenario::real().key(
-        "existing_operations",
-        &format!(r#"[{{"id": "{id}", "type": "recovery", "status": "{status}"}}]"#),
-    )
-}
-
 #[test]
 fn wait_on_a_done_operation_exits_0() {
-    let stub = existing("20261125T171025", "DONE").start();
+    let stub = Scenario::real()
+        .existing_recovery("20261125T171025", "DONE")
+        .start();
     let ran = run_strings(&wait_args(&stub, "20261125T171025", &[]));
     ran.expect_code(0);
     assert_eq!(
@@ -250,7 +237,9 @@ fn wait_on_a_done_operation_exits_0() {
 
 #[test]
 fn wait_on_a_failed_operation_exits_1() {
-    let stub = existing("20261125T171025", "FAILED").start();
+    let stub = Scenario::real()
+        .existing_recovery("20261125T171025", "FAILED")
+        .start();
     let ran = run_strings(&wait_args(&stub, "20261125T171025", &[]));
     ran.expect_code(1)
         .expect_logged(&["Recovery operation failed. pg-backup-api does not say why"]);
@@ -298,12 +287,9 @@ fn wait_stops_at_max_wait_and_the_printed_command_resumes_it() {
     let mut shell = std::process::Command::new("sh");
     shell.args(["-c", command]).env("PATH", path);
     let resumed = run_command(&mut shell, Duration::from_secs(30));
-    resumed.expect_code(0);
-    assert!(
-        resumed.logged(&format!("Recovery operation {id} is still in progress")),
-        "{}",
-        resumed.stderr
-    );
+    resumed
+        .expect_code(0)
+        .expect_logged(&[&format!("Recovery operation {id} is still in progress")]);
     let posts = stub
         .requests()
         .iter()
@@ -314,22 +300,16 @@ fn wait_stops_at_max_wait_and_the_printed_command_resumes_it() {
 
 #[test]
 fn wait_at_max_wait_exits_5() {
-    let stub = existing("20261125T171025", "DONE")
+    let stub = Scenario::real()
+        .existing_recovery("20261125T171025", "DONE")
         .always(
             Route::Poll,
-            Action::Respond {
-                code: 200,
-                content_type: Some("application/json"),
-                body: r#"{"operation_id": "20261125T171025", "status": "IN_PROGRESS"}"#,
-            },
+            Action::json(r#"{"operation_id": "20261125T171025", "status": "IN_PROGRESS"}"#),
         )
         .start();
     let ran = run_strings(&wait_args(&stub, "20261125T171025", &["--max-wait", "0.3"]));
-    ran.expect_code(5);
-    assert!(
-        ran.last_line()
-            .starts_with("ERROR: Stopped waiting after --max-wait 0.3 s: recovery operation 20261125T171025 is still running"),
-        "{}",
-        ran.stderr
+    ran.expect_code(5).expect_last_line_starting(
+        "ERROR: Stopped waiting after --max-wait 0.3 s: recovery operation 20261125T171025 \
+         is still running",
     );
 }

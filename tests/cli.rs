@@ -5,13 +5,11 @@ use common::*;
 
 #[test]
 fn help_and_version_print_to_stdout_and_exit_0() {
-    let ran = run(&["--help"]);
-    assert_eq!(ran.code, 0);
-    assert!(ran.stdout.contains("Usage: patroni_barman --api-url URL"));
-    let ran = run(&["config-switch", "--help"]);
-    assert!(ran.stdout.contains("--switch-when WHEN"), "{}", ran.stdout);
-    let ran = run(&["recover", "-h"]);
-    assert!(ran.stdout.contains("--data-directory DIR"));
+    run(&["--help"])
+        .expect_code(0)
+        .expect_stdout(&["Usage: patroni_barman --api-url URL"]);
+    run(&["config-switch", "--help"]).expect_stdout(&["--switch-when WHEN"]);
+    run(&["recover", "-h"]).expect_stdout(&["--data-directory DIR"]);
     let ran = run(&["--version"]);
     assert_eq!(
         ran.stdout,
@@ -21,14 +19,14 @@ fn help_and_version_print_to_stdout_and_exit_0() {
 
 #[test]
 fn no_subcommand_exits_255() {
-    let ran = run(&["--api-url", "http://127.0.0.1:9"]);
-    assert_eq!(ran.code, 255);
-    assert!(ran.stderr.contains("no subcommand given"));
+    run(&["--api-url", "http://127.0.0.1:9"])
+        .expect_code(255)
+        .expect_logged(&["no subcommand given"]);
 }
 
 #[test]
 fn usage_errors_exit_64_with_one_line_naming_the_option_and_send_nothing() {
-    let stub = Stub::start("{}");
+    let stub = Scenario::real().start();
     let url = stub.url();
     let recover = "recover --barman-server s --ssh-command c --datadir d";
     let switch = "config-switch --barman-server s --reset --switch-when always on_role_change";
@@ -65,15 +63,14 @@ fn usage_errors_exit_64_with_one_line_naming_the_option_and_send_nothing() {
     for (words, expected) in &cases {
         let args: Vec<&str> = words.split(' ').collect();
         let ran = run(&args);
-        assert_eq!(ran.code, 64, "{words}: {}", ran.stderr);
-        assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
-        assert!(
-            ran.stderr.starts_with("patroni_barman: error: "),
-            "{}",
-            ran.stderr
-        );
-        assert!(ran.stderr.contains(expected), "{words}: {}", ran.stderr);
-        assert!(!ran.stderr.contains("secret"), "{}", ran.stderr);
+        ran.expect_code_for(words, 64)
+            .expect(ran.stderr.lines().count() == 1, "one line on stderr")
+            .expect(
+                ran.stderr.starts_with("patroni_barman: error: "),
+                "stderr starts with the error",
+            )
+            .expect_logged(&[expected])
+            .expect_not_logged(&["secret"]);
     }
     assert!(stub.requests().is_empty(), "{:?}", stub.lines());
 }
@@ -130,4 +127,25 @@ fn readme_lists_the_same_options_as_the_option_table() {
     for (table, sub) in tables[1..].iter().zip(Sub::ALL) {
         assert_eq!(*table, names(Some(sub)), "{} options", sub.name());
     }
+}
+
+#[test]
+fn readme_lists_the_same_exit_codes_as_the_exit_code_table() {
+    use patroni_barman::outcome::{ExitRow, EXIT_CODES};
+    let readme = include_str!("../README.md");
+    let section = readme
+        .split("\n## Exit codes\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README has an Exit codes section");
+    let mut in_readme: Vec<u8> = section
+        .lines()
+        .filter_map(|line| line.strip_prefix("| "))
+        .filter_map(|row| row.split(" | ").next()?.parse().ok())
+        .collect();
+    let mut in_code: Vec<u8> = EXIT_CODES.iter().flat_map(ExitRow::codes).collect();
+    in_readme.sort();
+    in_code.sort();
+    in_code.dedup();
+    assert_eq!(in_readme, in_code);
 }

@@ -5,7 +5,7 @@ use common::*;
 
 #[test]
 fn promoted_primary_applies_the_model_and_exits_0() {
-    let stub = Stub::start(r#"{"operations": [{"in_progress_polls": 1, "result": "DONE"}]}"#);
+    let stub = Scenario::real().course(Course::DoneAfterPolls(1)).start();
     let ran = run_strings(&switch_args(
         &stub.url(),
         "primary",
@@ -43,7 +43,7 @@ fn promoted_primary_applies_the_model_and_exits_0() {
 
 #[test]
 fn reset_sends_reset_true() {
-    let stub = Stub::start("{}");
+    let stub = Scenario::real().start();
     let ran = run_strings(&switch_args(
         &stub.url(),
         "replica",
@@ -58,7 +58,7 @@ fn reset_sends_reset_true() {
 
 #[test]
 fn master_from_patroni_3_counts_as_primary() {
-    let stub = Stub::start("{}");
+    let stub = Scenario::real().start();
     let ran = run_strings(&switch_args(
         &stub.url(),
         "master",
@@ -69,7 +69,7 @@ fn master_from_patroni_3_counts_as_primary() {
 
 #[test]
 fn role_not_matching_exits_1_and_sends_nothing() {
-    let stub = Stub::start("{}");
+    let stub = Scenario::real().start();
     for (role, when) in [
         ("replica", "promoted"),
         ("standby_leader", "promoted"),
@@ -93,39 +93,31 @@ fn role_not_matching_exits_1_and_sends_nothing() {
 
 #[test]
 fn failed_operation_exits_2() {
-    let stub = Stub::start(r#"{"operations": [{"result": "FAILED"}]}"#);
+    let stub = Scenario::real().course(Course::FailedAfterPolls(0)).start();
     let ran = run_strings(&switch_args(
         &stub.url(),
         "primary",
         &["--barman-model", "nosuch", "--switch-when", "always"],
     ));
-    ran.expect_code(2);
-    assert!(
-        ran.logged("ERROR: Config switch operation failed."),
-        "{}",
-        ran.stderr
-    );
+    ran.expect_code(2)
+        .expect_logged(&["ERROR: Config switch operation failed."]);
 }
 
 #[test]
 fn api_error_exits_3_with_the_api_message() {
-    let stub = Stub::start(r#"{"servers": ["other"]}"#);
+    let stub = Scenario::real().servers(&["other"]).start();
     let ran = run_strings(&switch_args(
         &stub.url(),
         "primary",
         &["--barman-model", "m", "--switch-when", "always"],
     ));
-    ran.expect_code(3);
-    assert!(
-        ran.logged("HTTP 404: No barman config found for 'main'"),
-        "{}",
-        ran.stderr
-    );
+    ran.expect_code(3)
+        .expect_logged(&["HTTP 404: No barman config found for 'main'"]);
 }
 
 #[test]
 fn invalid_model_or_reset_exits_4_and_sends_nothing() {
-    let stub = Stub::start("{}");
+    let stub = Scenario::real().start();
     for extra in [
         &["--barman-model="][..],
         &[],
@@ -134,11 +126,9 @@ fn invalid_model_or_reset_exits_4_and_sends_nothing() {
         let mut options = vec!["--switch-when", "always"];
         options.extend_from_slice(extra);
         let ran = run_strings(&switch_args(&stub.url(), "primary", &options));
-        assert_eq!(ran.code, 4, "{extra:?}: {}", ran.stderr);
-        assert!(
+        ran.expect_code_for(extra, 4).expect(
             ran.log()[0].starts_with("ERROR: Invalid config switch: "),
-            "{}",
-            ran.stderr
+            "the first line is the error",
         );
     }
     assert!(stub.requests().is_empty());
@@ -146,13 +136,13 @@ fn invalid_model_or_reset_exits_4_and_sends_nothing() {
 
 #[test]
 fn status_not_ok_exits_254() {
-    let stub = Stub::start(r#"{"status_body": "not json"}"#);
+    let stub = Scenario::real().status_body("not json").start();
     let ran = run_strings(&switch_args(
         &stub.url(),
         "primary",
         &["--reset", "--switch-when", "always", "--max-retries", "2"],
     ));
-    ran.expect_code(254);
-    assert!(ran.logged("body is not JSON: not json"), "{}", ran.stderr);
+    ran.expect_code(254)
+        .expect_logged(&["body is not JSON: not json"]);
     assert_eq!(stub.lines(), vec!["GET /status", "GET /status"]);
 }

@@ -49,8 +49,7 @@ fn created_id(stub: &Stub) -> String {
 
 #[test]
 fn sigterm_during_a_poll_names_the_operation_that_goes_on() {
-    let stub =
-        Stub::start(r#"{"faults": [{"route": "poll", "times": -1, "action": {"hang": true}}]}"#);
+    let stub = Scenario::real().always(Route::Poll, Action::Hang).start();
     let args = recover_args(&stub.url(), &["--http-timeout", "30"]);
     let ran = signal_when(&args, &stub, polled, "TERM");
     ran.expect_code(143);
@@ -70,10 +69,10 @@ fn sigterm_during_a_poll_names_the_operation_that_goes_on() {
 #[test]
 fn sigterm_during_a_pause_between_polls_names_the_operation_too() {
     // A poll fails, and the run pauses 10 s before the next one.
-    let stub = Stub::start(
-        r#"{"operations": [{"stuck": true}],
-            "faults": [{"route": "poll", "times": -1, "action": {"respond": {"code": 502}}}]}"#,
-    );
+    let stub = Scenario::real()
+        .course(Course::Stuck)
+        .always(Route::Poll, Action::empty(502))
+        .start();
     let log = scratch_dir().join("run.log");
     let log_option = format!("--log-file={}", log.display());
     let args = recover_args(&stub.url(), &["--retry-wait", "10", &log_option]);
@@ -98,9 +97,7 @@ fn a_signal_before_the_post_says_nothing_was_created() {
         ("INT", 130, "SIGINT"),
         ("HUP", 129, "SIGHUP"),
     ] {
-        let stub = Stub::start(
-            r#"{"faults": [{"route": "status", "times": -1, "action": {"hang": true}}]}"#,
-        );
+        let stub = Scenario::real().always(Route::Status, Action::Hang).start();
         let args = recover_args(&stub.url(), &["--http-timeout", "30"]);
         let ran = signal_when(&args, &stub, |r| !r.is_empty(), signal);
         ran.expect_code(code);
@@ -113,8 +110,7 @@ fn a_signal_before_the_post_says_nothing_was_created() {
 
 #[test]
 fn a_signal_while_the_post_is_out_says_to_check_the_list() {
-    let stub =
-        Stub::start(r#"{"faults": [{"route": "create", "times": -1, "action": {"hang": true}}]}"#);
+    let stub = Scenario::real().always(Route::Create, Action::Hang).start();
     let args = recover_args(&stub.url(), &["--http-timeout", "30"]);
     let ran = signal_when(
         &args,
@@ -145,7 +141,7 @@ fn a_host_that_refuses_every_thread_still_completes_the_run() {
     if skip_under_emulation("qemu-user starts a thread of its own, which nproc=1 refuses") {
         return;
     }
-    let stub = Stub::start("{}");
+    let stub = Scenario::real().start();
     let url = format!("http://localhost:{}", stub.port);
     let args = switch_args(&url, "primary", &["--reset", "--switch-when", "always"]);
     let mut command = Command::new("setpriv");
@@ -167,21 +163,26 @@ fn is_root() -> bool {
     String::from_utf8_lossy(&out.stdout).trim() == "0"
 }
 
+/// /dev/full, where every write fails (ENOSPC).
+fn full() -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap()
+}
+
 #[test]
-fn a_full_stderr_never_turns_into_a_crash() {
-    let full = || {
-        std::fs::OpenOptions::new()
-            .write(true)
-            .open("/dev/full")
-            .unwrap()
-    };
+fn a_usage_error_or_help_with_nowhere_to_print_keeps_its_exit_code() {
     // A usage error says so with its exit code, even with nowhere to say it.
     let status = command().arg("frobnicate").stderr(full()).status().unwrap();
     assert_eq!(status.code(), Some(64));
     let status = command().arg("--help").stdout(full()).status().unwrap();
     assert_eq!(status.code(), Some(0));
-    // A whole run with its log lost still does its job.
-    let stub = Stub::start("{}");
+}
+
+#[test]
+fn a_run_with_its_log_lost_to_a_full_stderr_still_does_its_job() {
+    let stub = Scenario::real().start();
     let args = switch_args(
         &stub.url(),
         "primary",
@@ -193,10 +194,12 @@ fn a_full_stderr_never_turns_into_a_crash() {
 
 #[test]
 fn odd_entries_of_the_list_are_skipped_and_said_once() {
-    let stub = Stub::start(
-        r#"{"list_extra": [{"id": 5}, "junk", {"id": "x\u200by", "type": "recovery"}],
-            "faults": [{"route": "create", "action": {"after_create": "drop"}}]}"#,
-    );
+    // Raw JSON: entries the list must not hold, which the builder does not spell.
+    let odd_entries = r#"[{"id": 5}, "junk", {"id": "x\u200by", "type": "recovery"}]"#;
+    let stub = Scenario::real()
+        .key("list_extra", odd_entries)
+        .fault(Route::Create, Action::AfterCreate("drop"))
+        .start();
     let ran = run_strings(&recover_args(&stub.url(), &[]));
     ran.expect_code(0).expect_logged(&[
         "Skipped 3 entries of the server's operations list",
@@ -207,12 +210,15 @@ fn odd_entries_of_the_list_are_skipped_and_said_once() {
 
 #[test]
 fn a_status_with_an_invisible_character_is_shown_escaped() {
-    let stub = Stub::start(
-        r#"{"faults": [{"route": "poll", "action": {"respond": {"code": 200,
-            "content_type": "application/json", "body": "{\"status\": \"DONE \"}"}}},
-            {"route": "poll", "skip": 1, "action": {"respond": {"code": 200,
-            "content_type": "application/json", "body": "{\"status\": \"DONE\\ufeff\"}"}}}]}"#,
-    );
+    let stub = Scenario::real()
+        .fault_at(Route::Poll, 0, 1, Action::json(r#"{"status": "DONE "}"#))
+        .fault_at(
+            Route::Poll,
+            1,
+            1,
+            Action::json(r#"{"status": "DONE\ufeff"}"#),
+        )
+        .start();
     let ran = run_strings(&recover_args(&stub.url(), &[]));
     ran.expect_code(0).expect_logged(&[
         r#"unknown operation status "DONE "; retrying"#,
@@ -225,7 +231,7 @@ fn runs_that_collide_each_follow_only_what_their_own_post_created() {
     // Eight nodes switch one Barman server's model at once: pg-backup-api
     // takes one POST per second and answers the others 500.
     const RUNS: usize = 8;
-    let stub = Stub::start(r#"{"operations": [{"done_after": 0.2}]}"#);
+    let stub = Scenario::real().course(Course::DoneAfter(0.2)).start();
     let url = stub.url();
     let runs: Vec<_> = (0..RUNS)
         .map(|n| {
@@ -248,7 +254,7 @@ fn runs_that_collide_each_follow_only_what_their_own_post_created() {
     let requests = stub.requests();
     let mut succeeded = 0;
     for (n, ran) in ran.iter().enumerate() {
-        assert!(!ran.logged("appeared although"), "{}", ran.stderr);
+        ran.expect_not_logged(&["appeared although"]);
         if ran.code != 0 {
             ran.expect_code(3);
             continue;
@@ -288,12 +294,55 @@ fn a_signal_during_wait_names_the_operation_it_follows() {
     .map(|s| s.to_string())
     .collect();
     let ran = signal_when(&args, &stub, |r| !r.is_empty(), "TERM");
-    ran.expect_code(143);
-    assert!(
-        ran.last_line().starts_with(
-            "ERROR: Terminated by SIGTERM: the operation 20261125T171025 goes on on the Barman host"
-        ),
-        "{}",
-        ran.stderr
+    ran.expect_code(143).expect_last_line_starting(
+        "ERROR: Terminated by SIGTERM: the operation 20261125T171025 goes on on the Barman host",
     );
+}
+
+#[test]
+fn a_log_file_that_is_a_socket_is_named_so_and_the_run_goes_on() {
+    // journald hands a service a socket as stderr: /dev/stderr then cannot
+    // be opened, and the config switch must happen all the same.
+    use std::io::Read;
+    use std::os::unix::net::UnixStream;
+    let stub = Scenario::real().start();
+    let (ours, theirs) = UnixStream::pair().unwrap();
+    let mut args = switch_args(
+        &stub.url(),
+        "primary",
+        &["--reset", "--switch-when", "always"],
+    );
+    args.extend(["--log-file".to_string(), "/dev/stderr".to_string()]);
+    let status = command()
+        .args(&args)
+        .stderr(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
+        .status()
+        .unwrap();
+    let mut log = String::new();
+    (&ours).read_to_string(&mut log).unwrap();
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(
+        log.contains("WARNING: Cannot open --log-file /dev/stderr: a socket"),
+        "{log}"
+    );
+    assert!(log.contains("logging to stderr instead"), "{log}");
+    assert_eq!(stub.posts(), 1);
+}
+
+#[test]
+fn a_trailing_space_in_the_api_url_is_named_as_such() {
+    let stub = Scenario::real().start();
+    let ran = run_strings(&recover_args(&format!("{} ", stub.url()), &[]));
+    ran.expect_code(64)
+        .expect_logged(&["--api-url ends with white space (a trailing space?): remove it"]);
+    assert!(stub.requests().is_empty());
+}
+
+#[test]
+fn a_status_answer_with_invisible_characters_is_shown_escaped() {
+    let stub = Scenario::real().status_body("\"OK\u{feff}\"").start();
+    let ran = run_strings(&recover_args(&stub.url(), &[]));
+    ran.expect_code(254)
+        .expect_logged(&[r#"answered "OK\u{feff}", expected "OK"."#]);
+    assert_eq!(stub.posts(), 0);
 }

@@ -103,6 +103,21 @@ impl Pki {
         );
     }
 
+    /// Certificate files no TLS option can use, by path: a missing key,
+    /// a key that is not PEM, a FIFO and a CA certificate cut in half.
+    fn unusable_files(&self) -> [String; 4] {
+        let missing = self.path("missing.key");
+        let unreadable = self.path("unreadable.key");
+        std::fs::write(&unreadable, "not a key\n").unwrap();
+        let fifo = self.path("ca.fifo");
+        let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        let cut = self.path("cut.pem");
+        let ca_text = self.read("ca.pem");
+        std::fs::write(&cut, &ca_text[..ca_text.len() / 2]).unwrap();
+        [missing, unreadable, fifo, cut]
+    }
+
     fn ca(&self, name: &str) {
         let key = format!("{name}.key");
         let pem = format!("{name}.pem");
@@ -160,7 +175,7 @@ impl Pki {
         if require_client {
             extra.extend(["--client-ca", &ca]);
         }
-        Stub::start_with("{}", &extra)
+        Scenario::real().start_with(&extra)
     }
 }
 
@@ -221,8 +236,8 @@ mod with_tls {
             vec!["--ca-file", &ca, "--cert-file", &both],
         ] {
             let ran = switch(&https(&stub, "localhost"), &tls, None);
-            assert_eq!(ran.code, 0, "{tls:?}: {}", ran.stderr);
-            assert!(ran.logged("Config switch operation finished successfully."));
+            ran.expect_code_for(&tls, 0)
+                .expect_logged(&["Config switch operation finished successfully."]);
         }
         let requests = stub.requests();
         // Four runs of four requests at least (more when two POSTs fall in the same second).
@@ -230,7 +245,13 @@ mod with_tls {
         assert!(requests
             .iter()
             .all(|r| r.client_cert_cn.as_deref() == Some("patroni-node-1")));
-        // An IP address in the URL is checked against the certificate's IP names.
+    }
+
+    #[test]
+    fn an_ip_address_in_the_url_is_checked_against_the_certificates_ip_names() {
+        let pki = Pki::new();
+        let stub = pki.stub("server", true);
+        let (ca, both) = (pki.path("ca.pem"), pki.path("client-both.pem"));
         let ran = switch(
             &https(&stub, "127.0.0.1"),
             &["--ca-file", &ca, "--cert-file", &both],
@@ -243,10 +264,9 @@ mod with_tls {
     /// exit 254 (pg-backup-api cannot be used) with `message`, and no retry.
     fn assert_refused_by_tls(stub: &Stub, tls: &[&str], message: &str) {
         let ran = switch(&https(stub, "localhost"), tls, None);
-        ran.expect_code(254);
-        assert!(ran.logged(message), "{message}: {}", ran.stderr);
-        assert!(ran.logged("(not retried)"), "{}", ran.stderr);
-        assert!(!ran.logged("Attempt"), "{}", ran.stderr);
+        ran.expect_code(254)
+            .expect_logged(&[message, "(not retried)"])
+            .expect_not_logged(&["Attempt"]);
         assert!(stub.requests().is_empty(), "{:?}", stub.lines());
     }
 
@@ -280,8 +300,19 @@ mod with_tls {
         assert_refused_by_tls(&stub, &tls, "pass --ca-file");
     }
 
+    /// `check` at `url` with `tls` options, SSL_CERT_FILE unset.
+    fn check(url: &str, tls: &[&str]) -> Ran {
+        let mut command = command();
+        command
+            .args(["--api-url", url])
+            .args(tls)
+            .args(["check", "--barman-server", "main"])
+            .env_remove("SSL_CERT_FILE");
+        run_command(&mut command, std::time::Duration::from_secs(30))
+    }
+
     #[test]
-    fn check_proves_the_tls_files_and_fails_254_when_tls_refuses() {
+    fn check_proves_the_tls_files() {
         let pki = Pki::new();
         let stub = pki.stub("server", true);
         let url = https(&stub, "localhost");
@@ -290,27 +321,29 @@ mod with_tls {
             pki.path("client.pem"),
             pki.path("client.key"),
         );
-        let check = |tls: &[&str]| {
-            let mut command = command();
-            command
-                .args(["--api-url", &url])
-                .args(tls)
-                .args(["check", "--barman-server", "main"])
-                .env_remove("SSL_CERT_FILE");
-            run_command(&mut command, std::time::Duration::from_secs(30))
-        };
-        let ran = check(&["--ca-file", &ca, "--cert-file", &cert, "--key-file", &key]);
-        ran.expect_code(0);
-        assert!(
+        let ran = check(
+            &url,
+            &["--ca-file", &ca, "--cert-file", &cert, "--key-file", &key],
+        );
+        ran.expect_code(0).expect(
             ran.stdout
                 .starts_with(&format!("ok      {url}/status answers")),
-            "{}",
-            ran.stdout
+            "stdout starts with the status check",
         );
-        let ran = check(&["--ca-file", &ca]);
+    }
+
+    #[test]
+    fn check_fails_254_when_tls_refuses() {
+        let pki = Pki::new();
+        let stub = pki.stub("server", true);
+        let url = https(&stub, "localhost");
+        let ran = check(&url, &["--ca-file", &pki.path("ca.pem")]);
         ran.expect_code(254)
-            .expect_logged(&["the server requires a client certificate"]);
-        assert!(ran.stdout.starts_with("FAIL    "), "{}", ran.stdout);
+            .expect_logged(&["the server requires a client certificate"])
+            .expect(
+                ran.stdout.starts_with("FAIL    "),
+                "stdout starts with FAIL",
+            );
     }
 
     #[test]
@@ -341,22 +374,18 @@ mod with_tls {
     fn a_tls_failure_after_the_post_was_sent_leads_to_the_list_not_a_second_post() {
         let pki = Pki::new();
         let (pem, key) = (pki.path("server.pem"), pki.path("server.key"));
-        let stub = Stub::start_with(
-            r#"{"faults": [{"route": "create", "action": {"after_create": "tls_garbage"}}]}"#,
-            &["--tls-cert", &pem, "--tls-key", &key],
-        );
+        let stub = Scenario::real()
+            .fault(Route::Create, Action::AfterCreate("tls_garbage"))
+            .start_with(&["--tls-cert", &pem, "--tls-key", &key]);
         let ran = switch(
             &https(&stub, "localhost"),
             &["--ca-file", &pki.path("ca.pem")],
             None,
         );
-        ran.expect_code(0);
-        assert!(
-            ran.logged("TLS failed after the request was sent")
-                && ran.logged("appeared although the POST failed"),
-            "{}",
-            ran.stderr
-        );
+        ran.expect_code(0).expect_logged(&[
+            "TLS failed after the request was sent",
+            "appeared although the POST failed",
+        ]);
         assert_eq!(stub.posts(), 1);
     }
 
@@ -375,8 +404,7 @@ mod with_tls {
         let after_second = stub.requests().len();
         assert!(after_second >= after_first + 4, "{:?}", stub.lines());
         let ran = switch(&url, &[], Some(&other));
-        ran.expect_code(254);
-        assert!(ran.logged("not trusted"), "{}", ran.stderr);
+        ran.expect_code(254).expect_logged(&["not trusted"]);
         assert_eq!(stub.requests().len(), after_second, "{:?}", stub.lines());
     }
 
@@ -385,55 +413,14 @@ mod with_tls {
         let pki = Pki::new();
         let stub = pki.stub("server", true);
         let url = https(&stub, "localhost");
-        let ca = pki.path("ca.pem");
-        let (cert, key, other_key) = (
-            pki.path("client.pem"),
-            pki.path("client.key"),
-            pki.path("stranger.key"),
-        );
-        let missing = pki.path("missing.key");
-        let unreadable = pki.path("unreadable.key");
-        std::fs::write(&unreadable, "not a key\n").unwrap();
-        let fifo = pki.path("ca.fifo");
-        let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
-        assert!(made.success());
-        let cut = pki.path("cut.pem");
-        let ca_text = pki.read("ca.pem");
-        std::fs::write(&cut, &ca_text[..ca_text.len() / 2]).unwrap();
+        let [ca, cert, key, other_key] =
+            ["ca.pem", "client.pem", "client.key", "stranger.key"].map(|name| pki.path(name));
+        let [missing, unreadable, fifo, cut] = pki.unusable_files();
+        let with_key = |key| vec!["--ca-file", &ca, "--cert-file", &cert, "--key-file", key];
         let cases: Vec<(Vec<&str>, &str)> = vec![
-            (
-                vec![
-                    "--ca-file",
-                    &ca,
-                    "--cert-file",
-                    &cert,
-                    "--key-file",
-                    &missing,
-                ],
-                &missing,
-            ),
-            (
-                vec![
-                    "--ca-file",
-                    &ca,
-                    "--cert-file",
-                    &cert,
-                    "--key-file",
-                    &unreadable,
-                ],
-                &unreadable,
-            ),
-            (
-                vec![
-                    "--ca-file",
-                    &ca,
-                    "--cert-file",
-                    &cert,
-                    "--key-file",
-                    &other_key,
-                ],
-                &other_key,
-            ),
+            (with_key(&missing), &missing),
+            (with_key(&unreadable), &unreadable),
+            (with_key(&other_key), &other_key),
             (vec!["--ca-file", &ca, "--cert-file", &cert], &cert),
             (vec!["--ca-file", &ca, "--key-file", &key], "--key-file"),
             (vec!["--ca-file", &missing], &missing),
@@ -447,9 +434,9 @@ mod with_tls {
         ];
         for (tls, named) in cases {
             let ran = switch(&url, &tls, None);
-            assert_eq!(ran.code, 64, "{tls:?}: {}", ran.stderr);
-            assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
-            assert!(ran.stderr.contains(named), "{tls:?}: {}", ran.stderr);
+            ran.expect_code_for(&tls, 64)
+                .expect(ran.stderr.lines().count() == 1, "one line on stderr")
+                .expect_logged(&[named]);
             assert!(ran.elapsed < std::time::Duration::from_secs(5), "{tls:?}");
         }
         assert!(stub.requests().is_empty());
@@ -469,8 +456,7 @@ mod with_tls {
         {
             // The system bundle is found here; the chroot test covers a host without one.
             let ran = switch("https://localhost:9", &[], Some("/nonexistent/ca.pem"));
-            ran.expect_code(64);
-            assert!(ran.stderr.contains("/nonexistent/ca.pem"), "{}", ran.stderr);
+            ran.expect_code(64).expect_logged(&["/nonexistent/ca.pem"]);
         }
     }
 }
@@ -478,34 +464,24 @@ mod with_tls {
 #[cfg(not(feature = "tls"))]
 #[test]
 fn the_http_only_build_refuses_https_urls() {
-    let stub = Stub::start("{}");
+    let stub = Scenario::real().start();
     let ran = switch(&format!("https://127.0.0.1:{}", stub.port), &[], None);
-    ran.expect_code(64);
-    assert!(
-        ran.stderr
-            .contains("https:// is not supported by this build"),
-        "{}",
-        ran.stderr
-    );
+    ran.expect_code(64)
+        .expect_logged(&["https:// is not supported by this build"]);
     assert!(stub.requests().is_empty(), "{:?}", stub.lines());
 }
 
 #[test]
 fn certificate_options_with_an_http_url_are_not_used_and_said_so() {
-    let stub = Stub::start("{}");
+    let stub = Scenario::real().start();
     let missing = "/nonexistent/client.pem";
     let ran = switch(
         &stub.url(),
         &["--cert-file", missing, "--ca-file", missing],
         None,
     );
-    ran.expect_code(0);
-    assert!(
-        ran.logged(
-            "WARNING: Not using --ca-file, --cert-file: --api-url is http://, which has no TLS."
-        ),
-        "{}",
-        ran.stderr
-    );
+    ran.expect_code(0).expect_logged(&[
+        "WARNING: Not using --ca-file, --cert-file: --api-url is http://, which has no TLS.",
+    ]);
     assert_eq!(stub.requests().len(), 4, "{:?}", stub.lines());
 }

@@ -15,7 +15,7 @@ fn created_id(ran: &Ran) -> String {
 
 #[test]
 fn done_exits_0_after_polling_with_exact_requests() {
-    let stub = Stub::start(r#"{"operations": [{"in_progress_polls": 2, "result": "DONE"}]}"#);
+    let stub = Scenario::real().course(Course::DoneAfterPolls(2)).start();
     let ran = run_strings(&recover_args(&stub.url(), &[]));
     ran.expect_code(0);
     let id = created_id(&ran);
@@ -51,27 +51,20 @@ fn done_exits_0_after_polling_with_exact_requests() {
 
 #[test]
 fn failed_operation_exits_1() {
-    let stub = Stub::start(r#"{"operations": [{"in_progress_polls": 1, "result": "FAILED"}]}"#);
+    let stub = Scenario::real().course(Course::FailedAfterPolls(1)).start();
     let ran = run_strings(&recover_args(&stub.url(), &[]));
-    ran.expect_code(1);
-    assert!(ran
-        .log()
-        .last()
-        .unwrap()
-        .starts_with("ERROR: Recovery operation failed."));
+    ran.expect_code(1)
+        .expect_last_line_starting("ERROR: Recovery operation failed.");
 }
 
 #[test]
 fn unknown_server_exits_2_with_the_api_message_and_no_retry() {
-    let stub = Stub::start(r#"{"servers": ["other"]}"#);
+    let stub = Scenario::real().servers(&["other"]).start();
     let ran = run_strings(&recover_args(&stub.url(), &[]));
-    ran.expect_code(2);
-    assert!(
-        ran.logged("HTTP 404: No barman config found for 'main'"),
-        "{}",
-        ran.stderr
-    );
-    assert!(ran.logged("(not retried)"));
+    ran.expect_code(2).expect_logged(&[
+        "HTTP 404: No barman config found for 'main'",
+        "(not retried)",
+    ]);
     assert_eq!(
         stub.lines(),
         vec!["GET /status", "GET /servers/main/operations"]
@@ -80,16 +73,12 @@ fn unknown_server_exits_2_with_the_api_message_and_no_retry() {
 
 #[test]
 fn unknown_backup_exits_2_and_shows_why() {
-    let stub = Stub::start("{}");
+    let stub = Scenario::real().start();
     let mut args = recover_args(&stub.url(), &[]);
     args.push("--backup-id=20200101T000000".into());
     let ran = run_strings(&args);
-    ran.expect_code(2);
-    assert!(
-        ran.logged("HTTP 404: Backup '20200101T000000' does not exist"),
-        "{}",
-        ran.stderr
-    );
+    ran.expect_code(2)
+        .expect_logged(&["HTTP 404: Backup '20200101T000000' does not exist"]);
     assert_eq!(
         stub.lines()
             .iter()
@@ -101,14 +90,10 @@ fn unknown_backup_exits_2_and_shows_why() {
 
 #[test]
 fn status_not_ok_exits_254_and_creates_nothing() {
-    let stub = Stub::start(r#"{"status_body": "\"MAINTENANCE\""}"#);
+    let stub = Scenario::real().status_body(r#""MAINTENANCE""#).start();
     let ran = run_strings(&recover_args(&stub.url(), &[]));
-    ran.expect_code(254);
-    assert!(
-        ran.logged(r#"answered "MAINTENANCE", expected "OK""#),
-        "{}",
-        ran.stderr
-    );
+    ran.expect_code(254)
+        .expect_logged(&[r#"answered "MAINTENANCE", expected "OK""#]);
     assert_eq!(stub.lines(), vec!["GET /status"]);
 }
 
@@ -130,13 +115,13 @@ fn unreachable_api_exits_254_after_the_retries() {
         .iter()
         .filter(|l| l.contains("status failed: cannot connect: connection refused"))
         .count();
-    assert_eq!(attempts, 3, "{}", ran.stderr);
-    assert!(ran.logged("Maximum number of retries exceeded, exiting."));
+    ran.expect(attempts == 3, "3 attempts")
+        .expect_logged(&["Maximum number of retries exceeded, exiting."]);
 }
 
 #[test]
 fn replica_method_call_with_empty_connstring_and_path_prefix() {
-    let stub = Stub::start(r#"{"prefix": "/pgbackup"}"#);
+    let stub = Scenario::real().prefix("/pgbackup").start();
     let url = format!("{}/pgbackup", stub.url());
     let ran = run(&[
         "--api-url",
@@ -153,10 +138,7 @@ fn replica_method_call_with_empty_connstring_and_path_prefix() {
     ]);
     ran.expect_code(0);
     for option in ["--scope", "--role", "--connstring"] {
-        assert!(
-            ran.logged(&format!("Ignoring option {option},")),
-            "{option}"
-        );
+        ran.expect_logged(&[&format!("Ignoring option {option},")]);
     }
     let requests = stub.requests();
     assert!(
@@ -176,7 +158,7 @@ fn replica_method_call_with_empty_connstring_and_path_prefix() {
 
 #[test]
 fn global_options_from_the_method_section_come_after_the_subcommand() {
-    let stub = Stub::start(r#"{"prefix": "/pgbackup"}"#);
+    let stub = Scenario::real().prefix("/pgbackup").start();
     let api_url = format!("--api-url={}/pgbackup/", stub.url());
     let ran = run(&[
         "recover",
@@ -194,7 +176,7 @@ fn global_options_from_the_method_section_come_after_the_subcommand() {
 
 #[test]
 fn odd_server_names_stay_one_encoded_segment() {
-    let stub = Stub::start(r#"{"servers": ["pg main/1", ".."]}"#);
+    let stub = Scenario::real().servers(&["pg main/1", ".."]).start();
     for (name, encoded) in [("pg main/1", "pg%20main%2F1"), ("..", "%2E%2E")] {
         let mut args = recover_args(&stub.url(), &[]);
         args.retain(|a| a != "--barman-server=main");
@@ -208,7 +190,7 @@ fn odd_server_names_stay_one_encoded_segment() {
         assert_eq!(post.path, format!("/servers/{encoded}/operations"));
         // The stub decodes each segment on its own, as a proxy keeping %2F
         // would (Werkzeug itself routes a decoded "/" apart: a 404 there).
-        assert_eq!(ran.code, 0, "{name}: {}", ran.stderr);
+        ran.expect_code_for(name, 0);
         let polled = stub.requests().pop().unwrap();
         assert!(polled
             .path
@@ -224,7 +206,7 @@ fn a_fifo_nobody_reads_as_log_file_is_no_hang_and_the_run_goes_on() {
         .status()
         .unwrap();
     assert!(made.success());
-    let stub = Stub::start("{}");
+    let stub = Scenario::real().start();
     let mut args = recover_args(&stub.url(), &[]);
     args.push(format!("--log-file={}", fifo.display()));
     let ran = run_strings(&args);
@@ -239,28 +221,23 @@ fn a_fifo_nobody_reads_as_log_file_is_no_hang_and_the_run_goes_on() {
 
 #[test]
 fn a_log_file_that_cannot_be_written_falls_back_to_stderr() {
-    let stub = Stub::start("{}");
+    let stub = Scenario::real().start();
     let mut args = recover_args(&stub.url(), &[]);
     args.push("--log-file=/dev/full".into());
     let ran = run_strings(&args);
-    ran.expect_code(0);
-    assert!(
-        ran.stderr
-            .starts_with("patroni_barman: cannot write to --log-file (No space left on device"),
-        "{}",
-        ran.stderr
-    );
-    assert!(
-        ran.logged("Recovery operation finished successfully."),
-        "{}",
-        ran.stderr
-    );
+    ran.expect_code(0)
+        .expect(
+            ran.stderr
+                .starts_with("patroni_barman: cannot write to --log-file (No space left on device"),
+            "stderr starts with the --log-file error",
+        )
+        .expect_logged(&["Recovery operation finished successfully."]);
     assert_eq!(ran.stderr.matches("cannot write").count(), 1);
 }
 
 #[test]
 fn log_file_gets_the_lines_appended_and_stderr_stays_empty() {
-    let stub = Stub::start("{}");
+    let stub = Scenario::real().start();
     let dir = scratch_dir();
     let log = dir.join("barman.log");
     std::fs::write(&log, "earlier line\n").unwrap();
@@ -282,7 +259,7 @@ fn log_file_gets_the_lines_appended_and_stderr_stays_empty() {
 fn a_log_file_that_cannot_be_opened_costs_nothing_but_a_warning() {
     // on_role_change runs only during a failover: a log file in a missing
     // directory must not cost the config switch.
-    let stub = Stub::start("{}");
+    let stub = Scenario::real().start();
     let mut args = switch_args(
         &stub.url(),
         "primary",

@@ -132,7 +132,8 @@ pub struct Stub {
 }
 
 impl Stub {
-    /// Starts the stub with a scenario (JSON text, "{}" for the real API).
+    /// Starts the stub with a scenario as JSON text; tests build it with
+    /// `Scenario` (`Scenario::real().start()` for the real API).
     pub fn start(scenario: &str) -> Stub {
         Stub::start_with(scenario, &[])
     }
@@ -264,7 +265,8 @@ impl Ran {
         self
     }
 
-    /// Asserts that some log line contains each of `texts`.
+    /// Asserts that some log line (or a usage error's line: stderr) contains
+    /// each of `texts`.
     #[track_caller]
     pub fn expect_logged(&self, texts: &[&str]) -> &Ran {
         for text in texts {
@@ -274,6 +276,63 @@ impl Ran {
                 self.stderr
             );
         }
+        self
+    }
+
+    /// As `expect_code`, for one `case` of a table, which a failure names.
+    #[track_caller]
+    pub fn expect_code_for(&self, case: impl std::fmt::Debug, code: i32) -> &Ran {
+        assert_eq!(
+            self.code, code,
+            "{case:?}: exit code; the log:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    /// Asserts that no log line contains any of `texts`.
+    #[track_caller]
+    pub fn expect_not_logged(&self, texts: &[&str]) -> &Ran {
+        for text in texts {
+            assert!(!self.logged(text), "{text:?} in the log:\n{}", self.stderr);
+        }
+        self
+    }
+
+    /// Asserts that stdout contains each of `texts`.
+    #[track_caller]
+    pub fn expect_stdout(&self, texts: &[&str]) -> &Ran {
+        for text in texts {
+            assert!(
+                self.stdout.contains(text),
+                "no {text:?} on stdout:\n{}\nthe log:\n{}",
+                self.stdout,
+                self.stderr
+            );
+        }
+        self
+    }
+
+    /// Asserts that the last log line, without its timestamp, starts with `start`.
+    #[track_caller]
+    pub fn expect_last_line_starting(&self, start: &str) -> &Ran {
+        assert!(
+            self.last_line().starts_with(start),
+            "the last line does not start with {start:?}; the log:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    /// Asserts `ok`, a fact about this run that `what` states, showing
+    /// stdout and the log when it is false.
+    #[track_caller]
+    pub fn expect(&self, ok: bool, what: &str) -> &Ran {
+        assert!(
+            ok,
+            "not so: {what}; stdout:\n{}\nthe log:\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 

@@ -56,7 +56,30 @@ pub enum Action<'a> {
     NoConfig,
 }
 
-impl Action<'_> {
+impl<'a> Action<'a> {
+    /// An answer with this code and an empty HTML body.
+    pub fn empty(code: u16) -> Action<'a> {
+        Action::page(code, "")
+    }
+
+    /// An HTML page with this code.
+    pub fn page(code: u16, body: &'a str) -> Action<'a> {
+        Action::Respond {
+            code,
+            content_type: None,
+            body,
+        }
+    }
+
+    /// A 200 application/json answer with this body (valid JSON or not).
+    pub fn json(body: &'a str) -> Action<'a> {
+        Action::Respond {
+            code: 200,
+            content_type: Some("application/json"),
+            body,
+        }
+    }
+
     fn to_value(&self) -> Value {
         let (key, value) = match self {
             Action::Respond {
@@ -114,6 +137,9 @@ pub struct Scenario {
     top: Object,
     faults: Vec<Value>,
     courses: Vec<Value>,
+    existing: Vec<Value>,
+    /// The "servers" of "diagnose": name to SERVER spec.
+    diagnose: Object,
 }
 
 impl Scenario {
@@ -148,6 +174,7 @@ impl Scenario {
         self.fault_at(route, 0, -1, action)
     }
 
+    /// The course of the next operation created (the last one repeats).
     pub fn course(mut self, course: Course) -> Scenario {
         let spec = match course {
             Course::DoneAfterPolls(n) => object(&[("in_progress_polls", number(n))]),
@@ -161,6 +188,75 @@ impl Scenario {
         self
     }
 
+    /// Routes only under `prefix`, e.g. "/pgbackup".
+    pub fn prefix(mut self, prefix: &str) -> Scenario {
+        self.top.insert("prefix".into(), text(prefix));
+        self
+    }
+
+    /// The Barman servers the operation routes know (default: "main").
+    pub fn servers(mut self, names: &[&str]) -> Scenario {
+        let names = names.iter().map(|name| text(name)).collect();
+        self.top.insert("servers".into(), Value::Array(names));
+        self
+    }
+
+    /// The raw body of GET /status (default `"OK"`, quotes included).
+    pub fn status_body(mut self, body: &str) -> Scenario {
+        self.top.insert("status_body".into(), text(body));
+        self
+    }
+
+    /// A recovery operation of "main" that exists before the run.
+    pub fn existing_recovery(mut self, id: &str, status: &str) -> Scenario {
+        self.existing.push(Value::Object(object(&[
+            ("id", text(id)),
+            ("type", text("recovery")),
+            ("status", text(status)),
+        ])));
+        self
+    }
+
+    /// In /diagnose, `server`'s active model.
+    pub fn active_model(mut self, server: &str, model: &str) -> Scenario {
+        self.diagnose_server(server)
+            .insert("active_model".into(), text(model));
+        self
+    }
+
+    /// In /diagnose, a backup of `server` with this status; the first one
+    /// replaces the two DONE backups every server has by default.
+    pub fn backup(mut self, server: &str, id: &str, status: &str) -> Scenario {
+        let backup = Value::Object(object(&[("id", text(id)), ("status", text(status))]));
+        let spec = self.diagnose_server(server);
+        match spec.get_mut("backups") {
+            Some(Value::Array(backups)) => backups.push(backup),
+            _ => {
+                let backups = Value::Array([backup].into_iter().collect());
+                spec.insert("backups".into(), backups);
+            }
+        }
+        self
+    }
+
+    /// A large /diagnose: `servers` servers of `backups` DONE backups each.
+    pub fn diagnose_grow(mut self, servers: u64, backups: u64) -> Scenario {
+        let spec = object(&[("servers", number(servers)), ("backups", number(backups))]);
+        self.top.insert("diagnose_grow".into(), Value::Object(spec));
+        self
+    }
+
+    fn diagnose_server(&mut self, name: &str) -> &mut Object {
+        let spec = self
+            .diagnose
+            .entry(name.to_string())
+            .or_insert_with(|| Value::Object(Object::new()));
+        match spec {
+            Value::Object(spec) => spec,
+            _ => unreachable!("a server spec is an object"),
+        }
+    }
+
     /// Any other key of the stub's scenario, as JSON text.
     pub fn key(mut self, key: &str, json_text: &str) -> Scenario {
         let value = json::from_str::<Value>(json_text).expect("valid JSON");
@@ -168,6 +264,7 @@ impl Scenario {
         self
     }
 
+    /// The scenario as the stub's --scenario takes it.
     pub fn json(&self) -> String {
         let mut top = self.top.clone();
         if !self.faults.is_empty() {
@@ -180,13 +277,23 @@ impl Scenario {
             let courses = Value::Array(self.courses.iter().cloned().collect());
             top.insert("operations".into(), courses);
         }
+        if !self.existing.is_empty() {
+            let existing = Value::Array(self.existing.iter().cloned().collect());
+            top.insert("existing_operations".into(), existing);
+        }
+        if !self.diagnose.is_empty() {
+            let servers = object(&[("servers", Value::Object(self.diagnose.clone()))]);
+            top.insert("diagnose".into(), Value::Object(servers));
+        }
         json::to_string(&Value::Object(top))
     }
 
+    /// A stub playing this scenario.
     pub fn start(&self) -> Stub {
         Stub::start(&self.json())
     }
 
+    /// As `start`, with `extra` options of the stub (e.g. --tls-cert).
     pub fn start_with(&self, extra: &[&str]) -> Stub {
         Stub::start_with(&self.json(), extra)
     }
