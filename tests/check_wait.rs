@@ -79,6 +79,25 @@ fn reset_says_what_it_would_drop() {
         .expect_stdout(&["ok      --reset: drops the active model main-pg1\n"]);
 }
 
+#[test]
+fn a_reset_fails_only_where_barman_would_refuse_it_an_unknown_server() {
+    // Barman resets any server it knows; a reset can only fail on one it
+    // does not know, and check says so instead of what it would drop.
+    let stub = Scenario::real().start();
+    let args = [
+        "--api-url",
+        &stub.url(),
+        "check",
+        "--barman-server",
+        "nosuch",
+        "--reset",
+    ];
+    let ran = run(&args);
+    ran.expect_code(6)
+        .expect_stdout(&["FAIL    server nosuch: not in Barman's diagnose\n"]);
+    assert!(!ran.stdout.contains("--reset: "), "{}", ran.stdout);
+}
+
 /// A stub whose server "main" has one backup, which failed.
 fn only_a_failed_backup() -> Stub {
     Scenario::real()

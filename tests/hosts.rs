@@ -274,6 +274,12 @@ fn runs_that_collide_each_follow_only_what_their_own_post_created() {
         )]);
     }
     assert!(succeeded >= 2, "only {succeeded} of {RUNS} succeeded");
+    // And no run left an operation behind that it did not follow.
+    let created = requests.iter().filter(|r| r.created.is_some()).count();
+    assert_eq!(
+        created, succeeded,
+        "operations created vs runs that exited 0"
+    );
 }
 
 #[test]
