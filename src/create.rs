@@ -87,11 +87,11 @@ pub fn create_once(
         let what = setting.post_what;
         let next = match decision {
             Decision::Stop => budget.step(log, what, &problem),
-            Decision::Send(pause) => budget.step_then(log, what, &problem, pause, "retrying"),
+            Decision::Send(pause) => budget.step_then(log, (what, &problem), (pause, "retrying")),
             Decision::LookThenSend(pause) => {
                 let then = "pg-backup-api answered, so no operation of this POST runs: \
                             sending it again";
-                budget.step_then(log, what, &problem, pause, then)
+                budget.step_then(log, (what, &problem), (pause, then))
             }
             Decision::LookOnly(pause) => {
                 let looks = looks_left(&mut budget, log, (what, &problem), pause);
@@ -113,15 +113,10 @@ pub fn create_once(
 /// many looks at the list the attempts left allow. Not a `Budget::step`:
 /// even the last attempt still gets its one look, since the operation may
 /// exist.
-fn looks_left(
-    budget: &mut Budget,
-    log: &Logger,
-    (what, problem): (&str, &Problem),
-    pause: Duration,
-) -> u32 {
+fn looks_left(budget: &mut Budget, log: &Logger, failed: (&str, &Problem), pause: Duration) -> u32 {
     let then = "the server may still be at work on it, so looking for its operation in \
                 the server's list";
-    match budget.record_then(log, what, problem, pause, then) {
+    match budget.record_then(log, failed, (pause, then)) {
         Next::RetryAfter(_) => budget.left() + 1,
         Next::GiveUp => {
             let after = seconds(pause);

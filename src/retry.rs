@@ -64,10 +64,8 @@ impl Budget {
     pub fn record_then(
         &mut self,
         log: &Logger,
-        what: &str,
-        problem: &Problem,
-        pause: Duration,
-        then: &str,
+        (what, problem): (&str, &Problem),
+        (pause, then): (Duration, &str),
     ) -> Next {
         if !problem.retried(self.request) {
             log.error(&format!("{what} failed: {problem} (not retried)."));
@@ -91,19 +89,17 @@ impl Budget {
     /// gives the pause before the next attempt, or says why the run stops
     /// and gives `None`.
     pub fn step(&mut self, log: &Logger, what: &str, problem: &Problem) -> Option<Duration> {
-        self.step_then(log, what, problem, self.policy.wait, "retrying")
+        self.step_then(log, (what, problem), (self.policy.wait, "retrying"))
     }
 
     /// As `step`, but what comes next is `then`, after `pause`.
     pub fn step_then(
         &mut self,
         log: &Logger,
-        what: &str,
-        problem: &Problem,
-        pause: Duration,
-        then: &str,
+        failed: (&str, &Problem),
+        next: (Duration, &str),
     ) -> Option<Duration> {
-        match self.record_then(log, what, problem, pause, then) {
+        match self.record_then(log, failed, next) {
             Next::RetryAfter(pause) => Some(pause),
             Next::GiveUp => {
                 self.give_up(log);
