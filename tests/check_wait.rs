@@ -19,6 +19,13 @@ fn lines<'a>(ran: &'a Ran, tag: &str) -> Vec<&'a str> {
     ran.stdout.lines().filter(|l| l.starts_with(tag)).collect()
 }
 
+/// `check` exited 6 with exactly these FAIL lines, in order.
+fn expect_failed<S: AsRef<str>>(ran: &Ran, fails: &[S]) {
+    ran.expect_code(6);
+    let wanted: Vec<&str> = fails.iter().map(AsRef::as_ref).collect();
+    assert_eq!(lines(ran, "FAIL"), wanted, "{}", ran.stderr);
+}
+
 #[test]
 fn every_check_passes_for_a_sound_node() {
     let stub = Scenario::real().active_model("main", "main-pg1").start();
@@ -53,22 +60,14 @@ fn every_check_passes_for_a_sound_node() {
 fn an_unknown_model_fails_and_names_the_models() {
     let stub = Scenario::real().start();
     let ran = check(&stub, &["--barman-model", "main-pg9"]);
-    ran.expect_code(6);
-    assert_eq!(
-        lines(&ran, "FAIL"),
-        ["FAIL    model main-pg9: not in Barman's configuration (models: main-pg1, main-pg2, other-pg1)"]
-    );
+    expect_failed(&ran, &["FAIL    model main-pg9: not in Barman's configuration (models: main-pg1, main-pg2, other-pg1)"]);
 }
 
 #[test]
 fn a_model_of_another_cluster_fails() {
     let stub = Scenario::real().start();
     let ran = check(&stub, &["--barman-model", "other-pg1"]);
-    ran.expect_code(6);
-    assert_eq!(
-        lines(&ran, "FAIL"),
-        ["FAIL    model other-pg1: belongs to cluster other, not main: Barman would refuse the switch"]
-    );
+    expect_failed(&ran, &["FAIL    model other-pg1: belongs to cluster other, not main: Barman would refuse the switch"]);
 }
 
 #[test]
@@ -109,10 +108,9 @@ fn only_a_failed_backup() -> Stub {
 fn no_done_backup_behind_latest_fails() {
     let stub = only_a_failed_backup();
     let ran = check(&stub, &["--backup-id", "latest"]);
-    ran.expect_code(6);
-    assert_eq!(
-        lines(&ran, "FAIL"),
-        ["FAIL    backup latest: no such backup of server main"]
+    expect_failed(
+        &ran,
+        &["FAIL    backup latest: no such backup of server main"],
     );
 }
 
@@ -120,21 +118,16 @@ fn no_done_backup_behind_latest_fails() {
 fn a_failed_backup_named_by_its_id_is_found_and_refused() {
     let stub = only_a_failed_backup();
     let ran = check(&stub, &["--backup-id", "20261101T000000"]);
-    ran.expect_code(6);
-    assert_eq!(
-        lines(&ran, "FAIL"),
-        ["FAIL    backup 20261101T000000: FAILED, not DONE"]
-    );
+    expect_failed(&ran, &["FAIL    backup 20261101T000000: FAILED, not DONE"]);
 }
 
 #[test]
 fn an_unknown_backup_id_fails() {
     let stub = Scenario::real().start();
     let ran = check(&stub, &["--backup-id", "20991231T000000"]);
-    ran.expect_code(6);
-    assert_eq!(
-        lines(&ran, "FAIL"),
-        ["FAIL    backup 20991231T000000: no such backup of server main"]
+    expect_failed(
+        &ran,
+        &["FAIL    backup 20991231T000000: no such backup of server main"],
     );
 }
 
@@ -149,13 +142,12 @@ fn an_unknown_server_fails_twice_over() {
         "nosuch",
     ];
     let ran = run(&args);
-    ran.expect_code(6);
-    assert_eq!(
-        lines(&ran, "FAIL"),
-        [
+    expect_failed(
+        &ran,
+        &[
             "FAIL    server nosuch: HTTP 404: No barman config found for 'nosuch'",
             "FAIL    server nosuch: not in Barman's diagnose",
-        ]
+        ],
     );
 }
 
@@ -212,13 +204,12 @@ fn a_huge_diagnose_is_refused_with_bounded_memory() {
     args.extend(["check", "--barman-server", "main"].map(String::from));
     // 256 MiB of address space: reading the whole answer would not fit.
     let ran = run_limited(&args, 262_144);
-    ran.expect_code(6);
-    assert_eq!(
-        lines(&ran, "FAIL"),
-        [format!(
+    expect_failed(
+        &ran,
+        &[format!(
             "FAIL    GET {}/diagnose: answer refused: body over 67108864 bytes",
             stub.url()
-        )]
+        )],
     );
 }
 

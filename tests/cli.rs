@@ -75,15 +75,20 @@ fn usage_errors_exit_64_with_one_line_naming_the_option_and_send_nothing() {
     assert!(stub.requests().is_empty(), "{:?}", stub.lines());
 }
 
+/// The text of README's `## title` section, up to the next one.
+fn readme_section(title: &str) -> &'static str {
+    let readme = include_str!("../README.md");
+    readme
+        .split(&format!("\n## {title}\n"))
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap_or_else(|| panic!("README has no {title} section"))
+}
+
 /// The option names in each table of README's "Options" section, in order:
 /// the global table, then one per subcommand.
 fn readme_option_tables() -> Vec<Vec<String>> {
-    let readme = include_str!("../README.md");
-    let section = readme
-        .split("\n## Options\n")
-        .nth(1)
-        .and_then(|rest| rest.split("\n## ").next())
-        .expect("README has an Options section");
+    let section = readme_section("Options");
     let mut tables: Vec<Vec<String>> = Vec::new();
     for line in section.lines() {
         if line.starts_with("| option |") {
@@ -132,12 +137,7 @@ fn readme_lists_the_same_options_as_the_option_table() {
 #[test]
 fn readme_lists_the_same_exit_codes_as_the_exit_code_table() {
     use patroni_barman::outcome::{ExitRow, EXIT_CODES};
-    let readme = include_str!("../README.md");
-    let section = readme
-        .split("\n## Exit codes\n")
-        .nth(1)
-        .and_then(|rest| rest.split("\n## ").next())
-        .expect("README has an Exit codes section");
+    let section = readme_section("Exit codes");
     let mut in_readme: Vec<u8> = section
         .lines()
         .filter_map(|line| line.strip_prefix("| "))
