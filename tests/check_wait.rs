@@ -6,7 +6,11 @@ use common::*;
 use std::time::Duration;
 
 fn check(stub: &Stub, extra: &[&str]) -> Ran {
-    let mut args = vec!["--api-url", &stub.url(), "check", "--barman-server", "main"]
+    check_server(stub, "main", extra)
+}
+
+fn check_server(stub: &Stub, server: &str, extra: &[&str]) -> Ran {
+    let mut args = vec!["--api-url", &stub.url(), "check", "--barman-server", server]
         .into_iter()
         .map(String::from)
         .collect::<Vec<_>>();
@@ -83,15 +87,7 @@ fn a_reset_fails_only_where_barman_would_refuse_it_an_unknown_server() {
     // Barman resets any server it knows; a reset can only fail on one it
     // does not know, and check says so instead of what it would drop.
     let stub = Scenario::real().start();
-    let args = [
-        "--api-url",
-        &stub.url(),
-        "check",
-        "--barman-server",
-        "nosuch",
-        "--reset",
-    ];
-    let ran = run(&args);
+    let ran = check_server(&stub, "nosuch", &["--reset"]);
     ran.expect_code(6)
         .expect_stdout(&["FAIL    server nosuch: not in Barman's diagnose\n"]);
     assert!(!ran.stdout.contains("--reset: "), "{}", ran.stdout);
@@ -134,14 +130,7 @@ fn an_unknown_backup_id_fails() {
 #[test]
 fn an_unknown_server_fails_twice_over() {
     let stub = Scenario::real().start();
-    let args = [
-        "--api-url",
-        &stub.url(),
-        "check",
-        "--barman-server",
-        "nosuch",
-    ];
-    let ran = run(&args);
+    let ran = check_server(&stub, "nosuch", &[]);
     expect_failed(
         &ran,
         &[
