@@ -134,8 +134,12 @@ Scenario: a JSON object, every key optional.
       {"half_written": true}   poll only: 404 {"error":"404 Not Found: Resource not found"}, as
                             while the worker writes its output file; no side effect (the
                             in_progress_polls count is not used)
-      {"no_config": true}   list and poll only: 404 {"error":"404 Not Found: No barman config
-                            found for 'S'."} for the request's server S; no side effect
+      {"no_config": true}   list and poll: 404 {"error":"404 Not Found: No barman config
+                            found for 'S'."} for the request's server S; create: 404
+                            {"error":"404 Not Found: Server 'S' does not exist"}, as the real
+                            server under load (docs/pg-backup-api.md); no side effect
+      {"after_create": "no_id"}  create only: create for real, then answer 202 with
+                            {"status": "accepted"}, a body without "operation_id"
     after_create, collide, half_written and no_config on another route answer normally.
 Operation ids are the local time, %Y%m%dT%H%M%S (one-second resolution); the same-second
 check and the write of an operation are one step under a lock.
@@ -865,6 +869,11 @@ class Stub:
                 conn.sendall(serialize(ans))
                 return
             ans, _ = self.answer(req, kind, segs)  # created for real; the answer is lost
+            if what == "no_id":
+                # A 202 whose body carries no operation id.
+                note(ans[0])
+                conn.sendall(serialize((ans[0], ans[1], b'{"status": "accepted"}', [])))
+                return
             if what in ("huge_head", "huge_body"):
                 # The 202 is sent, in a shape no client takes whole.
                 code, body = ans[0], ans[2]
@@ -890,8 +899,9 @@ class Stub:
             ans = not_found("Resource not found")
             note(ans[0])
             conn.sendall(serialize(ans, head_only))
-        elif "no_config" in action and route in ("list", "poll"):
-            ans = not_found(f"No barman config found for '{server}'.")
+        elif "no_config" in action and route in ("list", "poll", "create"):
+            ans = not_found(f"Server '{server}' does not exist" if route == "create"
+                            else f"No barman config found for '{server}'.")
             note(ans[0])
             conn.sendall(serialize(ans, head_only))
         elif "drop" in action:

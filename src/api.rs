@@ -152,7 +152,15 @@ impl Client {
             json: Some(&operation.json),
             max_body: MAX_BODY,
         };
-        created_id(&decode(self.transport.send(&request)?)?)
+        let response = self.transport.send(&request)?;
+        // Past the transport, an answer that is not what was expected was
+        // read whole: a 2xx without a usable id, which the list settles.
+        decode(response)
+            .and_then(|answer| created_id(&answer))
+            .map_err(|problem| match problem {
+                Problem::Malformed(why) => Problem::NoId(why),
+                other => other,
+            })
     }
 
     /// GET /servers/S/operations/ID: where the operation stands, known
@@ -275,6 +283,9 @@ pub fn decode(response: Response) -> Result<Value, Problem> {
 fn answer_text(response: &Response) -> Result<&str, Problem> {
     if !(200..300).contains(&response.status) {
         let message = error_message(response);
+        if response.status == 404 && names_a_resource(response, &message) {
+            return Err(Problem::NotFound(message));
+        }
         // The location goes into a log line: made one line, whatever the
         // transport let through (the HTTP parser refuses controls already).
         let location = match (response.status, &response.location) {
@@ -295,6 +306,17 @@ fn answer_text(response: &Response) -> Result<&str, Problem> {
     }
     std::str::from_utf8(&response.body)
         .map_err(|_| Problem::Malformed("body is not UTF-8 text".into()))
+}
+
+/// Whether a 404 is pg-backup-api's own word on a server, backup or
+/// operation (a JSON `error`), not Werkzeug's "no such path" (a wrong
+/// --api-url) nor a proxy's page.
+fn names_a_resource(response: &Response, message: &str) -> bool {
+    let json_error = std::str::from_utf8(&response.body)
+        .ok()
+        .and_then(|text| json::from_str::<Value>(text).ok())
+        .is_some_and(|value| string_field(&value, "error").is_some());
+    json_error && !message.starts_with("The requested URL was not found")
 }
 
 fn field<'a>(value: &'a Value, key: &str) -> Option<&'a Value> {
@@ -483,6 +505,24 @@ mod tests {
         assert_eq!(error_message(&r), "Server 'nosuch' does not exist");
         let r = response(404, r#"{"error": "Resource not found"}"#);
         assert_eq!(error_message(&r), "Resource not found");
+    }
+
+    #[test]
+    fn only_pg_backup_apis_own_404s_name_a_resource() {
+        let own = |body: &str| decode(response(404, body));
+        let config = r#"{"error": "404 Not Found: No barman config found for 'pg1'."}"#;
+        assert_eq!(
+            own(config).err(),
+            Some(Problem::NotFound("No barman config found for 'pg1'".into()))
+        );
+        let routing = r#"{"error": "404 Not Found: The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again."}"#;
+        let proxy = "<html><title>404 Not Found</title></html>";
+        for body in [routing, proxy] {
+            assert!(
+                matches!(own(body), Err(Problem::Status { code: 404, .. })),
+                "{body}"
+            );
+        }
     }
 
     #[test]

@@ -6,16 +6,21 @@
 //!
 //! | fate       | next                                                         | why |
 //! | ---------- | ------------------------------------------------------------ | --- |
-//! | `NotSent`  | `Send`: POST again after `--retry-wait`                      | it never reached pg-backup-api, or was turned away before it acted |
-//! | `Answered` | `LookThenSend`: after max(`--retry-wait`, 1 s) plus up to 1 s of jitter, read the list (a new entry is named in a WARNING, never followed; a list that cannot be read stops the run), then POST again | pg-backup-api's own 500 leaves no running operation: it is the same-second collision (nothing written) or a job whose worker never started (it reads IN_PROGRESS forever). A new id falls in a later second of the server's clock, and the jitter spreads runs that collided |
+//! | `NotSent`  | `Send`: POST again after `--retry-wait`                      | it never reached pg-backup-api, or was turned away before it acted (its 404 too: under load it denies servers that exist) |
+//! | `Answered` | `Collided`: after max(`--retry-wait`, 1 s) plus a random part under 2, 4, 8, then 16 s (wider at each 500 of the run), read the list (a new entry is named in a WARNING, never followed; a list that cannot be read stops the run), then POST again | pg-backup-api's own 500 leaves no running operation: most often a POST of another client came in the same second (one POST per server per second), else a job whose worker never started (it reads IN_PROGRESS forever). The widening random pause spreads runs that collide |
+//! | `Unread`   | `LookNow`: read the list at once; the one new operation of the type is followed; none: POST again after max(`--retry-wait`, 1 s); several stop the run | pg-backup-api answered 2xx without a usable id: it is done with the POST, so its list already shows what it made |
 //! | `InFlight` | `LookOnly`: every max(`--retry-wait`, 1 s), read the list, for the attempts left (one look when the failure is not retried, a body over its limit); the one new operation of the type is followed ("adopted"); several new ones, or none, stop the run | the server may still be creating it: a second POST could start a second one |
 //! | `Refused`  | `Stop`                                                       | refused for good |
 //!
 //! Every POST counts against `--max-retries`, and so does every look after
-//! a lost answer; each read of the list has its own retries besides. The driver
-//! (`create_once`) runs this against `post` and `list` closures, as
-//! `poll::wait_for` runs its `ask`, so that the unit tests below script the
-//! server and the clock.
+//! a lost answer, but for a collision while other clients are at work: a
+//! 500 counts only when fewer than two operations (of any type) appeared in
+//! the list between the look before that POST and the look after it, since
+//! with two at least one is surely another client's. Collisions that do not
+//! count are bounded by `MAX_COLLISIONS` and by `--max-wait`. Each read of
+//! the list has its own retries besides. The driver (`create_once`) runs
+//! this against `post` and `list` closures, as `poll::wait_for` runs its
+//! `ask`, so that the unit tests below script the server and the clock.
 
 use crate::api::{Kind, Listed};
 use crate::clock::Clock;
@@ -30,24 +35,41 @@ use std::time::Duration;
 /// second as another for the server is refused.
 pub const SAME_SECOND: Duration = Duration::from_secs(1);
 
+/// The widest random part of the pause after a collision.
+const WIDEST_SPREAD: Duration = Duration::from_secs(16);
+
+/// The most 500s one run rides out: at the widest spread, 5 to 9 minutes.
+pub const MAX_COLLISIONS: u32 = 32;
+
 /// What to do after a failed POST.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Decision {
     Send(Duration),
-    LookThenSend(Duration),
+    Collided(Duration),
+    LookNow(Duration),
     LookOnly(Duration),
     Stop,
 }
 
-/// The rule of the table above. `jitter` is a random pause under 1 s.
-pub fn decide(fate: PostFate, retry_wait: Duration, jitter: Duration) -> Decision {
+/// The rule of the table above. `spread` is the random part of the pause
+/// after a collision, drawn under `collision_spread`.
+pub fn decide(fate: PostFate, retry_wait: Duration, spread: Duration) -> Decision {
     let look_pause = retry_wait.max(SAME_SECOND);
     match fate {
         PostFate::NotSent => Decision::Send(retry_wait),
-        PostFate::Answered => Decision::LookThenSend(look_pause + jitter),
+        PostFate::Answered => Decision::Collided(look_pause + spread),
+        PostFate::Unread => Decision::LookNow(look_pause),
         PostFate::InFlight => Decision::LookOnly(look_pause),
         PostFate::Refused => Decision::Stop,
     }
+}
+
+/// The bound of the random part of the pause after the `collisions`-th
+/// 500 of a run: 2, 4, 8, then 16 s. Twenty runs that start together on
+/// one server all get their operation, in about 30 s (README).
+pub fn collision_spread(collisions: u32) -> Duration {
+    let doubled = SAME_SECOND.saturating_mul(1 << collisions.clamp(1, 5));
+    doubled.min(WIDEST_SPREAD)
 }
 
 /// What the driver needs besides the closures.
@@ -55,8 +77,9 @@ pub struct Setting<'a> {
     pub clock: &'a dyn Clock,
     pub log: &'a Logger,
     pub retry: RetryPolicy,
+    /// `--max-wait`: also bounds how long collisions are ridden out.
+    pub max_wait: Option<Duration>,
     pub kind: Kind,
-    /// "POST http://..." and "GET http://...", for log lines.
     pub post_what: &'a str,
     pub list_what: &'a str,
 }
@@ -73,8 +96,11 @@ pub fn create_once(
         clock, log, retry, ..
     } = *setting;
     let label = setting.kind.label();
+    let what = setting.post_what;
+    let started = clock.now();
     let mut known = retry::call(retry, clock, log, setting.list_what, &mut list)?;
     let mut budget = Budget::new(retry, Request::Other);
+    let mut collisions = 0;
     loop {
         let problem = match post() {
             Ok(id) => {
@@ -83,28 +109,72 @@ pub fn create_once(
             }
             Err(problem) => problem,
         };
-        let decision = decide(problem.post_fate(), retry.wait, clock.jitter(SAME_SECOND));
-        let what = setting.post_what;
-        let next = match decision {
-            Decision::Stop => budget.step(log, what, &problem),
-            Decision::Send(pause) => budget.step_then(log, (what, &problem), (pause, "retrying")),
-            Decision::LookThenSend(pause) => {
-                let then = "pg-backup-api answered, so no operation of this POST runs: \
-                            sending it again";
-                budget.step_then(log, (what, &problem), (pause, then))
+        let fate = problem.post_fate();
+        if fate == PostFate::Answered {
+            collisions += 1;
+        }
+        let spread = clock.jitter(collision_spread(collisions));
+        match decide(fate, retry.wait, spread) {
+            Decision::Stop => {
+                budget.step(log, what, &problem);
+                return Err(problem);
+            }
+            Decision::Send(pause) => {
+                let pause = budget
+                    .step_then(log, (what, &problem), (pause, "retrying"))
+                    .ok_or_else(|| problem.clone())?;
+                clock.sleep(pause);
             }
             Decision::LookOnly(pause) => {
                 let looks = looks_left(&mut budget, log, (what, &problem), pause);
                 return look_only(setting, &mut list, &known, (pause, looks), &budget)
                     .and_then(|found| found.ok_or(problem));
             }
-        };
-        let Some(pause) = next else {
-            return Err(problem);
-        };
-        clock.sleep(pause);
-        if let Decision::LookThenSend(_) = decision {
-            known = name_strangers(setting, &mut list, &known)?;
+            Decision::LookNow(pause) => {
+                let now = match look_now(setting, &mut list, &known, &problem)? {
+                    Ok(id) => return Ok(id),
+                    Err(now) => now,
+                };
+                known = now;
+                let then = "no operation of it in the server's list, so sending it again";
+                let pause = budget
+                    .step_then(log, (what, &problem), (pause, then))
+                    .ok_or_else(|| problem.clone())?;
+                clock.sleep(pause);
+            }
+            Decision::Collided(pause) => {
+                let out_of_time = setting
+                    .max_wait
+                    .is_some_and(|limit| clock.now() + pause > started + limit);
+                if collisions > MAX_COLLISIONS || out_of_time {
+                    let bound = match out_of_time {
+                        true => format!("--max-wait {} s", seconds(setting.max_wait.unwrap())),
+                        false => format!("{MAX_COLLISIONS} collisions"),
+                    };
+                    log.error(&format!(
+                        "{what} failed: {problem}; giving up after {bound}: the POSTs of \
+                         other clients for this server kept taking every second."
+                    ));
+                    return Err(problem);
+                }
+                log.warning(&format!(
+                    "{what} failed: {problem}: pg-backup-api ran nothing for it, most often \
+                     because another POST for the server came in the same second (collision \
+                     {collisions}); reading the server's list, then sending it again in {} s.",
+                    seconds(pause)
+                ));
+                clock.sleep(pause);
+                let now = name_strangers(setting, &mut list, &known)?;
+                let others_at_work = new_entries(&known, &now) >= 2;
+                known = now;
+                if !others_at_work {
+                    let then = "no other client's operation appeared meanwhile, so it counts; \
+                                sending it again";
+                    budget
+                        .step_then(log, (what, &problem), (Duration::ZERO, then))
+                        .ok_or_else(|| problem.clone())?;
+                }
+            }
         }
     }
 }
@@ -128,11 +198,57 @@ fn looks_left(budget: &mut Budget, log: &Logger, failed: (&str, &Problem), pause
     }
 }
 
-/// After pg-backup-api answered a POST: an operation of the kind that is
-/// new in the list is not this run's, and is named so that nobody takes it
-/// for one. Returns the list to compare with next time; a list that cannot
-/// be read stops the run, since a stuck job left out of it could later be
-/// taken for this run's operation.
+/// After a 2xx answer without a usable id: the one new operation of the
+/// kind is this POST's (`Ok(Ok(id))`); with none, the list to compare with
+/// next time (`Ok(Err(list))`). Several, or a list that cannot be read,
+/// stop the run: one of them may be another client's.
+fn look_now(
+    setting: &Setting,
+    list: &mut impl FnMut() -> Result<Vec<Listed>, Problem>,
+    known: &[Listed],
+    problem: &Problem,
+) -> Result<Result<String, Vec<Listed>>, Problem> {
+    let Setting {
+        clock, log, retry, ..
+    } = *setting;
+    let label = setting.kind.label();
+    log.warning(&format!(
+        "{} answered without a usable operation id ({problem}); looking for its \
+         operation in the server's list.",
+        setting.post_what
+    ));
+    let now = retry::call(retry, clock, log, setting.list_what, &mut *list).inspect_err(|_| {
+        log.error(&format!(
+            "The POST may have created a {label} operation: check the server's \
+             operations before running again."
+        ));
+    })?;
+    match new_operations(known, &now, setting.kind).as_slice() {
+        [] => Ok(Err(now)),
+        [id] => {
+            log.warning(&format!(
+                "The {label} operation with ID {id} appeared with that answer; following it."
+            ));
+            Ok(Ok(id.clone()))
+        }
+        several => {
+            log.error(&format!(
+                "{} {label} operations appeared with that answer ({}): one may be another \
+                 client's, so none is followed. Check the server's operations before \
+                 running again.",
+                several.len(),
+                several.join(", ")
+            ));
+            Err(problem.clone())
+        }
+    }
+}
+
+/// After pg-backup-api answered a POST: operations of the kind that are
+/// new in the list are not this run's, and are named so that nobody takes
+/// them for one. Returns the list to compare with next time; a list that
+/// cannot be read stops the run, since a stuck job left out of it could
+/// later be taken for this run's operation.
 fn name_strangers(
     setting: &Setting,
     list: &mut impl FnMut() -> Result<Vec<Listed>, Problem>,
@@ -147,12 +263,14 @@ fn name_strangers(
              again, since a job it left behind could not be told from this run's operation.",
         );
     })?;
-    for id in new_operations(known, &now, setting.kind) {
+    let strangers = new_operations(known, &now, setting.kind);
+    if !strangers.is_empty() {
         log.warning(&format!(
-            "The {} operation {id} appeared in the server's list after pg-backup-api \
-             answered the POST; not following it: it is another client's, or a job whose \
-             worker never started (it reads IN_PROGRESS forever).",
-            setting.kind.label()
+            "The server's list shows {} operations that this run did not create: {}; \
+             not following them: they are other clients', or jobs whose worker never \
+             started (they read IN_PROGRESS forever).",
+            setting.kind.label(),
+            strangers.join(", ")
         ));
     }
     Ok(now)
@@ -220,6 +338,17 @@ fn look_only(
     Ok(None)
 }
 
+/// How many entries of `now`, of any kind, are not in `before`.
+fn new_entries(before: &[Listed], now: &[Listed]) -> usize {
+    let old: BTreeSet<&str> = before.iter().map(|op| op.id.as_str()).collect();
+    let new: BTreeSet<&str> = now
+        .iter()
+        .map(|op| op.id.as_str())
+        .filter(|id| !old.contains(id))
+        .collect();
+    new.len()
+}
+
 /// The operations of `kind` in `now` that are not in `before`, oldest
 /// first. Ids are timestamps (`20261125T171209`), so they sort by time.
 fn new_operations(before: &[Listed], now: &[Listed], kind: Kind) -> Vec<String> {
@@ -269,13 +398,11 @@ mod tests {
             (
                 PostFate::Answered,
                 wait,
-                Decision::LookThenSend(SAME_SECOND + JITTER),
+                Decision::Collided(SAME_SECOND + JITTER),
             ),
-            (
-                PostFate::Answered,
-                long,
-                Decision::LookThenSend(long + JITTER),
-            ),
+            (PostFate::Answered, long, Decision::Collided(long + JITTER)),
+            (PostFate::Unread, wait, Decision::LookNow(SAME_SECOND)),
+            (PostFate::Unread, long, Decision::LookNow(long)),
             (PostFate::InFlight, wait, Decision::LookOnly(SAME_SECOND)),
             (PostFate::InFlight, long, Decision::LookOnly(long)),
             (PostFate::Refused, wait, Decision::Stop),
@@ -285,11 +412,18 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_spread_after_a_collision_widens_to_16_s() {
+        let spreads: Vec<u64> = (1..=7).map(|n| collision_spread(n).as_secs()).collect();
+        assert_eq!(spreads, [2, 4, 8, 16, 16, 16, 16]);
+    }
+
     /// A server scripted by two queues of answers; records what was asked.
     struct Script {
         posts: RefCell<Vec<Result<String, Problem>>>,
         lists: RefCell<Vec<Result<Vec<Listed>, Problem>>>,
         asked: RefCell<Vec<&'static str>>,
+        max_wait: Option<Duration>,
     }
 
     impl Script {
@@ -301,6 +435,7 @@ mod tests {
                 posts: RefCell::new(posts),
                 lists: RefCell::new(lists),
                 asked: RefCell::default(),
+                max_wait: None,
             }
         }
 
@@ -310,6 +445,7 @@ mod tests {
                 clock: &clock,
                 log: &log,
                 retry,
+                max_wait: self.max_wait,
                 kind: Kind::ConfigSwitch,
                 post_what: "POST u",
                 list_what: "GET l",
@@ -364,11 +500,14 @@ mod tests {
         assert_eq!(*script.asked.borrow(), ["list", "post", "list", "post"]);
         // At least a second, whatever --retry-wait, plus the jitter.
         assert_eq!(*clock.slept.borrow(), [SAME_SECOND + JITTER]);
-        assert!(
-            lines.iter().any(|l| l.starts_with(
-                "WARNING: The config switch operation 8 appeared in the server's list"
-            ) && l.contains("not following it")),
-            "{lines:?}"
+        assert_logged(
+            &lines,
+            "WARNING: The server's list shows config switch operations that this run did \
+             not create: 8; not following them",
+        );
+        assert_logged(
+            &lines,
+            "Attempt 1 of 3 on POST u failed: HTTP 500: m; no other",
         );
     }
 
@@ -376,20 +515,124 @@ mod tests {
     fn answered_posts_stop_when_the_attempts_run_out() {
         let script = Script::new(
             vec![Err(status(500)), Err(status(500)), Err(status(500))],
-            vec![empty(), one("1"), one("1")],
+            vec![empty(), one("1"), one("1"), one("1")],
         );
         let (result, _, lines) = script.run(RETRY);
         assert_eq!(result, Err(status(500)));
+        // A look after each 500 tells whether it counts.
         assert_eq!(
             *script.asked.borrow(),
-            ["list", "post", "list", "post", "list", "post"]
+            ["list", "post", "list", "post", "list", "post", "list"]
         );
         // The stray operation is named once, not at every look.
-        let named = lines.iter().filter(|l| l.contains("operation 1 appeared"));
+        let named = lines.iter().filter(|l| l.contains("did not create: 1;"));
         assert_eq!(named.count(), 1, "{lines:?}");
         assert_eq!(
             lines.last().unwrap(),
             "ERROR: Maximum number of retries exceeded, exiting."
+        );
+    }
+
+    fn entries(ids: &[&str]) -> Result<Vec<Listed>, Problem> {
+        Ok(ids.iter().map(|id| listed(id, "recovery")).collect())
+    }
+
+    #[test]
+    fn collisions_while_other_clients_are_at_work_do_not_count() {
+        // Six 500s, each followed by two new entries of other clients: more
+        // than the 3 attempts allowed, yet the seventh POST is sent.
+        let mut lists = vec![empty()];
+        let mut seen: Vec<String> = Vec::new();
+        for n in 0..6 {
+            seen.push(format!("a{n}"));
+            seen.push(format!("b{n}"));
+            let ids: Vec<&str> = seen.iter().map(String::as_str).collect();
+            lists.push(entries(&ids));
+        }
+        let mut posts: Vec<Result<String, Problem>> = (0..6).map(|_| Err(status(500))).collect();
+        posts.push(Ok("7".into()));
+        let script = Script::new(posts, lists);
+        let (result, clock, lines) = script.run(RETRY);
+        assert_eq!(result.as_deref(), Ok("7"), "{lines:?}");
+        // Each pause: 1 s (the retry wait is shorter) and the jitter.
+        assert_eq!(*clock.slept.borrow(), [SAME_SECOND + JITTER; 6]);
+        assert!(!lines.iter().any(|l| l.contains("Attempt")), "{lines:?}");
+        assert_logged(&lines, "(collision 6)");
+    }
+
+    #[test]
+    fn collisions_are_ridden_out_no_longer_than_max_wait() {
+        let mut script = Script::new(
+            vec![Err(status(500)), Err(status(500))],
+            vec![empty(), entries(&["a", "b"])],
+        );
+        script.max_wait = Some(Duration::from_secs(2));
+        let (result, _, lines) = script.run(RETRY);
+        assert_eq!(result, Err(status(500)));
+        assert_eq!(*script.asked.borrow(), ["list", "post", "list", "post"]);
+        assert!(
+            lines
+                .last()
+                .unwrap()
+                .contains("giving up after --max-wait 2 s"),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn a_404_on_the_post_is_sent_again() {
+        // Under load the real server denies servers that exist.
+        let denied = Problem::NotFound("Server 'main' does not exist".into());
+        let script = Script::new(vec![Err(denied), Ok("2".into())], vec![empty()]);
+        let (result, clock, lines) = script.run(RETRY);
+        assert_eq!(result.as_deref(), Ok("2"));
+        assert_eq!(*script.asked.borrow(), ["list", "post", "post"]);
+        assert_eq!(*clock.slept.borrow(), [WAIT]);
+        assert_logged(&lines, "HTTP 404: Server 'main' does not exist; retrying");
+    }
+
+    fn no_id() -> Result<String, Problem> {
+        Err(Problem::NoId(
+            "JSON answer lacks the string \"operation_id\"".into(),
+        ))
+    }
+
+    #[test]
+    fn a_2xx_without_an_id_and_nothing_new_is_sent_again() {
+        let script = Script::new(
+            vec![no_id(), no_id(), Ok("3".into())],
+            vec![empty(), empty(), empty()],
+        );
+        let (result, clock, _) = script.run(RETRY);
+        assert_eq!(result.as_deref(), Ok("3"));
+        assert_eq!(
+            *script.asked.borrow(),
+            ["list", "post", "list", "post", "list", "post"]
+        );
+        assert_eq!(*clock.slept.borrow(), [SAME_SECOND; 2]);
+    }
+
+    #[test]
+    fn a_2xx_without_an_id_follows_the_one_new_operation_at_once() {
+        let script = Script::new(vec![no_id()], vec![empty(), one("4")]);
+        let (result, clock, _) = script.run(RETRY);
+        assert_eq!(result.as_deref(), Ok("4"));
+        assert_eq!(*script.asked.borrow(), ["list", "post", "list"]);
+        assert!(clock.slept.borrow().is_empty());
+    }
+
+    #[test]
+    fn a_2xx_without_an_id_and_two_new_operations_stops() {
+        let two = Ok(vec![
+            listed("20261125T100000", "config_switch"),
+            listed("20261125T100001", "config_switch"),
+        ]);
+        let script = Script::new(vec![no_id()], vec![empty(), two]);
+        let (result, _, lines) = script.run(RETRY);
+        assert!(matches!(result, Err(Problem::NoId(_))));
+        assert_logged(
+            &lines,
+            "2 config switch operations appeared with that answer",
         );
     }
 

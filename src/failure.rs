@@ -1,24 +1,26 @@
 //! Every way a request can fail, and the one place that decides what each
 //! failure means. Callers ask these predicates; none matches a status code.
 //!
-//! | failure | made by | `retried` | `may_have_created` | `server_done` | `operation_gone` | `post_fate` |
-//! | --- | --- | --- | --- | --- | --- | --- |
-//! | `Unreachable`: no connection, no name, a TLS handshake that broke off, no thread | transport | yes | no | no | no | `NotSent` |
-//! | `Timeout` (`--http-timeout`, or what `--max-wait` leaves) | transport | yes | yes | no | no | `InFlight` |
-//! | `Broken`: reset, or closed before a whole answer | transport | yes | yes | no | no | `InFlight` |
-//! | `Malformed`: not HTTP (a head over its limits too), or not the JSON expected | transport, api | yes | yes (it may be a 202 we cannot read) | no | no | `InFlight` |
-//! | `TooLarge`: a body over its limit | transport | no | yes (it may be a 202 not read) | no | no | `InFlight` |
-//! | `Tls`: a certificate, its name, or ours refused | transport | no | no | no | no | `Refused` |
-//! | `Status` 408, 429: turned away before acting | api | yes | no | no | no | `NotSent` |
-//! | `Status` 500: pg-backup-api's own error | api | yes | no (it never leaves a running operation) | yes | no | `Answered` |
-//! | `Status` 502-504: a proxy's | api | yes | yes | no | no | `InFlight` |
-//! | `Status` 404 | api | only while polling (the real server answers 404 for an operation that exists) | no | yes | no | `Refused` |
-//! | other `Status` (4xx, 3xx, 501, 505) | api | no | no | yes | no | `Refused` |
-//! | `Gone`: a 404 on `wait`'s first poll | `on_first_poll` | no | no | yes | yes | `Refused` |
+//! | failure | made by | `retried` | `may_have_created` | `server_done` | `post_fate` |
+//! | --- | --- | --- | --- | --- | --- |
+//! | `Unreachable`: no connection, no name, a TLS handshake that broke off, no thread | transport | yes | no | no | `NotSent` |
+//! | `Timeout` (`--http-timeout`, or what `--max-wait` leaves) | transport | yes | yes | no | `InFlight` |
+//! | `Broken`: reset, or closed before a whole answer | transport | yes | yes | no | `InFlight` |
+//! | `Malformed`: not HTTP (a head over its limits too), or not the JSON expected | transport, api | yes | yes (it may be a 202 we cannot read) | no | `InFlight` |
+//! | `NoId`: a POST's 2xx, read whole, without a usable `operation_id` | api | yes | yes | yes | `Unread` |
+//! | `TooLarge`: a body over its limit | transport | no | yes (it may be a 202 not read) | no | `InFlight` |
+//! | `Tls`: a certificate, its name, or ours refused | transport | no | no | no | `Refused` |
+//! | `NotFound`: pg-backup-api's own 404 on a server, backup or operation | api | yes (under load the real server says so of servers that exist) | no (answered before any job file) | yes | `NotSent` |
+//! | `Status` 408, 429: turned away before acting | api | yes | no | no | `NotSent` |
+//! | `Status` 500: pg-backup-api's own error | api | yes | no (it never leaves a running operation) | yes | `Answered` |
+//! | `Status` 502-504: a proxy's | api | yes | yes | no | `InFlight` |
+//! | `Status` 404: no such path (Werkzeug's routing, or a proxy's page) | api | only while polling | no | yes | `Refused` |
+//! | other `Status` (4xx, 3xx, 501, 505) | api | no | no | yes | `Refused` |
+//! | `Gone`: `wait`'s operation is not in the server's list | run | no | no | yes | `Refused` |
 //!
 //! "Made by" is the module that builds it: transport (src/transport/), api
-//! (src/api.rs). `post_fate` is what src/create.rs acts on after a failed
-//! POST; it follows from the three columns before it.
+//! (src/api.rs), run (src/run.rs). `post_fate` is what src/create.rs acts on
+//! after a failed POST.
 
 use crate::text::seconds;
 use std::fmt;
@@ -36,14 +38,23 @@ pub enum Problem {
     Broken(String),
     /// An answer arrived but it is not the HTTP or JSON expected.
     Malformed(String),
+    /// A POST answered 2xx, read whole, without a usable `operation_id`:
+    /// pg-backup-api is done with it, and its list tells at once whether it
+    /// created an operation.
+    NoId(String),
+    /// pg-backup-api's own 404 (a JSON `error`) on a server, backup or
+    /// operation it does not know. Under load the real server says so of
+    /// servers that exist (docs/pg-backup-api.md), so it is retried; a
+    /// 404 on a path it has no route for is a `Status`.
+    NotFound(String),
     /// The body is over its size limit (a head over its limits is
     /// `Malformed`).
     TooLarge(String),
     /// TLS failed: the server's certificate, its name, or ours.
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     Tls(String),
-    /// `wait`'s first poll was answered 404: there is no such operation (the
-    /// real server's 404s for an operation that exists come only later).
+    /// `wait`'s operation is not in the server's list: there is no such
+    /// operation.
     Gone(String),
     /// The server answered with a status other than 2xx.
     Status {
@@ -71,6 +82,9 @@ pub enum PostFate {
     /// pg-backup-api answered its own 500: it is done with it, and left no
     /// running operation.
     Answered,
+    /// pg-backup-api answered 2xx without a usable id: it is done with it,
+    /// so the list shows at once whether it created an operation.
+    Unread,
     /// The answer was lost (a timeout, a dropped connection, a proxy's
     /// 502/503/504), cannot be read (a 2xx that is not the JSON expected,
     /// or not HTTP at all) or was not read (a body over its limit): the
@@ -88,23 +102,14 @@ impl Problem {
             Problem::Unreachable(_)
             | Problem::Timeout(_)
             | Problem::Broken(_)
-            | Problem::Malformed(_) => true,
+            | Problem::Malformed(_)
+            | Problem::NoId(_)
+            | Problem::NotFound(_) => true,
             Problem::TooLarge(_) | Problem::Tls(_) | Problem::Gone(_) => false,
-            // pg-backup-api answers 404 for an operation that exists while
-            // its worker writes the output file, and under concurrent
-            // requests (docs/pg-backup-api.md).
+            // A path that has no route: retried only for the operation
+            // this run follows, whose URL answered a moment ago.
             Problem::Status { code: 404, .. } => request == Request::Poll,
             Problem::Status { code, .. } => matches!(code, 408 | 429 | 500 | 502 | 503 | 504),
-        }
-    }
-
-    /// `wait`'s first poll: a 404 then means the operation does not exist.
-    pub fn on_first_poll(self) -> Problem {
-        match self {
-            Problem::Status {
-                code: 404, message, ..
-            } => Problem::Gone(message),
-            other => other,
         }
     }
 
@@ -121,6 +126,7 @@ impl Problem {
             Problem::Timeout(_)
                 | Problem::Broken(_)
                 | Problem::Malformed(_)
+                | Problem::NoId(_)
                 | Problem::TooLarge(_)
                 | Problem::Status {
                     code: 502..=504,
@@ -134,21 +140,21 @@ impl Problem {
     pub fn server_done(&self) -> bool {
         match self {
             Problem::Status { code, .. } => !matches!(code, 408 | 429 | 502..=504),
-            Problem::Gone(_) => true,
+            Problem::Gone(_) | Problem::NoId(_) | Problem::NotFound(_) => true,
             _ => false,
         }
     }
 
     /// What a POST that failed this way may have done.
     pub fn post_fate(&self) -> PostFate {
-        if self.may_have_created() {
-            PostFate::InFlight
-        } else if !self.retried(Request::Other) {
-            PostFate::Refused
-        } else if self.server_done() {
-            PostFate::Answered
-        } else {
-            PostFate::NotSent
+        match self {
+            Problem::NoId(_) => PostFate::Unread,
+            // Checked before the job file is written: nothing exists.
+            Problem::NotFound(_) => PostFate::NotSent,
+            _ if self.may_have_created() => PostFate::InFlight,
+            _ if !self.retried(Request::Other) => PostFate::Refused,
+            _ if self.server_done() => PostFate::Answered,
+            _ => PostFate::NotSent,
         }
     }
 }
@@ -162,10 +168,13 @@ impl fmt::Display for Problem {
                 write!(f, "no complete answer within {} s", seconds(*limit))
             }
             Problem::Broken(why) => write!(f, "connection broken: {why}"),
-            Problem::Malformed(why) => write!(f, "unexpected answer: {why}"),
+            Problem::Malformed(why) | Problem::NoId(why) => {
+                write!(f, "unexpected answer: {why}")
+            }
+            Problem::NotFound(why) => write!(f, "HTTP 404: {why}"),
             Problem::TooLarge(why) => write!(f, "answer refused: {why}"),
             Problem::Tls(why) => write!(f, "TLS failed: {why}"),
-            Problem::Gone(why) => write!(f, "no such operation: HTTP 404: {why}"),
+            Problem::Gone(why) => write!(f, "no such operation: {why}"),
             Problem::Status { code, location: Some(to), .. } => write!(
                 f,
                 "HTTP {code} redirect to {to}, not followed: point --api-url at pg-backup-api itself"
@@ -200,6 +209,7 @@ mod tests {
             Problem::Timeout(Duration::from_secs(1)),
             Problem::Broken("reset".into()),
             Problem::Malformed("not JSON".into()),
+            Problem::NoId("not JSON".into()),
         ] {
             assert!(p.retried(Request::Other), "{p:?}");
             assert!(p.retried(Request::Poll), "{p:?}");
@@ -237,6 +247,14 @@ mod tests {
             (status(408), NotSent),
             (status(429), NotSent),
             (status(500), Answered),
+            (
+                Problem::NotFound("Server 'pg1' does not exist".into()),
+                NotSent,
+            ),
+            (
+                Problem::NoId("JSON answer lacks \"operation_id\"".into()),
+                Unread,
+            ),
             (Problem::Malformed("not JSON".into()), InFlight),
             (Problem::Timeout(Duration::from_secs(1)), InFlight),
             (Problem::Broken("closed".into()), InFlight),
@@ -281,7 +299,9 @@ mod tests {
     fn the_server_is_done_with_what_pg_backup_api_itself_answered() {
         assert!(status(500).server_done());
         assert!(status(400).server_done());
-        assert!(Problem::Gone("Resource not found".into()).server_done());
+        assert!(Problem::Gone("not listed".into()).server_done());
+        assert!(Problem::NotFound("Resource not found".into()).server_done());
+        assert!(Problem::NoId("empty".into()).server_done());
         for pending in [status(408), status(429), status(503)] {
             assert!(!pending.server_done(), "{pending:?}");
         }
@@ -290,9 +310,10 @@ mod tests {
     }
 
     #[test]
-    fn only_a_404_on_the_first_poll_means_the_operation_is_gone() {
-        assert!(status(404).on_first_poll().operation_gone());
-        assert!(!status(404).operation_gone());
-        assert!(!status(500).on_first_poll().operation_gone());
+    fn pg_backup_apis_own_404_is_retried_everywhere_a_missing_route_only_while_polling() {
+        let own = Problem::NotFound("No barman config found for 'pg1'.".into());
+        assert!(own.retried(Request::Other) && own.retried(Request::Poll));
+        assert!(!own.may_have_created());
+        assert!(!Problem::Gone("not listed".into()).retried(Request::Poll));
     }
 }

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
@@ -114,6 +114,43 @@ impl Logger {
         self.log(Level::Error, message);
     }
 
+    /// The line a signal ends the run with: it must never wait. It goes to
+    /// the log file (non-blocking), else to stderr with a raw write that
+    /// bypasses std's stderr lock (the main thread may hold it, blocked on
+    /// a full pipe) and that is given `patience` at most: the process then
+    /// ends whether the write is done or not.
+    pub fn last_line(&self, level: Level, message: &str, patience: Duration) {
+        #[cfg(test)]
+        if self.captured.is_some() {
+            return self.log(level, message);
+        }
+        let line = self.format(level, message);
+        if let Some(file) = &self.file {
+            if (&*file).write_all(line.as_bytes()).is_ok() {
+                return;
+            }
+        }
+        let (done, finished) = std::sync::mpsc::channel();
+        let writer = std::thread::Builder::new()
+            .stack_size(64 << 10)
+            .spawn(move || {
+                write_raw_to_stderr(line.as_bytes());
+                let _ = done.send(());
+            });
+        if writer.is_ok() {
+            let _ = finished.recv_timeout(patience);
+        }
+    }
+
+    fn format(&self, level: Level, message: &str) -> String {
+        format!(
+            "{} {}: {}\n",
+            timestamp(SystemTime::now()),
+            level.name(),
+            printable(message)
+        )
+    }
+
     /// Writes one line with a single write, so concurrent writers to the same
     /// file (O_APPEND) never interleave inside a line. A failing log write is
     /// ignored: losing a line must not change the outcome of a recovery.
@@ -126,12 +163,7 @@ impl Logger {
                 .push(format!("{}: {}", level.name(), printable(message)));
             return;
         }
-        let line = format!(
-            "{} {}: {}\n",
-            timestamp(SystemTime::now()),
-            level.name(),
-            printable(message)
-        );
+        let line = self.format(level, message);
         let Some(file) = &self.file else {
             let _ = std::io::stderr().lock().write_all(line.as_bytes());
             return;
@@ -147,6 +179,23 @@ impl Logger {
                 );
             }
             let _ = stderr.write_all(line.as_bytes());
+        }
+    }
+}
+
+extern "C" {
+    fn write(fd: i32, buf: *const u8, count: usize) -> isize;
+}
+
+/// Writes `bytes` to fd 2 with write(2) itself, outside std's lock.
+fn write_raw_to_stderr(mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        // SAFETY: a valid buffer of `bytes.len()` bytes; fd 2 or EBADF.
+        let written = unsafe { write(2, bytes.as_ptr(), bytes.len()) };
+        match usize::try_from(written) {
+            Ok(n) if n > 0 => bytes = &bytes[n..],
+            _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
+            _ => return,
         }
     }
 }
@@ -203,7 +252,6 @@ fn no_such_device(path: &Path) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     fn at(secs: u64, millis: u64) -> String {
         timestamp(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis))

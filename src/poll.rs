@@ -74,7 +74,12 @@ pub fn wait_for(
         let past_deadline = deadline.is_some_and(|deadline| clock.now() >= deadline);
         let pause = match failure {
             None if past_deadline => return End::StillRunning(None),
-            None => pause_before_next_poll(clock.now() - started, poll.loop_wait),
+            None => {
+                // Up to a fifth more, at random: the polls of runs started
+                // together do not stay in step.
+                let pause = pause_before_next_poll(clock.now() - started, poll.loop_wait);
+                pause + clock.jitter(pause / 5)
+            }
             // A failure for good still ends as an error, deadline or not.
             Some(problem) if past_deadline && problem.retried(Request::Poll) => {
                 return End::StillRunning(Some(problem))
@@ -160,6 +165,25 @@ mod tests {
         assert_eq!(wait(60_000, 5_000), ms(5_000));
         assert_eq!(wait(3_600_000, 10_000), ms(10_000));
         assert_eq!(wait(0, 50), ms(50));
+    }
+
+    #[test]
+    fn polls_of_runs_started_together_drift_apart_by_up_to_a_fifth() {
+        let clock = FakeClock::with_jitter(Duration::from_secs(60));
+        let log = Logger::capture();
+        let mut left = 3;
+        let end = recovery(&clock, &log, POLL, |_| {
+            left -= 1;
+            Ok(if left == 0 {
+                Status::Done
+            } else {
+                Status::InProgress
+            })
+        });
+        assert_eq!(end, End::Finished(Status::Done));
+        // The jitter is capped at a fifth of each pause: 0.25 s + 0.05 s.
+        let extra = FIRST_PAUSE + FIRST_PAUSE / 5;
+        assert_eq!(*clock.slept.borrow(), [extra; 2]);
     }
 
     #[test]

@@ -81,7 +81,10 @@ impl Budget {
             log.error(&format!("{attempt}."));
             return Next::GiveUp;
         }
-        log.warning(&format!("{attempt}; {then} in {} s.", seconds(pause)));
+        match pause.is_zero() {
+            true => log.warning(&format!("{attempt}; {then} now.")),
+            false => log.warning(&format!("{attempt}; {then} in {} s.", seconds(pause))),
+        }
         Next::RetryAfter(pause)
     }
 

@@ -13,7 +13,7 @@ use crate::poll::{self, End, PollPolicy};
 use crate::resume;
 use crate::retry::{self, RetryPolicy};
 use crate::signals;
-use crate::text::{capitalized, quoted, seconds};
+use crate::text::{capitalized, named, quoted, seconds};
 use crate::transport::Transport;
 use crate::url::Scheme;
 use std::cell::Cell;
@@ -116,8 +116,14 @@ impl Session<'_> {
         if let Err(outcome) = self.check_status() {
             return outcome;
         }
-        let Ok(id) = self.create(server, operation) else {
-            return Outcome::ApiError(sub);
+        let id = match self.create(server, operation) {
+            Ok(id) => id,
+            Err(problem) => {
+                if let Problem::NotFound(message) = &problem {
+                    self.log.error(&unknown_to_the_api(server, message));
+                }
+                return Outcome::ApiError(sub);
+            }
         };
         let noun = format!("{} operation", operation.kind.label());
         self.follow(sub, &noun, server, &id)
@@ -130,10 +136,26 @@ impl Session<'_> {
         if let Err(outcome) = self.check_status() {
             return outcome;
         }
-        let kind = self.client.operations(server).ok().and_then(|(listed, _)| {
-            let entry = listed.into_iter().find(|op| op.id == id)?;
-            Kind::from_api_type(&entry.api_type)
-        });
+        // The list tells the kind, and whether the operation exists at all:
+        // a 404 on a poll can be the real server's under load.
+        let what = format!("GET {}", self.client.operations_url(server));
+        let kind = match retry::call(self.retry, self.clock, self.log, &what, || {
+            self.client.operations(server)
+        }) {
+            Ok((listed, _)) => match listed.into_iter().find(|op| op.id == id) {
+                Some(entry) => Kind::from_api_type(&entry.api_type),
+                None => {
+                    let gone = Problem::Gone("it is not in the server's list of operations".into());
+                    return self.report(Sub::Wait, "operation", server, id, End::Error(gone));
+                }
+            },
+            Err(Problem::NotFound(message)) => {
+                self.log.error(&unknown_to_the_api(server, &message));
+                return Outcome::ApiError(Sub::Wait);
+            }
+            // Unread: polls may still get through.
+            Err(_) => None,
+        };
         let noun = kind.map_or("operation".into(), |k| format!("{} operation", k.label()));
         self.follow(Sub::Wait, &noun, server, id)
     }
@@ -142,20 +164,12 @@ impl Session<'_> {
     fn follow(&self, sub: Sub, noun: &str, server: &str, id: &str) -> Outcome {
         self.note_following(noun, server, id);
         let what = format!("GET {}", self.client.operation_url(server, id));
-        // Only `wait` can be given an operation that does not exist.
-        let first = Cell::new(sub == Sub::Wait);
         let end = poll::wait_for(
             self.clock,
             self.log,
             (self.retry, self.poll),
             (noun, id, &what),
-            |limit| {
-                let status = self.client.operation_status(server, id, limit);
-                match first.replace(false) {
-                    true => status.map_err(Problem::on_first_poll),
-                    false => status,
-                }
-            },
+            |limit| self.client.operation_status(server, id, limit),
         );
         self.report(sub, noun, server, id, end)
     }
@@ -251,6 +265,7 @@ impl Session<'_> {
             clock: self.clock,
             log: self.log,
             retry: self.retry,
+            max_wait: self.poll.max_wait,
             kind: operation.kind,
             post_what: &post_what,
             list_what: &list_what,
@@ -295,4 +310,21 @@ impl Session<'_> {
         }
         Ok(operations)
     }
+}
+
+/// The last line of a run that pg-backup-api answered 404 on every attempt:
+/// it does not know the server (or, on a POST, the backup).
+fn unknown_to_the_api(server: &str, message: &str) -> String {
+    let (what, advice) = match message.starts_with("Backup ") {
+        true => ("that backup of server", "--backup-id"),
+        false => (
+            "server",
+            "--barman-server against Barman's configuration on the Barman host",
+        ),
+    };
+    format!(
+        "pg-backup-api does not know {what} {} (it answered HTTP 404 \"{message}\" to \
+         every attempt): check {advice}.",
+        named(server, 60),
+    )
 }

@@ -245,17 +245,41 @@ fn wait_on_a_failed_operation_exits_1() {
 }
 
 #[test]
-fn wait_on_a_missing_operation_exits_2_with_the_api_message() {
-    // Later 404s are retried (the real server sends some for operations
-    // that exist); the first one says there is no such operation.
+fn wait_on_a_missing_operation_exits_2_and_says_it_is_not_listed() {
+    // A 404 on a poll can be the real server's under load; the list tells
+    // whether the operation exists at all.
     let stub = Scenario::real().start();
     let ran = run_strings(&wait_args(&stub, "20200101T000000", &[]));
     ran.expect_code(2);
     assert_eq!(
         ran.last_line(),
         "ERROR: Cannot follow operation 20200101T000000 of server main: \
-         no such operation: HTTP 404: Resource not found."
+         no such operation: it is not in the server's list of operations."
     );
+    assert_eq!(
+        stub.lines(),
+        ["GET /status", "GET /servers/main/operations"]
+    );
+}
+
+#[test]
+fn wait_rides_out_false_404s_and_names_an_unknown_server() {
+    let stub = Scenario::real()
+        .existing_recovery("20261125T171025", "DONE")
+        .fault_at(Route::List, 0, 2, Action::NoConfig)
+        .fault_at(Route::Poll, 0, 2, Action::NoConfig)
+        .start();
+    let ran = run_strings(&wait_args(&stub, "20261125T171025", &[]));
+    ran.expect_code(0)
+        .expect_logged(&["Recovery operation finished successfully."]);
+    let stub = Scenario::real().servers(&["other"]).start();
+    let ran = run_strings(&wait_args(
+        &stub,
+        "20261125T171025",
+        &["--max-retries", "2"],
+    ));
+    ran.expect_code(2)
+        .expect_last_line_starting("ERROR: pg-backup-api does not know server main");
 }
 
 #[test]

@@ -112,7 +112,29 @@ fn api_error_exits_3_with_the_api_message() {
         &["--barman-model", "m", "--switch-when", "always"],
     ));
     ran.expect_code(3)
-        .expect_logged(&["HTTP 404: No barman config found for 'main'"]);
+        .expect_logged(&["HTTP 404: No barman config found for 'main'"])
+        .expect_last_line_starting("ERROR: pg-backup-api does not know server main");
+}
+
+#[test]
+fn false_404s_and_500s_on_the_list_and_the_post_are_ridden_out() {
+    // pg-backup-api serve under load, and a 500 raised before the job file.
+    let stub = Scenario::real()
+        .fault_at(Route::List, 0, 1, Action::NoConfig)
+        .fault_at(Route::Create, 0, 1, Action::NoConfig)
+        .fault_at(Route::Create, 1, 1, Action::empty(500))
+        .start();
+    let ran = run_strings(&switch_args(
+        &stub.url(),
+        "primary",
+        &["--barman-model", "m", "--switch-when", "always"],
+    ));
+    ran.expect_code(0);
+    let routes: Vec<String> = stub.requests().into_iter().map(|r| r.route).collect();
+    assert_eq!(
+        routes,
+        ["status", "list", "list", "create", "create", "list", "create", "poll"]
+    );
 }
 
 #[test]

@@ -227,58 +227,193 @@ fn a_status_with_an_invisible_character_is_shown_escaped() {
 }
 
 #[test]
-fn runs_that_collide_each_follow_only_what_their_own_post_created() {
-    // Eight nodes switch one Barman server's model at once: pg-backup-api
-    // takes one POST per second and answers the others 500.
-    const RUNS: usize = 8;
+fn twenty_nodes_restoring_from_one_server_at_once_all_get_their_own_operation() {
+    // pg-backup-api takes one POST per server per second and answers the
+    // others 500. Twenty replicas created at the same moment, with the
+    // default options: a collision is "spread out and try again", not a
+    // fault that burns --max-retries.
+    const RUNS: usize = 20;
     let stub = Scenario::real().course(Course::DoneAfter(0.2)).start();
     let url = stub.url();
     let runs: Vec<_> = (0..RUNS)
         .map(|n| {
-            let args = switch_args(
+            let args: Vec<String> = [
+                "--api-url",
                 &url,
-                "primary",
-                &[
-                    "--barman-model",
-                    &format!("m{n}"),
-                    "--switch-when",
-                    "always",
-                    "--max-retries",
-                    "12",
-                ],
-            );
-            std::thread::spawn(move || run_strings(&args))
+                "recover",
+                "--barman-server=main",
+                "--ssh-command=ssh postgres@pg1",
+                &format!("--datadir=/var/lib/pg/node{n}"),
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+            std::thread::spawn(move || {
+                let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+                run_for(&refs, Duration::from_secs(240))
+            })
         })
         .collect();
     let ran: Vec<Ran> = runs.into_iter().map(|r| r.join().unwrap()).collect();
     let requests = stub.requests();
-    let mut succeeded = 0;
     for (n, ran) in ran.iter().enumerate() {
-        ran.expect_not_logged(&["appeared although"]);
-        if ran.code != 0 {
-            ran.expect_code(3);
-            continue;
-        }
-        succeeded += 1;
-        // The id it followed is the one its own POST (its model) created.
-        let body = format!(r#"{{"model_name":"m{n}","type":"config_switch"}}"#);
+        ran.expect_code_for(n, 0)
+            .expect_not_logged(&["appeared although", "following it."]);
+        // The id it followed is the one its own POST (its directory) created.
         let own: Vec<&str> = requests
             .iter()
-            .filter(|r| r.json_if_any() == body)
+            .filter(|r| r.body.contains(&format!("/var/lib/pg/node{n}\"")))
             .filter_map(|r| r.created.as_deref())
             .collect();
         assert_eq!(own.len(), 1, "{n}: {own:?}");
         ran.expect_logged(&[&format!(
-            "Created the config switch operation with ID {}",
+            "Created the recovery operation with ID {}",
             own[0]
         )]);
     }
-    assert!(succeeded >= 2, "only {succeeded} of {RUNS} succeeded");
-    // And no run left an operation behind that it did not follow.
-    let created = requests.iter().filter(|r| r.created.is_some()).count();
-    assert_eq!(
-        created, succeeded,
-        "operations created vs runs that exited 0"
+    // Twenty operations, no more: no run left one behind, and none polled
+    // an operation that no run created.
+    let created: Vec<&str> = requests
+        .iter()
+        .filter_map(|r| r.created.as_deref())
+        .collect();
+    assert_eq!(created.len(), RUNS);
+    for poll in requests.iter().filter(|r| r.route == "poll") {
+        assert!(
+            created.iter().any(|id| poll.path.ends_with(id)),
+            "{}",
+            poll.path
+        );
+    }
+    let collisions = requests.iter().filter(|r| r.code == Some(500)).count();
+    eprintln!(
+        "{RUNS} runs: {collisions} collisions, the last done after {:?}",
+        ran.iter().map(|r| r.elapsed).max().unwrap()
+    );
+}
+
+/// A pipe whose every byte of room is taken: a write to it blocks until
+/// someone reads, which nobody does. The read end is returned to keep it
+/// open.
+fn full_pipe() -> (std::fs::File, std::fs::File) {
+    use std::io::Write;
+    use std::os::fd::FromRawFd;
+    extern "C" {
+        fn pipe(fds: *mut i32) -> i32;
+        fn fcntl(fd: i32, cmd: i32, ...) -> i32;
+    }
+    const F_GETFL: i32 = 3;
+    const F_SETFL: i32 = 4;
+    const O_NONBLOCK: i32 = 0o4000;
+    let mut fds = [0i32; 2];
+    // SAFETY: pipe fills two descriptors that this test then owns; fcntl
+    // works on the write end only.
+    let (reader, mut writer) = unsafe {
+        assert_eq!(pipe(fds.as_mut_ptr()), 0);
+        let flags = fcntl(fds[1], F_GETFL);
+        fcntl(fds[1], F_SETFL, flags | O_NONBLOCK);
+        (
+            std::fs::File::from_raw_fd(fds[0]),
+            std::fs::File::from_raw_fd(fds[1]),
+        )
+    };
+    while writer.write(&[b'x'; 4096]).is_ok() {}
+    while writer.write(b"x").is_ok() {}
+    // Blocking again, for the process that inherits it.
+    unsafe {
+        let flags = fcntl(fds[1], F_GETFL);
+        fcntl(fds[1], F_SETFL, flags & !O_NONBLOCK);
+    }
+    (reader, writer)
+}
+
+/// Whether thread `pid` of `pid` is blocked in write(2): the first field
+/// of /proc/PID/syscall is the syscall number (write is 1 on x86_64, 64
+/// on aarch64).
+fn blocked_in_write(pid: u32) -> bool {
+    let write = if cfg!(target_arch = "aarch64") {
+        "64"
+    } else {
+        "1"
+    };
+    std::fs::read_to_string(format!("/proc/{pid}/syscall"))
+        .is_ok_and(|text| text.split_whitespace().next() == Some(write))
+}
+
+#[test]
+fn sigterm_ends_the_run_while_its_stderr_is_a_full_pipe() {
+    // A stuck log collector: stderr is a pipe nobody reads, and the run is
+    // blocked writing a line. SIGTERM must still end it, at once.
+    if skip_under_emulation("/proc/PID/syscall shows qemu's own system calls") {
+        return;
+    }
+    let stub = Scenario::real().course(Course::Stuck).start();
+    let (_reader, writer) = full_pipe();
+    let mut child = command()
+        .args(recover_args(&stub.url(), &[]))
+        .stdout(Stdio::null())
+        .stderr(writer)
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !blocked_in_write(child.id()) {
+        assert!(started.elapsed() < Duration::from_secs(10), "never blocked");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let sent = Instant::now();
+    let killed = Command::new("kill")
+        .args(["-s", "TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let code = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status.code();
+        }
+        if sent.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            panic!("still running 5 s after SIGTERM");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(code, Some(143));
+    assert!(
+        sent.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        sent.elapsed()
+    );
+}
+
+#[test]
+fn sigterm_with_a_log_file_writes_its_line_there_whatever_stderr_does() {
+    let stub = Scenario::real().course(Course::Stuck).start();
+    let log = stub.dir.join("run.log");
+    let (_reader, writer) = full_pipe();
+    let mut child = command()
+        .args(recover_args(
+            &stub.url(),
+            &["--log-file", log.to_str().unwrap()],
+        ))
+        .stdout(Stdio::null())
+        .stderr(writer)
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !polled(&stub.requests()) {
+        assert!(started.elapsed() < Duration::from_secs(10), "never polled");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let killed = Command::new("kill")
+        .args(["-s", "TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert_eq!(child.wait().unwrap().code(), Some(143));
+    let text = std::fs::read_to_string(&log).unwrap();
+    let last = text.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("ERROR: Terminated by SIGTERM: the recovery operation"),
+        "{text}"
     );
 }
 

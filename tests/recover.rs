@@ -58,16 +58,49 @@ fn failed_operation_exits_1() {
 }
 
 #[test]
-fn unknown_server_exits_2_with_the_api_message_and_no_retry() {
+fn unknown_server_exits_2_within_the_retry_budget_and_says_so() {
+    // Under load the real server denies servers that exist: a 404 is one
+    // failed try, and one that persists ends within --max-retries.
     let stub = Scenario::real().servers(&["other"]).start();
+    let ran = run_strings(&recover_args(&stub.url(), &["--max-retries", "3"]));
+    ran.expect_code(2)
+        .expect_logged(&[
+            "Attempt 3 of 3 on GET",
+            "HTTP 404: No barman config found for 'main'",
+        ])
+        .expect_last_line_starting(
+            "ERROR: pg-backup-api does not know server main (it answered HTTP 404 \"No barman \
+             config found for 'main'\" to every attempt): check --barman-server",
+        );
+    let mut expected = vec!["GET /status"];
+    expected.extend(["GET /servers/main/operations"; 3]);
+    assert_eq!(stub.lines(), expected);
+}
+
+#[test]
+fn false_404s_on_the_list_and_the_post_are_ridden_out() {
+    // pg-backup-api serve under load: the list and the POST of a server
+    // that exists answer 404 now and then.
+    let stub = Scenario::real()
+        .fault_at(Route::List, 0, 2, Action::NoConfig)
+        .fault_at(Route::Create, 0, 2, Action::NoConfig)
+        .start();
     let ran = run_strings(&recover_args(&stub.url(), &[]));
-    ran.expect_code(2).expect_logged(&[
-        "HTTP 404: No barman config found for 'main'",
-        "(not retried)",
+    ran.expect_code(0).expect_logged(&[
+        "HTTP 404: No barman config found for 'main'; retrying",
+        "HTTP 404: Server 'main' does not exist; retrying",
     ]);
+    let routes: Vec<String> = stub.requests().into_iter().map(|r| r.route).collect();
     assert_eq!(
-        stub.lines(),
-        vec!["GET /status", "GET /servers/main/operations"]
+        routes,
+        ["status", "list", "list", "list", "create", "create", "create", "poll"]
+    );
+    assert_eq!(
+        stub.requests()
+            .iter()
+            .filter(|r| r.created.is_some())
+            .count(),
+        1
     );
 }
 
@@ -78,13 +111,19 @@ fn unknown_backup_exits_2_and_shows_why() {
     args.push("--backup-id=20200101T000000".into());
     let ran = run_strings(&args);
     ran.expect_code(2)
-        .expect_logged(&["HTTP 404: Backup '20200101T000000' does not exist"]);
+        .expect_logged(&["HTTP 404: Backup '20200101T000000' does not exist"])
+        .expect_last_line_starting(
+            "ERROR: pg-backup-api does not know that backup of server main (it answered \
+             HTTP 404 \"Backup '20200101T000000' does not exist\" to every attempt): check \
+             --backup-id.",
+        );
+    // A 404 is retried (the real server gives false ones under load).
     assert_eq!(
         stub.lines()
             .iter()
             .filter(|l| l.starts_with("POST"))
             .count(),
-        1
+        5
     );
 }
 

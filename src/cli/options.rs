@@ -190,7 +190,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Seconds(Least::AboveZero),
         default: DefaultValue::None,
         required_in: &[],
-        help: "stop waiting for the operation after this long, once\nit exists: exit 5 (it goes on on the Barman host); a\npoll in flight gets what is left, at least 1 s\n[default: no limit]",
+        help: "stop waiting for the operation after this long, once\nit exists: exit 5 (it goes on on the Barman host); a\npoll in flight gets what is left, at least 1 s; also\nbounds how long POSTs that collide are sent again\n[default: no limit]",
     },
     Spec {
         opt: Opt::LogFile,
