@@ -18,12 +18,14 @@ url="http://127.0.0.1:$(cut -d' ' -f2 "$dir/port")"
 
 echo "== check, with the options of this node's Patroni sections (stub at $url)"
 "$bin" --api-url "$url" check --barman-server pg-cluster --barman-model pg-cluster-pg-node-1 \
-    --datadir=/var/lib/postgresql/data "--ssh-command=ssh postgres@pg-node-1"
+    --datadir=/var/lib/postgresql/data "--ssh-command=ssh postgres@pg-node-1" --record-dir "$dir"
 echo "== exit code $?"
 echo
 echo "== recover, as Patroni's bootstrap method runs it"
+# Its record goes to $dir (--record-dir): by default it is kept beside the data
+# directory, in /var/lib/postgresql here (README, "One restore per data directory").
 "$bin" --api-url "$url" recover --scope=batman --datadir=/var/lib/postgresql/data \
-    --barman-server=pg-cluster "--ssh-command=ssh postgres@pg-node-1"
+    --barman-server=pg-cluster "--ssh-command=ssh postgres@pg-node-1" --record-dir "$dir"
 echo "== exit code $?"
 echo
 echo "== config-switch, as Patroni's on_role_change callback runs it on promotion"

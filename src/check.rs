@@ -6,11 +6,13 @@
 use crate::cli::{Change, Check};
 use crate::diagnose::{Diagnose, Server};
 use crate::outcome::Outcome;
+use crate::record;
 use crate::retry;
 use crate::run::Session;
 use crate::text::named;
 use std::cell::Cell;
 use std::io::Write;
+use std::path::Path;
 
 /// The lines printed, and whether a check failed.
 struct Report {
@@ -185,7 +187,9 @@ fn check_backup(server: &Server, name: &str, id: &str, report: &Report) {
 /// Options Patroni would pass that cannot work.
 fn check_options(job: &Check, report: &Report) {
     if let Some(dir) = &job.data_directory {
-        if !dir.starts_with('/') {
+        if dir.starts_with('/') {
+            check_record_place(dir, job.record_dir.as_deref(), report);
+        } else {
             report.warning(&format!(
                 "--data-directory {}: not an absolute path; Barman restores on this host \
                  over ssh, and a relative path lands in the ssh user's home",
@@ -202,5 +206,47 @@ fn check_options(job: &Check, report: &Report) {
             "--ssh-command is empty: Barman needs the command that reaches this node \
              (ssh postgres@this-node)",
         );
+    }
+}
+
+/// Where recover would keep the record of `dir`'s restore: its directory
+/// must take a new file (src/record.rs), else recover exits 8.
+fn check_record_place(dir: &str, record_dir: Option<&str>, report: &Report) {
+    let path = match record::path_for(Path::new(dir), record_dir.map(Path::new)) {
+        Ok(path) => path,
+        Err(why) => return report.fail(&format!("record of {}: {why}", named(dir, 80))),
+    };
+    let parent = path.parent().unwrap_or(Path::new("/"));
+    if let Err(why) = writable_directory(parent) {
+        return report.fail(&format!(
+            "record of {}: {} {why}: recover would exit 8 before sending anything; give \
+             --record-dir a directory it can write",
+            named(dir, 80),
+            parent.display()
+        ));
+    }
+    report.ok(&format!(
+        "record of {}: kept at {}",
+        named(dir, 80),
+        path.display()
+    ));
+}
+
+/// Whether this user may create files in `dir`.
+fn writable_directory(dir: &Path) -> Result<(), &'static str> {
+    extern "C" {
+        fn access(path: *const std::ffi::c_char, mode: std::ffi::c_int) -> std::ffi::c_int;
+    }
+    const W_OK_X_OK: std::ffi::c_int = 2 | 1;
+    if !dir.is_dir() {
+        return Err("is not a directory");
+    }
+    let Ok(c_path) = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes()) else {
+        return Err("is not a path");
+    };
+    // SAFETY: a NUL-terminated path that lives across the call.
+    match unsafe { access(c_path.as_ptr(), W_OK_X_OK) } {
+        0 => Ok(()),
+        _ => Err("cannot be written by this user"),
     }
 }

@@ -84,12 +84,27 @@ pub struct Setting<'a> {
     pub list_what: &'a str,
 }
 
+/// The server's list, read with its own retries: what the first POST is
+/// judged against.
+pub fn read_list(
+    setting: &Setting,
+    list: &mut impl FnMut() -> Result<Vec<Listed>, Problem>,
+) -> Result<Vec<Listed>, Problem> {
+    let Setting {
+        clock, log, retry, ..
+    } = *setting;
+    retry::call(retry, clock, log, setting.list_what, list)
+}
+
 /// Creates the operation with `post`, looking at `list` where the table
-/// says so: the id of the operation to follow, created or adopted. `Err` is
-/// the failure that ended it, already logged.
+/// says so: the id of the operation to follow, created or adopted. `known`
+/// is the list read just before (`read_list`); `post` gets the list each
+/// POST is judged against. `Err` is the failure that ended it, already
+/// logged.
 pub fn create_once(
     setting: &Setting,
-    mut post: impl FnMut() -> Result<String, Problem>,
+    mut known: Vec<Listed>,
+    mut post: impl FnMut(&[Listed]) -> Result<String, Problem>,
     mut list: impl FnMut() -> Result<Vec<Listed>, Problem>,
 ) -> Result<String, Problem> {
     let Setting {
@@ -98,11 +113,10 @@ pub fn create_once(
     let label = setting.kind.label();
     let what = setting.post_what;
     let started = clock.now();
-    let mut known = retry::call(retry, clock, log, setting.list_what, &mut list)?;
     let mut budget = Budget::new(retry, Request::Other);
     let mut collisions = 0;
     loop {
-        let problem = match post() {
+        let problem = match post(&known) {
             Ok(id) => {
                 log.info(&format!("Created the {label} operation with ID {id}"));
                 return Ok(id);
@@ -450,17 +464,16 @@ mod tests {
                 post_what: "POST u",
                 list_what: "GET l",
             };
-            let result = create_once(
-                &setting,
-                || {
-                    self.asked.borrow_mut().push("post");
-                    self.posts.borrow_mut().remove(0)
-                },
-                || {
-                    self.asked.borrow_mut().push("list");
-                    self.lists.borrow_mut().remove(0)
-                },
-            );
+            let mut list = || {
+                self.asked.borrow_mut().push("list");
+                self.lists.borrow_mut().remove(0)
+            };
+            let post = |_: &[Listed]| {
+                self.asked.borrow_mut().push("post");
+                self.posts.borrow_mut().remove(0)
+            };
+            let result = read_list(&setting, &mut list)
+                .and_then(|known| create_once(&setting, known, post, list));
             (result, clock, log.lines())
         }
     }

@@ -12,6 +12,8 @@ mod failure;
 mod log;
 pub mod outcome;
 mod poll;
+mod record;
+mod recover;
 mod resume;
 mod retry;
 pub mod run;

@@ -25,6 +25,13 @@ pub enum Outcome {
     StillRunning,
     /// check: a check failed.
     CheckFailed,
+    /// recover: `--max-wait` ran out while an earlier restore into the data
+    /// directory was still running (or another run held its record);
+    /// nothing was sent.
+    EarlierRestoreRunning,
+    /// recover: the record of the data directory's restore cannot be
+    /// written or locked; nothing was sent.
+    RecordUnusable,
     /// Any other command-line error; nothing was sent.
     Usage,
     /// pg-backup-api could not be used: `/status` failed or is not "OK".
@@ -50,6 +57,8 @@ impl Outcome {
             Outcome::InvalidModel => 4,
             Outcome::StillRunning => 5,
             Outcome::CheckFailed => 6,
+            Outcome::EarlierRestoreRunning => 7,
+            Outcome::RecordUnusable => 8,
             Outcome::Usage => 64,
             Outcome::ApiNotOk => 254,
             Outcome::NoSubcommand => 255,
@@ -91,6 +100,8 @@ pub const EXIT_CODES: &[ExitRow] = &[
     row("4", SWITCH, "neither, both, or an empty --barman-model/--reset; nothing was sent"),
     row("5", WAITING, "--max-wait ran out; the operation goes on on the Barman host"),
     row("6", &[Sub::Check], "a check failed"),
+    row("7", &[Sub::Recover], "--max-wait ran out while an earlier restore into the data directory still ran; nothing was sent"),
+    row("8", &[Sub::Recover], "the record of the data directory's restore cannot be written; nothing was sent"),
     row("64", EVERY, "any other command-line error; nothing was sent"),
     row("129, 130, 143", EVERY, "terminated by SIGHUP, SIGINT or SIGTERM, after a line that says what goes on on the Barman host"),
     row("254", EVERY, "pg-backup-api could not be used; nothing was created"),
@@ -132,6 +143,8 @@ mod tests {
             (Outcome::InvalidModel, 4),
             (Outcome::StillRunning, 5),
             (Outcome::CheckFailed, 6),
+            (Outcome::EarlierRestoreRunning, 7),
+            (Outcome::RecordUnusable, 8),
             (Outcome::OperationFailed(Sub::Wait), 1),
             (Outcome::ApiError(Sub::Wait), 2),
             (Outcome::Usage, 64),
@@ -166,6 +179,9 @@ mod tests {
         }
         if sub == Sub::ConfigSwitch {
             endings.extend([Outcome::Skipped, Outcome::InvalidModel]);
+        }
+        if sub == Sub::Recover {
+            endings.extend([Outcome::EarlierRestoreRunning, Outcome::RecordUnusable]);
         }
         endings
     }

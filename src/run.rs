@@ -3,13 +3,14 @@
 //! src/check.rs.
 
 use crate::api::{Client, Kind, Listed, NewOperation, Status};
-use crate::cli::{Change, Command, ConfigSwitch, Job, Opt, Recover, Sub, Wait};
+use crate::cli::{Change, Command, ConfigSwitch, Job, Opt, Sub, Wait};
 use crate::clock::Clock;
 use crate::create::{self, Setting};
 use crate::failure::Problem;
 use crate::log::Logger;
 use crate::outcome::Outcome;
 use crate::poll::{self, End, PollPolicy};
+use crate::recover::Guard;
 use crate::resume;
 use crate::retry::{self, RetryPolicy};
 use crate::signals;
@@ -69,7 +70,7 @@ pub(crate) struct Session<'a> {
     pub log: &'a Logger,
     pub clock: &'a dyn Clock,
     pub retry: RetryPolicy,
-    poll: PollPolicy,
+    pub poll: PollPolicy,
     /// Odd entries of the operations list are logged once per run.
     odd_entries_logged: Cell<bool>,
     /// The start of the `wait` command that follows an operation.
@@ -77,12 +78,6 @@ pub(crate) struct Session<'a> {
 }
 
 impl Session<'_> {
-    fn recover(&self, job: &Recover) -> Outcome {
-        let operation =
-            NewOperation::recovery(&job.backup_id, &job.ssh_command, &job.data_directory);
-        self.execute(Sub::Recover, &job.server, &operation)
-    }
-
     fn config_switch(&self, job: &ConfigSwitch) -> Outcome {
         let change = match &job.change {
             Ok(change) => change,
@@ -116,14 +111,21 @@ impl Session<'_> {
         if let Err(outcome) = self.check_status() {
             return outcome;
         }
-        let id = match self.create(server, operation) {
+        self.create_and_follow(sub, server, operation, None)
+    }
+
+    /// Creates the operation once, waits for its end, and says how it
+    /// ended; `guard` keeps a recover's record (src/recover.rs) in step.
+    pub(crate) fn create_and_follow(
+        &self,
+        sub: Sub,
+        server: &str,
+        operation: &NewOperation,
+        guard: Option<&Guard>,
+    ) -> Outcome {
+        let id = match self.create(sub, server, operation, guard) {
             Ok(id) => id,
-            Err(problem) => {
-                if let Problem::NotFound(message) = &problem {
-                    self.log.error(&unknown_to_the_api(server, message));
-                }
-                return Outcome::ApiError(sub);
-            }
+            Err(outcome) => return outcome,
         };
         let noun = format!("{} operation", operation.kind.label());
         self.follow(sub, &noun, server, &id)
@@ -161,7 +163,7 @@ impl Session<'_> {
     }
 
     /// Polls `noun` `id` until it ends, and says how it ended.
-    fn follow(&self, sub: Sub, noun: &str, server: &str, id: &str) -> Outcome {
+    pub(crate) fn follow(&self, sub: Sub, noun: &str, server: &str, id: &str) -> Outcome {
         self.note_following(noun, server, id);
         let what = format!("GET {}", self.client.operation_url(server, id));
         let end = poll::wait_for(
@@ -256,8 +258,15 @@ impl Session<'_> {
     }
 
     /// Creates the operation (src/create.rs), and keeps the termination
-    /// line true while a POST is out.
-    fn create(&self, server: &str, operation: &NewOperation) -> Result<String, Problem> {
+    /// line and the record (`guard`) true while a POST is out. `Err` is the
+    /// run's outcome, its cause logged.
+    fn create(
+        &self,
+        sub: Sub,
+        server: &str,
+        operation: &NewOperation,
+        guard: Option<&Guard>,
+    ) -> Result<String, Outcome> {
         let operations = self.client.operations_url(server);
         let (post_what, list_what) = (format!("POST {operations}"), format!("GET {operations}"));
         let label = operation.kind.label();
@@ -270,7 +279,25 @@ impl Session<'_> {
             post_what: &post_what,
             list_what: &list_what,
         };
-        let post = || {
+        let failed = |problem: &Problem| {
+            if let Problem::NotFound(message) = problem {
+                self.log.error(&unknown_to_the_api(server, message));
+            }
+            Outcome::ApiError(sub)
+        };
+        let mut list = || self.list(server, operation.kind);
+        let known = create::read_list(&setting, &mut list).map_err(|p| failed(&p))?;
+        if let Some(guard) = guard {
+            // Before anything is sent: a record that cannot be written
+            // would leave a restore nobody can track.
+            guard
+                .pending(&known)
+                .map_err(|why| guard.unusable(self.log, &why))?;
+        }
+        let post = |known: &[Listed]| {
+            if let Some(guard) = guard {
+                guard.keep(self.log, guard.pending(known));
+            }
             signals::note(format!(
                 "a POST that creates a {label} operation was out: check {operations} \
                  for a new one before running again."
@@ -283,9 +310,18 @@ impl Session<'_> {
                      one: check {operations} for a new one before running again."
                 )),
             }
+            if let (Some(guard), Err(problem)) = (guard, &created) {
+                if !problem.may_have_created() {
+                    guard.keep(self.log, guard.nothing_sent());
+                }
+            }
             created
         };
-        create::create_once(&setting, post, || self.list(server, operation.kind))
+        let created = create::create_once(&setting, known, post, list);
+        if let (Some(guard), Ok(id)) = (guard, &created) {
+            guard.keep(self.log, guard.created(id));
+        }
+        created.map_err(|p| failed(&p))
     }
 
     /// From now on, a termination leaves operation `id` running.

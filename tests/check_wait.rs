@@ -33,18 +33,21 @@ fn expect_failed<S: AsRef<str>>(ran: &Ran, fails: &[S]) {
 #[test]
 fn every_check_passes_for_a_sound_node() {
     let stub = Scenario::real().active_model("main", "main-pg1").start();
+    let parent = record_dir();
+    let datadir = format!("--datadir={}/data", parent.display());
     let ran = check(
         &stub,
         &[
             "--barman-model",
             "main-pg2",
-            "--datadir=/var/lib/pg",
+            &datadir,
             "--ssh-command",
             "ssh pg1",
         ],
     );
     ran.expect_code(0);
     let url = stub.url();
+    let parent = parent.display();
     assert_eq!(
         ran.stdout.lines().collect::<Vec<_>>(),
         [
@@ -54,6 +57,7 @@ fn every_check_passes_for_a_sound_node() {
             "ok      model main-pg2: a model of cluster main".into(),
             "ok      backup latest: is 20261102T000000, DONE, ended 2026-11-02T00:12:03.902117+00:00"
                 .into(),
+            format!("ok      record of {parent}/data: kept at {parent}/.data.patroni_barman"),
         ]
     );
     let routes: Vec<String> = stub.requests().into_iter().map(|r| r.route).collect();
@@ -163,6 +167,20 @@ fn the_api_down_is_254() {
         )
     );
     ran.expect_logged(&["connection refused"]);
+}
+
+#[test]
+fn a_data_directory_whose_record_cannot_be_kept_fails() {
+    let stub = Scenario::real().start();
+    let ran = check(&stub, &["--datadir=/nonexistent/pg/data"]);
+    expect_failed(
+        &ran,
+        &[
+            "FAIL    record of /nonexistent/pg/data: /nonexistent/pg is not a directory: \
+           recover would exit 8 before sending anything; give --record-dir a directory it \
+           can write",
+        ],
+    );
 }
 
 #[test]

@@ -235,6 +235,7 @@ fn twenty_nodes_restoring_from_one_server_at_once_all_get_their_own_operation() 
     const RUNS: usize = 20;
     let stub = Scenario::real().course(Course::DoneAfter(0.2)).start();
     let url = stub.url();
+    let records = format!("--record-dir={}", record_dir().display());
     let runs: Vec<_> = (0..RUNS)
         .map(|n| {
             let args: Vec<String> = [
@@ -244,6 +245,7 @@ fn twenty_nodes_restoring_from_one_server_at_once_all_get_their_own_operation() 
                 "--barman-server=main",
                 "--ssh-command=ssh postgres@pg1",
                 &format!("--datadir=/var/lib/pg/node{n}"),
+                &records,
             ]
             .iter()
             .map(|s| s.to_string())

@@ -162,12 +162,14 @@ fn unreachable_api_exits_254_after_the_retries() {
 fn replica_method_call_with_empty_connstring_and_path_prefix() {
     let stub = Scenario::real().prefix("/pgbackup").start();
     let url = format!("{}/pgbackup", stub.url());
+    // The record goes beside the data directory, in its parent.
+    let datadir = format!("--datadir={}", record_dir().join("replica").display());
     let ran = run(&[
         "--api-url",
         &url,
         "recover",
         "--scope=batman",
-        "--datadir=/pg/replica",
+        &datadir,
         "--role=replica",
         "--connstring=",
         "--barman-server=main",
@@ -199,10 +201,11 @@ fn replica_method_call_with_empty_connstring_and_path_prefix() {
 fn global_options_from_the_method_section_come_after_the_subcommand() {
     let stub = Scenario::real().prefix("/pgbackup").start();
     let api_url = format!("--api-url={}/pgbackup/", stub.url());
+    let datadir = format!("--datadir={}", record_dir().join("data").display());
     let ran = run(&[
         "recover",
         "--scope=batman",
-        "--datadir=/pg/data",
+        &datadir,
         &api_url,
         "--barman-server=main",
         "--ssh-command=ssh postgres@pg1",

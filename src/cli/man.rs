@@ -42,7 +42,20 @@ before or after the subcommand, and options it does not know (Patroni's
 \-\-scope=, \-\-role=, \-\-connstring=) are ignored.
 "#;
 
-const TAIL: &str = r#".SH EXAMPLES
+const TAIL: &str = r#".SH FILES
+.TP
+.I PARENT/.NAME.patroni_barman
+The record of the restore into the data directory PARENT/NAME (or, with
+\-\-record\-dir DIR, DIR/ABSOLUTE_PATH.patroni_barman with % and /
+percent\-encoded): one line of JSON naming the operation that recover
+started, or the server's list before a POST whose answer it did not read.
+It is written and synced before each POST, locked for the run's whole life,
+and removed by a run that succeeds. A recover that finds it naming an
+operation still IN_PROGRESS follows that operation to its end before it
+starts its own restore, so that at most one restore writes into a data
+directory at any moment, across cancels and restarts (exit 7 when
+\-\-max\-wait runs out first, 8 when the record cannot be kept).
+.SH EXAMPLES
 Patroni's bootstrap method, and a replica creation method that falls back
 to pg_basebackup:
 .PP

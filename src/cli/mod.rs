@@ -85,6 +85,8 @@ pub struct Check {
     pub backup_id: Option<String>,
     pub data_directory: Option<String>,
     pub ssh_command: Option<String>,
+    /// `--record-dir`: where recover keeps the record (src/record.rs).
+    pub record_dir: Option<String>,
 }
 
 /// `wait`: follow an operation that already exists.
@@ -100,6 +102,9 @@ pub struct Recover {
     pub backup_id: String,
     pub ssh_command: String,
     pub data_directory: String,
+    /// `--record-dir`: where the restore's record goes instead of beside
+    /// the data directory (src/record.rs).
+    pub record_dir: Option<String>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -258,6 +263,7 @@ fn check(typed: &Typed) -> Result<Check, String> {
         backup_id,
         data_directory,
         ssh_command,
+        record_dir: typed.text(Opt::RecordDir).map(String::from),
     })
 }
 
@@ -277,6 +283,7 @@ fn recover(typed: &Typed) -> Result<Recover, String> {
                 )
             })?
             .to_string(),
+        record_dir: typed.text(Opt::RecordDir).map(String::from),
     })
 }
 
@@ -400,6 +407,7 @@ mod tests {
                 backup_id: "latest".into(),
                 ssh_command: "ssh postgres@pg1 -p 22".into(),
                 data_directory: "/pg/data".into(),
+                record_dir: None,
             })
         );
         assert_eq!(command.ignored, vec!["--scope", "--connstring"]);

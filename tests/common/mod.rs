@@ -412,7 +412,22 @@ pub const FAST: [&str; 6] = [
     "2",
 ];
 
-/// `recover` as Patroni's bootstrap calls it, against `stub`, with `extra` options.
+/// A fresh directory for the records of `recover` runs (src/record.rs),
+/// under cargo's scratch space for tests: runs of different tests never
+/// share one, and nothing goes to /tmp.
+pub fn record_dir() -> PathBuf {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "records-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `recover` as Patroni's bootstrap calls it, against `stub`, with `extra`
+/// options, keeping its record in a fresh `record_dir()`.
 pub fn recover_args(url: &str, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = ["--api-url", url].iter().map(|s| s.to_string()).collect();
     args.extend(
@@ -426,6 +441,7 @@ pub fn recover_args(url: &str, extra: &[&str]) -> Vec<String> {
         .iter()
         .map(|s| s.to_string()),
     );
+    args.push(format!("--record-dir={}", record_dir().display()));
     args.extend(FAST.iter().map(|s| s.to_string()));
     args.extend(extra.iter().map(|s| s.to_string()));
     args
