@@ -135,9 +135,52 @@ pub fn shell_word(word: &str) -> String {
     format!("'{}'", word.replace('\'', r"'\''"))
 }
 
+/// `text` with the password of every `scheme://user:password@` in it
+/// masked as `***`: a URL typed where another option belongs ends up in a
+/// usage error, which goes to Patroni's log.
+pub fn without_passwords(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        // The userinfo ends at the last '@' before the path starts.
+        let authority_end = tail.find(['/', '?', '#', '"', ' ']).unwrap_or(tail.len());
+        let authority = &tail[..authority_end];
+        match authority.rfind('@') {
+            Some(at) => {
+                let userinfo = &authority[..at];
+                match userinfo.split_once(':') {
+                    Some((user, _)) => out.push_str(&format!("{user}:***")),
+                    None => out.push_str(userinfo),
+                }
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[authority_end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_masked_wherever_they_stand() {
+        assert_eq!(
+            without_passwords(r#"unknown subcommand "http://u:S3cr3t@h/p": x"#),
+            r#"unknown subcommand "http://u:***@h/p": x"#
+        );
+        assert_eq!(
+            without_passwords("https://u:a@b@h:8443 and http://h/x@y"),
+            "https://u:***@h:8443 and http://h/x@y"
+        );
+        assert_eq!(without_passwords("http://user@h/"), "http://user@h/");
+        assert_eq!(without_passwords("no url"), "no url");
+    }
 
     #[test]
     fn durations_read_as_plain_seconds() {

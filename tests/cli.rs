@@ -25,6 +25,31 @@ fn no_subcommand_exits_255() {
 }
 
 #[test]
+fn a_typo_never_prints_the_password_and_names_the_option_meant() {
+    let url = "http://u:S3cr3t@127.0.0.1:9/";
+    for (args, advice) in [
+        (
+            vec!["--api_url", url, "recover"],
+            "unknown subcommand \"http://u:***@127.0.0.1:9/\": use recover, config-switch, \
+             check or wait (after --api_url, which is no option: did you mean --api-url?)",
+        ),
+        (
+            vec!["recover", "--API-URL", url],
+            "--api-url is required (--API-URL was given: did you mean --api-url?)",
+        ),
+        (
+            vec!["--api-url", url, "recover", "--retry-wait", url],
+            "--retry-wait must be a number of seconds, not \"http://u:***@127.0.0.1:9/\"",
+        ),
+    ] {
+        let ran = run(&args);
+        ran.expect_code_for(&args, 64).expect_logged(&[advice]);
+        assert!(!ran.stderr.contains("S3cr3t"), "{}", ran.stderr);
+        assert_eq!(ran.stderr.lines().count(), 1, "{}", ran.stderr);
+    }
+}
+
+#[test]
 fn usage_errors_exit_64_with_one_line_naming_the_option_and_send_nothing() {
     let stub = Scenario::real().start();
     let url = stub.url();

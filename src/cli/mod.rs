@@ -20,7 +20,7 @@ pub use options::{Opt, Scope, Sub, OPTIONS};
 
 use crate::poll::PollPolicy;
 use crate::retry::RetryPolicy;
-use crate::text::printable;
+use crate::text::{printable, without_passwords};
 use crate::transport::TlsFiles;
 use crate::url::ApiUrl;
 use read::Typed;
@@ -161,6 +161,11 @@ const ROLES: &[&str] = &[
 
 /// Parses the arguments after the program name.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String> {
+    // A URL typed where another option belongs is quoted in the error.
+    parse_typed(args).map_err(|why| without_passwords(&why))
+}
+
+fn parse_typed(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String> {
     let typed = read::read(args)?;
     if typed.flag(Opt::Help) {
         return Ok(Parsed::Print(help(typed.sub)));

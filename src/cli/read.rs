@@ -41,7 +41,19 @@ impl Typed {
         match self.text(opt) {
             Some("") => Err(format!("{} must not be empty", opt.flag())),
             Some(value) => Ok(value),
-            None => Err(format!("{} is required", opt.flag())),
+            None => {
+                let flag = opt.flag();
+                let typo = self
+                    .ignored
+                    .iter()
+                    .find(|i| likely_meant(i) == Some(flag.clone()));
+                Err(match typo {
+                    Some(typo) => {
+                        format!("{flag} is required ({typo} was given: did you mean {flag}?)")
+                    }
+                    None => format!("{flag} is required"),
+                })
+            }
         }
     }
 
@@ -164,10 +176,16 @@ impl Typed {
             // `--loop-wait 5 recover`: an option of a subcommand typed
             // before it, so its value reads as one.
             let after = match self.ignored.last() {
-                Some(option) if value_of_unknown => format!(
-                    " (after {option}, which is not an option before the subcommand: \
-                     move it after the subcommand)"
-                ),
+                Some(option) if value_of_unknown => match likely_meant(option) {
+                    Some(meant) => {
+                        format!(" (after {option}, which is no option: did you mean {meant}?)")
+                    }
+                    None if known_somewhere(option) => format!(
+                        " (after {option}, which is not an option before the subcommand: \
+                         move it after the subcommand)"
+                    ),
+                    None => format!(" (after {option}, which patroni_barman does not know)"),
+                },
                 _ => String::new(),
             };
             return Err(format!(
@@ -178,6 +196,41 @@ impl Typed {
             self.positionals.push(word);
         }
         Ok(())
+    }
+}
+
+/// The option that an unknown `--name` was most likely meant to be:
+/// the same with `_` for `-` or another case, or one letter away.
+pub fn likely_meant(typed: &str) -> Option<String> {
+    let bare = typed
+        .trim_start_matches('-')
+        .to_ascii_lowercase()
+        .replace('_', "-");
+    let names = || OPTIONS.iter().flat_map(|spec| spec.names.iter().copied());
+    let found = names()
+        .find(|name| *name == bare)
+        .or_else(|| names().find(|name| one_edit_apart(name, &bare)))?;
+    (found != typed.trim_start_matches('-')).then(|| format!("--{found}"))
+}
+
+/// Whether `--name` is an option of some subcommand.
+fn known_somewhere(typed: &str) -> bool {
+    let bare = typed.trim_start_matches('-');
+    OPTIONS.iter().any(|spec| spec.names.contains(&bare))
+}
+
+/// One letter inserted, dropped or changed.
+fn one_edit_apart(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if long.len() - short.len() > 1 {
+        return false;
+    }
+    let common = short.iter().zip(long).take_while(|(x, y)| x == y).count();
+    let (short_tail, long_tail) = (&short[common..], &long[common..]);
+    match long.len() == short.len() {
+        true => short_tail.get(1..) == long_tail.get(1..),
+        false => short_tail == &long_tail[1..],
     }
 }
 
