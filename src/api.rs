@@ -274,9 +274,57 @@ pub fn listed_operations(answer: &Value) -> Result<(Vec<Listed>, usize), Problem
 
 /// Turns an answer into JSON, or into a `Problem` carrying the API's message.
 pub fn decode(response: Response) -> Result<Value, Problem> {
-    let text = answer_text(&response)?;
+    parse_json(answer_text(&response)?)
+}
+
+/// The deepest nesting taken: pg-backup-api's answers nest 3 levels.
+pub const MAX_DEPTH: usize = 64;
+/// The most values taken in one answer: a list of 30,000 operations.
+pub const MAX_VALUES: usize = 100_000;
+
+/// JSON text as a tree, once its shape is known to be bounded: a tree
+/// costs tens of bytes per value and per level, so a hostile body of a
+/// megabyte (a million `[`) must be refused before one is built.
+pub fn parse_json(text: &str) -> Result<Value, Problem> {
+    json_shape(text).map_err(Problem::Malformed)?;
     json::from_str::<Value>(text)
         .map_err(|_| Problem::Malformed(format!("body is not JSON: {}", one_line(text, 120))))
+}
+
+/// Checks, without allocating, that `text` nests at most MAX_DEPTH
+/// levels and holds at most MAX_VALUES values (counted by their
+/// separators, outside strings).
+fn json_shape(text: &str) -> Result<(), String> {
+    let (mut depth, mut values, mut in_string, mut escaped) = (0usize, 1usize, false, false);
+    for byte in text.bytes() {
+        if in_string {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(format!("JSON nested deeper than {MAX_DEPTH} levels"));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' | b':' => {
+                values += 1;
+                if values > MAX_VALUES {
+                    return Err(format!("JSON of more than {MAX_VALUES} values"));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The text of a 2xx answer, or a `Problem` carrying the API's message.
@@ -314,7 +362,7 @@ fn answer_text(response: &Response) -> Result<&str, Problem> {
 fn names_a_resource(response: &Response, message: &str) -> bool {
     let json_error = std::str::from_utf8(&response.body)
         .ok()
-        .and_then(|text| json::from_str::<Value>(text).ok())
+        .and_then(|text| parse_json(text).ok())
         .is_some_and(|value| string_field(&value, "error").is_some());
     json_error && !message.starts_with("The requested URL was not found")
 }
@@ -359,7 +407,7 @@ fn missing(key: &str) -> Problem {
 pub fn error_message(response: &Response) -> String {
     let text = String::from_utf8_lossy(&response.body);
     let code_prefix = format!("{} ", response.status);
-    if let Ok(value) = json::from_str::<Value>(&text) {
+    if let Ok(value) = parse_json(&text) {
         if let Some(error) = string_field(&value, "error") {
             // "404 Not Found: Server 'x' does not exist" -> "Server 'x' does not exist"
             let bare = match error.split_once(": ") {
@@ -505,6 +553,23 @@ mod tests {
         assert_eq!(error_message(&r), "Server 'nosuch' does not exist");
         let r = response(404, r#"{"error": "Resource not found"}"#);
         assert_eq!(error_message(&r), "Resource not found");
+    }
+
+    #[test]
+    fn json_too_deep_or_too_wide_is_refused_before_a_tree_is_built() {
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(parse_json(&nested(MAX_DEPTH)).is_ok());
+        assert!(parse_json(&nested(MAX_DEPTH + 1)).is_err());
+        let wide = |n: usize| format!("[{}0]", "0,".repeat(n - 1));
+        assert!(parse_json(&wide(MAX_VALUES)).is_ok());
+        assert!(parse_json(&wide(MAX_VALUES + 1)).is_err());
+        // Brackets and commas inside strings are text, not structure.
+        let quoted = format!(
+            r#"{{"error": "{}\"{}"}}"#,
+            "[".repeat(100),
+            ",".repeat(200_000)
+        );
+        assert!(parse_json(&quoted).is_ok());
     }
 
     #[test]

@@ -348,6 +348,30 @@ fn a_200_mb_body_is_refused_with_bounded_memory() {
 }
 
 #[test]
+fn hostile_json_is_a_malformed_answer_in_bounded_memory() {
+    // Nested a million deep, or a million values wide: within the body
+    // limit, yet a tree of it would take a hundred MB. Both are refused
+    // before any tree is built, and retried as malformed answers.
+    if skip_under_emulation("ulimit -v limits qemu's own memory, not the tool's") {
+        return;
+    }
+    let deep = "[".repeat(1_048_000);
+    let wide = format!("[{}0]", "0,".repeat(520_000));
+    for (body, why) in [
+        (&deep, "JSON nested deeper than 64 levels"),
+        (&wide, "JSON of more than 100000 values"),
+    ] {
+        for route in [Route::Poll, Route::List] {
+            let stub = Scenario::real().fault(route, Action::json(body)).start();
+            // 60 MB of address space, as in the report that found it.
+            let ran = run_limited(&recover_args(&stub.url(), &[]), 60_000);
+            ran.expect_code_for(why, 0)
+                .expect_logged(&[&format!("unexpected answer: {why}; retrying")]);
+        }
+    }
+}
+
+#[test]
 fn oversized_headers_are_a_malformed_answer_and_retried() {
     let header = "X-Filler: ".to_string() + &"a".repeat(20_000);
     let raw = format!("HTTP/1.1 200 OK\r\n{header}\r\n\r\n\"OK\"");

@@ -142,9 +142,15 @@ impl Stub {
         let dir = scratch_dir();
         let record = dir.join("requests.jsonl");
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/stub_api.py");
+        // From a file: a scenario with a megabyte body exceeds what one
+        // argument may hold.
+        let scenario_file = dir.join("scenario.json");
+        std::fs::write(&scenario_file, scenario).unwrap();
         let mut child = Command::new("python3")
             .arg(script)
-            .args(["--scenario", scenario, "--lifetime", "120", "--record"])
+            .arg("--scenario")
+            .arg(format!("@{}", scenario_file.display()))
+            .args(["--lifetime", "120", "--record"])
             .arg(&record)
             .args(extra)
             .stdout(Stdio::piped())
