@@ -113,6 +113,12 @@ impl Client {
         self.transport.url()
     }
 
+    /// The path of `--api-url`, without its trailing slash: `""` or
+    /// `/pgbackup`.
+    pub fn prefix(&self) -> &str {
+        self.url().prefix()
+    }
+
     fn status_endpoint(&self) -> Endpoint {
         self.url().endpoint(&["status"])
     }

@@ -63,7 +63,7 @@ impl Session<'_> {
         report.ok(&format!("{status_url} answers \"OK\""));
         self.check_server(job, &report);
         let what = format!("GET {}", self.client.diagnose_url());
-        match retry::call(self.retry, self.clock, self.log, &what, || {
+        match retry::call_going_on(self.retry, self.clock, self.log, &what, || {
             self.client.diagnose()
         }) {
             Ok(diagnose) => check_diagnose(job, &diagnose, &report),
@@ -77,7 +77,7 @@ impl Session<'_> {
     fn check_server(&self, job: &Check, report: &Report) {
         let server = &job.server;
         let url = self.client.operations_url(server);
-        match retry::call(
+        match retry::call_going_on(
             self.retry,
             self.clock,
             self.log,

@@ -115,6 +115,8 @@ pub fn create_once(
     let started = clock.now();
     let mut budget = Budget::new(retry, Request::Other);
     let mut collisions = 0;
+    // Operations of the kind that appeared after a 500: not this run's.
+    let mut strangers = Vec::new();
     loop {
         let problem = match post(&known) {
             Ok(id) => {
@@ -169,6 +171,7 @@ pub fn create_once(
                         "{what} failed: {problem}; giving up after {bound}: the POSTs of \
                          other clients for this server kept taking every second."
                     ));
+                    name_left_behind(setting, &strangers);
                     return Err(problem);
                 }
                 log.warning(&format!(
@@ -178,15 +181,17 @@ pub fn create_once(
                     seconds(pause)
                 ));
                 clock.sleep(pause);
-                let now = name_strangers(setting, &mut list, &known)?;
+                let now = name_strangers(setting, &mut list, &known, &mut strangers)?;
                 let others_at_work = new_entries(&known, &now) >= 2;
                 known = now;
                 if !others_at_work {
                     let then = "no other client's operation appeared meanwhile, so it counts; \
                                 sending it again";
-                    budget
-                        .step_then(log, (what, &problem), (Duration::ZERO, then))
-                        .ok_or_else(|| problem.clone())?;
+                    let counted = budget.step_then(log, (what, &problem), (Duration::ZERO, then));
+                    if counted.is_none() {
+                        name_left_behind(setting, &strangers);
+                        return Err(problem);
+                    }
                 }
             }
         }
@@ -267,6 +272,7 @@ fn name_strangers(
     setting: &Setting,
     list: &mut impl FnMut() -> Result<Vec<Listed>, Problem>,
     known: &[Listed],
+    named: &mut Vec<String>,
 ) -> Result<Vec<Listed>, Problem> {
     let Setting {
         clock, log, retry, ..
@@ -287,7 +293,24 @@ fn name_strangers(
             strangers.join(", ")
         ));
     }
+    named.extend(strangers);
     Ok(now)
+}
+
+/// The last line of a run that gave up after pg-backup-api's 500s: what it
+/// saw appear, which may be jobs stuck for ever.
+fn name_left_behind(setting: &Setting, strangers: &[String]) {
+    let label = setting.kind.label();
+    let line = match strangers {
+        [] => format!("No {label} operation of this run exists or runs."),
+        ids => format!(
+            "No {label} operation of this run runs. Not followed, and perhaps stuck \
+             IN_PROGRESS for ever if their worker never started (is pg-backup-api on the \
+             API's PATH?): {}.",
+            ids.join(", ")
+        ),
+    };
+    setting.log.error(&line);
 }
 
 /// After a POST whose answer was lost: reads the list `looks` times,
@@ -540,9 +563,15 @@ mod tests {
         // The stray operation is named once, not at every look.
         let named = lines.iter().filter(|l| l.contains("did not create: 1;"));
         assert_eq!(named.count(), 1, "{lines:?}");
+        // The last line names what may be stuck for ever.
         assert_eq!(
-            lines.last().unwrap(),
-            "ERROR: Maximum number of retries exceeded, exiting."
+            &lines[lines.len() - 2..],
+            [
+                "ERROR: Maximum number of retries exceeded, exiting.",
+                "ERROR: No config switch operation of this run runs. Not followed, and perhaps \
+                 stuck IN_PROGRESS for ever if their worker never started (is pg-backup-api on \
+                 the API's PATH?): 1."
+            ]
         );
     }
 
@@ -583,12 +612,10 @@ mod tests {
         let (result, _, lines) = script.run(RETRY);
         assert_eq!(result, Err(status(500)));
         assert_eq!(*script.asked.borrow(), ["list", "post", "list", "post"]);
-        assert!(
-            lines
-                .last()
-                .unwrap()
-                .contains("giving up after --max-wait 2 s"),
-            "{lines:?}"
+        assert_logged(&lines, "giving up after --max-wait 2 s");
+        assert_eq!(
+            lines.last().unwrap(),
+            "ERROR: No config switch operation of this run exists or runs."
         );
     }
 

@@ -29,6 +29,8 @@ pub struct Budget {
     policy: RetryPolicy,
     request: Request,
     failures: u32,
+    /// The run goes on after this request gives up (`check`).
+    goes_on: bool,
 }
 
 impl Budget {
@@ -37,6 +39,7 @@ impl Budget {
             policy,
             request,
             failures: 0,
+            goes_on: false,
         }
     }
 
@@ -54,7 +57,10 @@ impl Budget {
     /// the caller really gives up.
     pub fn give_up(&self, log: &Logger) {
         if self.failures >= self.policy.attempts.max(1) {
-            log.error("Maximum number of retries exceeded, exiting.");
+            match self.goes_on {
+                true => log.warning("Maximum number of retries exceeded; going on."),
+                false => log.error("Maximum number of retries exceeded, exiting."),
+            }
         }
     }
 
@@ -119,9 +125,38 @@ pub fn call<T>(
     clock: &dyn Clock,
     log: &Logger,
     what: &str,
-    mut attempt: impl FnMut() -> Result<T, Problem>,
+    attempt: impl FnMut() -> Result<T, Problem>,
+) -> Result<T, Problem> {
+    call_with(
+        Budget::new(policy, Request::Other),
+        clock,
+        log,
+        what,
+        attempt,
+    )
+}
+
+/// As `call`, for a run that goes on when this request gives up (`check`):
+/// running out of attempts is not said to end the run.
+pub fn call_going_on<T>(
+    policy: RetryPolicy,
+    clock: &dyn Clock,
+    log: &Logger,
+    what: &str,
+    attempt: impl FnMut() -> Result<T, Problem>,
 ) -> Result<T, Problem> {
     let mut budget = Budget::new(policy, Request::Other);
+    budget.goes_on = true;
+    call_with(budget, clock, log, what, attempt)
+}
+
+fn call_with<T>(
+    mut budget: Budget,
+    clock: &dyn Clock,
+    log: &Logger,
+    what: &str,
+    mut attempt: impl FnMut() -> Result<T, Problem>,
+) -> Result<T, Problem> {
     loop {
         let problem = match attempt() {
             Ok(value) => return Ok(value),

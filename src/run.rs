@@ -249,12 +249,32 @@ impl Session<'_> {
                 Err(Outcome::ApiNotOk)
             }
             Err(problem) => {
+                let hint = match problem {
+                    Problem::Status { code: 404, .. } => self.wrong_path_hint(),
+                    _ => String::new(),
+                };
                 self.log.error(&format!(
-                    "pg-backup-api at {endpoint} cannot be used: {problem}."
+                    "pg-backup-api at {endpoint} cannot be used: {problem}.{hint}"
                 ));
                 Err(Outcome::ApiNotOk)
             }
         }
+    }
+
+    /// After a 404 at /status: which path was asked, and why.
+    fn wrong_path_hint(&self) -> String {
+        let prefix = self.client.prefix();
+        if prefix.is_empty() {
+            return " --api-url has no path: behind a proxy that serves pg-backup-api under a \
+                    prefix, add it (https://barman:8443/pgbackup, say)."
+                .into();
+        }
+        let shorter = &prefix[..prefix.rfind('/').unwrap_or(0)];
+        format!(
+            " The path {prefix} of --api-url is kept as given, so {prefix}/status was asked; \
+             check the proxy's prefix. (The Python tool drops the last segment of a path \
+             without a trailing slash: it would have asked {shorter}/status.)"
+        )
     }
 
     /// Creates the operation (src/create.rs), and keeps the termination

@@ -50,6 +50,13 @@ pub struct ApiUrl {
     pub userinfo: Option<String>,
 }
 
+impl ApiUrl {
+    /// The path prefix, without a trailing slash: `""` or `/pgbackup`.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+}
+
 impl std::fmt::Debug for ApiUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let credentials = self.userinfo.as_ref().map(|_| "USER:PASSWORD");

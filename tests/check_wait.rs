@@ -135,6 +135,10 @@ fn an_unknown_backup_id_fails() {
 fn an_unknown_server_fails_twice_over() {
     let stub = Scenario::real().start();
     let ran = check_server(&stub, "nosuch", &[]);
+    // The list's 404s are retried, then check goes on: it never says it
+    // exits.
+    ran.expect_logged(&["WARNING: Maximum number of retries exceeded; going on."])
+        .expect_not_logged(&["exiting"]);
     expect_failed(
         &ran,
         &[

@@ -631,11 +631,18 @@ fn a_500_on_the_last_allowed_post_ends_the_run_following_nothing() {
         .fault(Route::Create, Action::AfterCreate("500"))
         .start();
     let ran = run_strings(&recover_args(&stub.url(), &["--max-retries", "1"]));
-    ran.expect_code(2);
-    assert_eq!(
-        ran.last_line(),
-        "ERROR: Maximum number of retries exceeded, exiting."
-    );
+    ran.expect_code(2)
+        .expect_logged(&["ERROR: Maximum number of retries exceeded, exiting."]);
+    // The last line names the job it left stuck.
+    let last = ran.last_line();
+    let stuck = last
+        .strip_prefix(
+            "ERROR: No recovery operation of this run runs. Not followed, and perhaps stuck \
+             IN_PROGRESS for ever if their worker never started (is pg-backup-api on the API's \
+             PATH?): ",
+        )
+        .unwrap_or_else(|| panic!("{last}"));
+    assert_eq!(stuck.len(), "20261125T171209.".len(), "{last}");
     assert_eq!(stub.posts(), 1);
     assert!(polled_ids(&stub).is_empty(), "{:?}", stub.lines());
 }
@@ -653,6 +660,25 @@ fn an_api_url_without_its_prefix_is_254_with_the_apis_message() {
     ran.expect_last_line_starting(&format!(
         "ERROR: pg-backup-api at {}/status cannot be used: HTTP 404",
         stub.url()
-    ));
+    ))
+    .expect_logged(&[
+        "--api-url has no path: behind a proxy that serves pg-backup-api under a prefix, add it",
+    ]);
     assert_eq!(stub.lines(), ["GET /status"]);
+}
+
+#[test]
+fn a_404_at_status_under_a_path_says_the_path_is_kept_as_given() {
+    let stub = Scenario::real().prefix("/pgbackup").start();
+    let url = format!("{}/barman/pgbackup", stub.url());
+    let ran = run_strings(&recover_args(&url, &[]));
+    ran.expect_code(254).expect_logged(&[
+        &format!(
+            "ERROR: pg-backup-api at {url}/status cannot be used: HTTP 404: The requested URL"
+        ),
+        "try again. The path /barman/pgbackup of --api-url is kept as given, so \
+         /barman/pgbackup/status was asked; check the proxy's prefix. (The Python tool drops \
+         the last segment of a path without a trailing slash: it would have asked \
+         /barman/status.)",
+    ]);
 }
