@@ -103,9 +103,22 @@ pub fn read_list(
 /// logged.
 pub fn create_once(
     setting: &Setting,
-    mut known: Vec<Listed>,
+    known: Vec<Listed>,
     mut post: impl FnMut(&[Listed]) -> Result<String, Problem>,
     mut list: impl FnMut() -> Result<Vec<Listed>, Problem>,
+) -> Result<String, Problem> {
+    create_with(setting, known, &mut post, &mut list)
+}
+
+/// A server's list, as the driver reads it.
+type List<'a> = dyn FnMut() -> Result<Vec<Listed>, Problem> + 'a;
+
+/// The driver, once for every caller.
+fn create_with(
+    setting: &Setting,
+    mut known: Vec<Listed>,
+    post: &mut dyn FnMut(&[Listed]) -> Result<String, Problem>,
+    list: &mut List,
 ) -> Result<String, Problem> {
     let Setting {
         clock, log, retry, ..
@@ -143,11 +156,11 @@ pub fn create_once(
             }
             Decision::LookOnly(pause) => {
                 let looks = looks_left(&mut budget, log, (what, &problem), pause);
-                return look_only(setting, &mut list, &known, (pause, looks), &budget)
+                return look_only(setting, list, &known, (pause, looks), &budget)
                     .and_then(|found| found.ok_or(problem));
             }
             Decision::LookNow(pause) => {
-                let now = match look_now(setting, &mut list, &known, &problem)? {
+                let now = match look_now(setting, list, &known, &problem)? {
                     Ok(id) => return Ok(id),
                     Err(now) => now,
                 };
@@ -181,7 +194,7 @@ pub fn create_once(
                     seconds(pause)
                 ));
                 clock.sleep(pause);
-                let now = name_strangers(setting, &mut list, &known, &mut strangers)?;
+                let now = name_strangers(setting, list, &known, &mut strangers)?;
                 let others_at_work = new_entries(&known, &now) >= 2;
                 known = now;
                 if !others_at_work {
@@ -223,7 +236,7 @@ fn looks_left(budget: &mut Budget, log: &Logger, failed: (&str, &Problem), pause
 /// stop the run: one of them may be another client's.
 fn look_now(
     setting: &Setting,
-    list: &mut impl FnMut() -> Result<Vec<Listed>, Problem>,
+    list: &mut List,
     known: &[Listed],
     problem: &Problem,
 ) -> Result<Result<String, Vec<Listed>>, Problem> {
@@ -270,7 +283,7 @@ fn look_now(
 /// later be taken for this run's operation.
 fn name_strangers(
     setting: &Setting,
-    list: &mut impl FnMut() -> Result<Vec<Listed>, Problem>,
+    list: &mut List,
     known: &[Listed],
     named: &mut Vec<String>,
 ) -> Result<Vec<Listed>, Problem> {
@@ -318,7 +331,7 @@ fn name_left_behind(setting: &Setting, strangers: &[String]) {
 /// when none did, or several (one may be another client's: none is taken).
 fn look_only(
     setting: &Setting,
-    list: &mut impl FnMut() -> Result<Vec<Listed>, Problem>,
+    list: &mut List,
     known: &[Listed],
     (pause, looks): (Duration, u32),
     budget: &Budget,

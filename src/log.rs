@@ -9,7 +9,7 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
@@ -115,11 +115,10 @@ impl Logger {
     }
 
     /// The line a signal ends the run with: it must never wait. It goes to
-    /// the log file (non-blocking), else to stderr with a raw write that
-    /// bypasses std's stderr lock (the main thread may hold it, blocked on
-    /// a full pipe) and that is given `patience` at most: the process then
-    /// ends whether the write is done or not.
-    pub fn last_line(&self, level: Level, message: &str, patience: Duration) {
+    /// the log file (non-blocking), else to stderr with one non-blocking
+    /// write that bypasses std's stderr lock (the main thread may hold it,
+    /// blocked on a full pipe): a line there is no room for is lost.
+    pub fn last_line(&self, level: Level, message: &str) {
         #[cfg(test)]
         if self.captured.is_some() {
             return self.log(level, message);
@@ -130,16 +129,7 @@ impl Logger {
                 return;
             }
         }
-        let (done, finished) = std::sync::mpsc::channel();
-        let writer = std::thread::Builder::new()
-            .stack_size(64 << 10)
-            .spawn(move || {
-                write_raw_to_stderr(line.as_bytes());
-                let _ = done.send(());
-            });
-        if writer.is_ok() {
-            let _ = finished.recv_timeout(patience);
-        }
+        write_to_stderr_at_once(line.as_bytes());
     }
 
     fn format(&self, level: Level, message: &str) -> String {
@@ -185,17 +175,23 @@ impl Logger {
 
 extern "C" {
     fn write(fd: i32, buf: *const u8, count: usize) -> isize;
+    fn fcntl(fd: i32, cmd: i32, ...) -> i32;
 }
 
-/// Writes `bytes` to fd 2 with write(2) itself, outside std's lock.
-fn write_raw_to_stderr(mut bytes: &[u8]) {
-    while !bytes.is_empty() {
-        // SAFETY: a valid buffer of `bytes.len()` bytes; fd 2 or EBADF.
-        let written = unsafe { write(2, bytes.as_ptr(), bytes.len()) };
-        match usize::try_from(written) {
-            Ok(n) if n > 0 => bytes = &bytes[n..],
-            _ if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted => {}
-            _ => return,
+/// Writes `bytes` to fd 2 with one write(2), made non-blocking for it, then
+/// puts the flags back (the pipe may be shared with other processes).
+fn write_to_stderr_at_once(bytes: &[u8]) {
+    const F_GETFL: i32 = 3;
+    const F_SETFL: i32 = 4;
+    // SAFETY: fcntl and write on fd 2 with a valid buffer; errors ignored.
+    unsafe {
+        let flags = fcntl(2, F_GETFL);
+        if flags >= 0 {
+            fcntl(2, F_SETFL, flags | O_NONBLOCK);
+        }
+        write(2, bytes.as_ptr(), bytes.len());
+        if flags >= 0 {
+            fcntl(2, F_SETFL, flags);
         }
     }
 }
@@ -252,6 +248,7 @@ fn no_such_device(path: &Path) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     fn at(secs: u64, millis: u64) -> String {
         timestamp(UNIX_EPOCH + Duration::from_secs(secs) + Duration::from_millis(millis))

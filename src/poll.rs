@@ -48,9 +48,20 @@ const LAST_POLL: Duration = Duration::from_secs(1);
 pub fn wait_for(
     clock: &dyn Clock,
     log: &Logger,
+    policies: (RetryPolicy, PollPolicy),
+    names: (&str, &str, &str),
+    mut ask: impl FnMut(Duration) -> Result<Status, Problem>,
+) -> End {
+    wait_with(clock, log, policies, names, &mut ask)
+}
+
+/// The loop, once for every caller.
+fn wait_with(
+    clock: &dyn Clock,
+    log: &Logger,
     (retry, poll): (RetryPolicy, PollPolicy),
     (noun, id, what): (&str, &str, &str),
-    mut ask: impl FnMut(Duration) -> Result<Status, Problem>,
+    ask: &mut dyn FnMut(Duration) -> Result<Status, Problem>,
 ) -> End {
     let started = clock.now();
     let deadline = poll.max_wait.map(|limit| started + limit);

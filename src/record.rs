@@ -127,8 +127,12 @@ impl Entry {
 
 /// Where the record of `data_directory` goes: beside it, or in `dir`.
 pub fn path_for(data_directory: &Path, dir: Option<&Path>) -> Result<PathBuf, String> {
-    let absolute = std::path::absolute(data_directory)
-        .map_err(|e| format!("cannot make {} absolute: {e}", data_directory.display()))?;
+    let absolute = match data_directory.is_absolute() {
+        true => data_directory.to_path_buf(),
+        false => std::env::current_dir()
+            .map_err(|e| format!("cannot make {} absolute: {e}", data_directory.display()))?
+            .join(data_directory),
+    };
     let absolute = absolute.to_string_lossy();
     let trimmed = absolute.trim_end_matches('/');
     match dir {

@@ -84,9 +84,7 @@ impl Guard {
 fn record_unusable(log: &Logger, data_directory: &str, why: &str) -> Outcome {
     log.error(&format!(
         "Cannot keep the record of the restore into {data_directory}: {why}. Nothing was \
-         sent: without it, a restore left running by a cancelled run could not be told \
-         apart. Make its directory writable, or name another with {}.",
-        crate::cli::Opt::RecordDir.flag()
+         sent. Make its directory writable, or name another with --record-dir."
     ));
     Outcome::RecordUnusable
 }
@@ -220,45 +218,33 @@ impl Session<'_> {
         deadline: Option<Instant>,
     ) -> Result<(), Outcome> {
         let (server, dir) = (earlier.server.as_str(), &earlier.data_directory);
-        let what = format!("GET {}", self.client.operation_url(server, id));
-        let ask = |limit| self.client.operation_status(server, id, limit);
-        let first = retry::call(self.retry, self.clock, self.log, &what, || {
-            ask(Duration::MAX)
-        });
-        let end = match first {
-            Ok(Status::InProgress) => {
-                let how = match earlier.state {
-                    State::Pending(_) => "may have started (its POST went unanswered)",
-                    _ => "started",
-                };
-                self.log.warning(&format!(
-                    "An earlier run (pid {}, at {} UTC) {how} recovery operation {id} into \
-                     {dir}, which is still in progress on the Barman host: following it to \
-                     its end before this run starts its own restore. Its result is not this \
-                     run's: the directory was removed under it.",
-                    earlier.pid, earlier.started
-                ));
-                signals::note(format!(
-                    "no operation was created; the earlier recovery operation {id} goes on \
-                     writing into {dir} on the Barman host."
-                ));
-                let max_wait = deadline.map(|d| d.saturating_duration_since(self.clock.now()));
-                let policy = PollPolicy {
-                    max_wait,
-                    ..self.poll
-                };
-                let noun = "earlier recovery operation";
-                poll::wait_for(
-                    self.clock,
-                    self.log,
-                    (self.retry, policy),
-                    (noun, id, &what),
-                    ask,
-                )
-            }
-            Ok(status) => End::Finished(status),
-            Err(problem) => End::Error(problem),
+        let how = match earlier.state {
+            State::Pending(_) => "may have started (its POST went unanswered)",
+            _ => "started",
         };
+        self.log.warning(&format!(
+            "An earlier run (pid {}, at {} UTC) {how} recovery operation {id} into {dir}: \
+             following it to its end, if it still runs, before this run starts its own \
+             restore. Its result is not this run's: the directory was removed under it.",
+            earlier.pid, earlier.started
+        ));
+        signals::note(format!(
+            "no operation was created; the earlier recovery operation {id} may go on \
+             writing into {dir} on the Barman host."
+        ));
+        let what = format!("GET {}", self.client.operation_url(server, id));
+        let max_wait = deadline.map(|d| d.saturating_duration_since(self.clock.now()));
+        let policy = PollPolicy {
+            max_wait,
+            ..self.poll
+        };
+        let end = poll::wait_for(
+            self.clock,
+            self.log,
+            (self.retry, policy),
+            ("earlier recovery operation", id, &what),
+            |limit| self.client.operation_status(server, id, limit),
+        );
         signals::note("no operation was created.".into());
         match end {
             End::Finished(status) => {

@@ -125,15 +125,10 @@ pub fn call<T>(
     clock: &dyn Clock,
     log: &Logger,
     what: &str,
-    attempt: impl FnMut() -> Result<T, Problem>,
+    mut attempt: impl FnMut() -> Result<T, Problem>,
 ) -> Result<T, Problem> {
-    call_with(
-        Budget::new(policy, Request::Other),
-        clock,
-        log,
-        what,
-        attempt,
-    )
+    let budget = Budget::new(policy, Request::Other);
+    call_with(budget, clock, log, what, &mut attempt)
 }
 
 /// As `call`, for a run that goes on when this request gives up (`check`):
@@ -143,19 +138,20 @@ pub fn call_going_on<T>(
     clock: &dyn Clock,
     log: &Logger,
     what: &str,
-    attempt: impl FnMut() -> Result<T, Problem>,
+    mut attempt: impl FnMut() -> Result<T, Problem>,
 ) -> Result<T, Problem> {
     let mut budget = Budget::new(policy, Request::Other);
     budget.goes_on = true;
-    call_with(budget, clock, log, what, attempt)
+    call_with(budget, clock, log, what, &mut attempt)
 }
 
+/// The loop, once per type of answer rather than once per closure.
 fn call_with<T>(
     mut budget: Budget,
     clock: &dyn Clock,
     log: &Logger,
     what: &str,
-    mut attempt: impl FnMut() -> Result<T, Problem>,
+    attempt: &mut dyn FnMut() -> Result<T, Problem>,
 ) -> Result<T, Problem> {
     loop {
         let problem = match attempt() {

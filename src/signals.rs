@@ -31,10 +31,6 @@ extern "C" {
     fn sigwait(set: *const SigSet, signal: *mut c_int) -> c_int;
 }
 
-/// How long the signal's line may take on stderr before the run ends
-/// without it: a full pipe nobody reads must not keep the process alive.
-const STDERR_PATIENCE: std::time::Duration = std::time::Duration::from_millis(300);
-
 /// What the run leaves behind if it ends now; the signal's line says it.
 static STATE: Mutex<String> = Mutex::new(String::new());
 
@@ -77,7 +73,7 @@ pub fn watch(log: &'static Logger) -> Result<(), String> {
             let name = WATCHED.iter().find(|(n, _)| *n == signal).map(|w| w.1);
             let state = STATE.lock().unwrap_or_else(|p| p.into_inner()).clone();
             let line = format!("Terminated by {}: {state}", name.unwrap_or("a signal"));
-            log.last_line(Level::Error, &line, STDERR_PATIENCE);
+            log.last_line(Level::Error, &line);
             std::process::exit(i32::from(Outcome::Terminated(signal as u8).exit_code()));
         });
     match watcher {

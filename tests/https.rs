@@ -75,6 +75,9 @@ impl Pki {
             "-out",
             "rsa-client.pkcs1.key",
         ]);
+        // X.509 version 1, as `openssl x509 -req` makes with no extensions.
+        pki.leaf_v1("v1-client", "ca", "patroni-node-1");
+        pki.leaf_v1("v1-server", "ca", "localhost");
         // The same client key as SEC1 ("EC PRIVATE KEY"), and certificate and key in one file.
         pki.openssl(&["ec", "-in", "client.key", "-out", "client.sec1.key"]);
         let both = [pki.read("client.pem"), pki.read("client.key")].concat();
@@ -126,6 +129,22 @@ impl Pki {
             "-x509", "-keyout", &key, "-out", &pem, "-days", "2", "-subj", &subject,
         ];
         self.openssl(&[&NEW_EC_KEY[..], &rest].concat());
+    }
+
+    fn leaf_v1(&self, name: &str, ca: &str, cn: &str) {
+        let (key, csr, pem) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.pem"),
+        );
+        let subject = format!("/CN={cn}");
+        let rest = ["-keyout", &key, "-out", &csr, "-subj", &subject];
+        self.openssl(&[&NEW_EC_KEY[..], &rest].concat());
+        let (ca_pem, ca_key) = (format!("{ca}.pem"), format!("{ca}.key"));
+        self.openssl(&[
+            "x509", "-req", "-in", &csr, "-CA", &ca_pem, "-CAkey", &ca_key, "-days", "2", "-out",
+            &pem,
+        ]);
     }
 
     fn leaf(&self, name: &str, ca: &str, cn: &str, extension: &str) {
@@ -387,6 +406,91 @@ mod with_tls {
             "appeared although the POST failed",
         ]);
         assert_eq!(stub.posts(), 1);
+    }
+
+    #[test]
+    fn a_version_1_client_certificate_is_sent_as_openssl_servers_take_it() {
+        let pki = Pki::new();
+        let stub = pki.stub("server", true);
+        let url = https(&stub, "localhost");
+        let (ca, cert, key) = (
+            pki.path("ca.pem"),
+            pki.path("v1-client.pem"),
+            pki.path("v1-client.key"),
+        );
+        let tls = ["--ca-file", &ca, "--cert-file", &cert, "--key-file", &key];
+        switch(&url, &tls, None).expect_code(0);
+        assert!(stub
+            .requests()
+            .iter()
+            .all(|r| r.client_cert_cn.as_deref() == Some("patroni-node-1")));
+        // Its key is still checked where it can be: another key is refused.
+        let other = pki.path("stranger.key");
+        let tls = ["--ca-file", &ca, "--cert-file", &cert, "--key-file", &other];
+        let ran = switch(&url, &tls, None);
+        ran.expect_code(64)
+            .expect_logged(&["the private key does not belong to the certificate"]);
+    }
+
+    #[test]
+    fn a_version_1_server_certificate_is_refused_in_words() {
+        let pki = Pki::new();
+        let stub = pki.stub("v1-server", false);
+        let url = https(&stub, "localhost");
+        let ran = switch(&url, &["--ca-file", &pki.path("ca.pem")], None);
+        ran.expect_code(254).expect_logged(&[
+            "the server's certificate is X.509 version 1, which names no host (no \
+             subjectAltName): reissue it as version 3 with subjectAltName DNS:localhost",
+        ]);
+        ran.expect_not_logged(&["UnsupportedCertVersion", "Other("]);
+    }
+
+    #[test]
+    fn ssl_cert_dir_is_trusted_hashed_or_not() {
+        let pki = Pki::new();
+        let stub = pki.stub("server", false);
+        let url = https(&stub, "localhost");
+        let plain = pki.dir.join("plain-dir");
+        let hashed = pki.dir.join("hashed-dir");
+        for dir in [&plain, &hashed] {
+            std::fs::create_dir_all(dir).unwrap();
+            std::fs::copy(pki.path("other-ca.pem"), dir.join("other.pem")).unwrap();
+            std::fs::copy(pki.path("ca.pem"), dir.join("our-ca.pem")).unwrap();
+        }
+        let rehash = Command::new("openssl")
+            .args(["rehash"])
+            .arg(&hashed)
+            .status()
+            .unwrap();
+        assert!(rehash.success());
+        for dir in [&plain, &hashed] {
+            let mut command = command();
+            command
+                .args(switch_args(
+                    &url,
+                    "primary",
+                    &["--reset", "--switch-when", "always"],
+                ))
+                .env_remove("SSL_CERT_FILE")
+                .env("SSL_CERT_DIR", dir);
+            run_command(&mut command, std::time::Duration::from_secs(30)).expect_code(0);
+        }
+        // A directory without our CA: not trusted, and said so.
+        let empty = pki.dir.join("empty-dir");
+        std::fs::create_dir_all(&empty).unwrap();
+        std::fs::copy(pki.path("other-ca.pem"), empty.join("other.pem")).unwrap();
+        let mut command = command();
+        command
+            .args(switch_args(
+                &url,
+                "primary",
+                &["--reset", "--switch-when", "always"],
+            ))
+            .env_remove("SSL_CERT_FILE")
+            .env("SSL_CERT_DIR", &empty);
+        run_command(&mut command, std::time::Duration::from_secs(30))
+            .expect_code(254)
+            .expect_logged(&["not trusted"]);
     }
 
     #[test]

@@ -93,7 +93,7 @@ fn expect_waited_then_restored(stub: &Stub, second: &Ran, args: &[String]) {
         .find(|id| *id != own)
         .expect("the first operation was polled");
     second.expect_logged(&[
-        &format!("recovery operation {first_id} into /var/lib/pg/data, which is still in progress"),
+        &format!("recovery operation {first_id} into /var/lib/pg/data: following it to its end"),
         &format!(
             "The earlier recovery operation {first_id} into /var/lib/pg/data has ended (DONE)"
         ),

@@ -1,6 +1,6 @@
-//! The PEM files of `--ca-file`, `--cert-file` and `--key-file` (or
-//! `SSL_CERT_FILE`, or the system bundle), read once, before any request:
-//! a file that cannot be used is a usage error that names it.
+//! The PEM files of `--ca-file`, `--cert-file` and `--key-file` (or the
+//! CAs OpenSSL would trust), read once, before any request: a file that
+//! cannot be used is a usage error that names it.
 
 use crate::log::O_NONBLOCK;
 use rustls::RootCertStore;
@@ -10,40 +10,61 @@ use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-/// Where distributions keep their CA bundle (Debian/Alpine, RHEL, SUSE,
-/// RHEL's extracted store, macOS/BSD).
-const SYSTEM_BUNDLES: [&str; 5] = [
-    "/etc/ssl/certs/ca-certificates.crt",
-    "/etc/pki/tls/certs/ca-bundle.crt",
-    "/etc/ssl/ca-bundle.pem",
-    "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
-    "/etc/ssl/cert.pem",
-];
-
-/// The CA certificates to trust: --ca-file, else $SSL_CERT_FILE, else the
-/// system bundle.
+/// The CA certificates to trust: --ca-file, else those OpenSSL would
+/// trust (`openssl_default`).
 pub fn trust_anchors(ca_file: Option<&Path>) -> Result<RootCertStore, String> {
-    let (what, path) = match (ca_file, std::env::var_os("SSL_CERT_FILE")) {
-        (Some(path), _) => ("--ca-file", path.to_path_buf()),
-        (None, Some(path)) if !path.is_empty() => ("SSL_CERT_FILE", PathBuf::from(path)),
-        _ => match SYSTEM_BUNDLES.iter().map(Path::new).find(|p| p.is_file()) {
-            Some(path) => ("the system CA bundle", path.to_path_buf()),
-            None => {
-                return Err(format!(
-                    "no CA bundle to verify the server with (none of {}): pass --ca-file",
-                    SYSTEM_BUNDLES.join(", ")
-                ))
-            }
-        },
+    let (certificates, named) = match ca_file {
+        Some(path) => {
+            let named = format!("--ca-file {}", path.display());
+            (certificates(&read(path, &named)?, &named)?, named)
+        }
+        None => openssl_default()?,
     };
-    let named = || format!("{what} {}", path.display());
-    let certificates = certificates(&read(&path, &named())?, &named())?;
     let mut roots = RootCertStore::empty();
     let (added, _ignored) = roots.add_parsable_certificates(certificates);
     if added == 0 {
-        return Err(format!("{}: no usable CA certificate in it", named()));
+        return Err(format!("{named}: no usable CA certificate in it"));
     }
     Ok(roots)
+}
+
+/// What OpenSSL trusts: the file of `SSL_CERT_FILE` and every file of the
+/// directories of `SSL_CERT_DIR` (hashed by `openssl rehash` or not) when
+/// either is set, else the system's bundle and directory, found as
+/// openssl-probe finds them (rustls-native-certs).
+fn openssl_default() -> Result<(Vec<CertificateDer<'static>>, String), String> {
+    let set = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+    let (file, dirs) = (set("SSL_CERT_FILE"), set("SSL_CERT_DIR"));
+    let mut named: Vec<String> = Vec::new();
+    if let Some(file) = &file {
+        let path = PathBuf::from(file);
+        named.push(format!("SSL_CERT_FILE {}", path.display()));
+        // Checked here: the crate would open a FIFO and wait for a writer.
+        let kind = std::fs::metadata(&path).map(|m| m.is_file());
+        match kind {
+            Ok(true) => {}
+            Ok(false) => return Err(format!("{}: not a regular file", named[0])),
+            Err(e) => return Err(format!("{}: cannot read: {e}", named[0])),
+        }
+    }
+    if let Some(dirs) = &dirs {
+        named.push(format!("SSL_CERT_DIR {}", PathBuf::from(dirs).display()));
+    }
+    let named = match named.is_empty() {
+        true => "the system's CA certificates".to_string(),
+        false => named.join(" and "),
+    };
+    let found = rustls_native_certs::load_native_certs();
+    if found.certs.is_empty() {
+        return Err(match found.errors.first() {
+            Some(error) => format!("{named}: {error}"),
+            None => format!(
+                "no CA certificate to verify the server with in {named}: pass --ca-file, or \
+                 set SSL_CERT_FILE or SSL_CERT_DIR"
+            ),
+        });
+    }
+    Ok((found.certs, named))
 }
 
 /// The client's certificate chain and its private key, from --cert-file and
@@ -83,6 +104,57 @@ pub fn client_identity(
         )),
         Err(e) => Err(format!("{key_named}: {}", pem_error(e))),
     }
+}
+
+/// The subjectPublicKeyInfo of a DER certificate, of any X.509 version:
+/// Certificate = SEQUENCE { tbsCertificate = SEQUENCE { [0] version
+/// (absent in version 1), serial, signature, issuer, validity, subject,
+/// subjectPublicKeyInfo, ... }, ... }. `None` when it does not parse.
+pub fn public_key_info(cert: &[u8]) -> Option<&[u8]> {
+    let (certificate, _) = der_item(cert)?;
+    let (tbs, _) = der_item(der_body(certificate)?)?;
+    let mut fields = der_body(tbs)?;
+    let mut index = 0;
+    loop {
+        let (field, rest) = der_item(fields)?;
+        // The explicit [0] version comes first, or not at all.
+        let skip = index == 0 && field.first() == Some(&0xa0);
+        if !skip {
+            index += 1;
+            if index == 6 {
+                return Some(field);
+            }
+        }
+        fields = rest;
+    }
+}
+
+/// The first DER item of `bytes` (tag, length, value) and what follows.
+fn der_item(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let first_length = *bytes.get(1)?;
+    let (header, length) = match first_length {
+        0..=0x7f => (2, usize::from(first_length)),
+        0x81..=0x84 => {
+            let count = usize::from(first_length & 0x7f);
+            let digits = bytes.get(2..2 + count)?;
+            let length = digits
+                .iter()
+                .fold(0usize, |n, b| (n << 8) | usize::from(*b));
+            (2 + count, length)
+        }
+        _ => return None,
+    };
+    let end = header.checked_add(length)?;
+    Some((bytes.get(..end)?, &bytes[end..]))
+}
+
+/// The value of one DER item.
+fn der_body(item: &[u8]) -> Option<&[u8]> {
+    let header = match item.get(1)? {
+        0..=0x7f => 2,
+        n => 2 + usize::from(n & 0x7f),
+    };
+    item.get(header..)
 }
 
 /// The largest PEM file read: a system CA bundle is about 220 KiB.

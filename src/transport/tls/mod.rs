@@ -10,7 +10,9 @@ use super::{io_problem, TlsFiles, Wire};
 use crate::failure::Problem;
 use crate::url::ApiUrl;
 use files::{client_identity, trust_anchors};
-use rustls::{AlertDescription, CertificateError, ClientConfig, ClientConnection};
+use rustls::client::ResolvesClientCert;
+use rustls::sign::CertifiedKey;
+use rustls::{AlertDescription, CertificateError, ClientConfig, ClientConnection, SignatureScheme};
 use rustls_pki_types::{DnsName, ServerName};
 use std::io::{self, Read, Write};
 use std::net::IpAddr;
@@ -36,7 +38,7 @@ impl Tls {
             ),
         };
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = ClientConfig::builder_with_provider(provider)
+        let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(|e| format!("TLS setup: {e}"))?
             .with_root_certificates(trust_anchors(files.ca_file.as_deref())?);
@@ -49,22 +51,33 @@ impl Tls {
             }
             (Some(cert_file), key_file) => {
                 let (chain, key) = client_identity(cert_file, key_file.as_deref())?;
-                builder.with_client_auth_cert(chain, key).map_err(|e| {
-                    let files = match key_file {
-                        Some(key_file) => format!(
-                            "--key-file {} with --cert-file {}",
-                            key_file.display(),
-                            cert_file.display()
-                        ),
-                        None => format!("--cert-file {}", cert_file.display()),
-                    };
-                    match e {
-                        rustls::Error::InconsistentKeys(_) => {
-                            format!("{files}: the private key does not belong to the certificate")
-                        }
-                        other => format!("{files}: unusable client certificate or key: {other}"),
+                let files = match key_file {
+                    Some(key_file) => format!(
+                        "--key-file {} with --cert-file {}",
+                        key_file.display(),
+                        cert_file.display()
+                    ),
+                    None => format!("--cert-file {}", cert_file.display()),
+                };
+                let key = provider
+                    .key_provider
+                    .load_private_key(key)
+                    .map_err(|e| format!("{files}: unusable private key: {e}"))?;
+                // Not rustls's own check, which parses the certificate with
+                // webpki, and webpki refuses X.509 version 1 (`openssl x509
+                // -req` with no extensions makes one; OpenSSL servers take
+                // it): the public keys are compared as DER.
+                let ours = key.public_key();
+                let theirs = chain.first().and_then(|cert| files::public_key_info(cert));
+                if let (Some(ours), Some(theirs)) = (&ours, theirs) {
+                    if ours.as_ref() != theirs {
+                        return Err(format!(
+                            "{files}: the private key does not belong to the certificate"
+                        ));
                     }
-                })?
+                }
+                let identity = CertifiedKey::new(chain, key);
+                builder.with_client_cert_resolver(Arc::new(OneIdentity(Arc::new(identity))))
             }
         };
         Ok(Tls {
@@ -149,7 +162,36 @@ impl Tls {
                      signed by that CA, and pass the CA with --ca-file"
                     .into()
             }
-            other => format!("the server's certificate was refused: {other}"),
+            C::Other(why) if format!("{why:?}").contains("UnsupportedCertVersion") => format!(
+                "the server's certificate is X.509 version 1, which names no host (no \
+                 subjectAltName): reissue it as version 3 with subjectAltName DNS:{host} \
+                 (openssl x509 -req ... -extfile, or -copy_extensions copy with -addext)"
+            ),
+            C::Other(why) if format!("{why:?}").contains("RequiredEkuNotFound") => {
+                "the server's certificate is not for TLS servers (its extendedKeyUsage lacks \
+                 serverAuth): reissue it with extendedKeyUsage=serverAuth"
+                    .into()
+            }
+            C::InvalidPurpose | C::InvalidPurposeContext { .. } => {
+                "the server's certificate is not for TLS servers (its extendedKeyUsage lacks \
+                 serverAuth): reissue it with extendedKeyUsage=serverAuth"
+                    .into()
+            }
+            C::BadEncoding => "the server's certificate cannot be parsed".into(),
+            C::BadSignature => {
+                "the server's certificate has a signature that does not verify".into()
+            }
+            C::Revoked => "the server's certificate is revoked".into(),
+            C::UnhandledCriticalExtension => {
+                "the server's certificate has a critical extension that TLS clients do not \
+                 know: reissue it without"
+                    .into()
+            }
+            // A name, never a dump of the value.
+            other => format!(
+                "the server's certificate was refused ({})",
+                variant_name(&format!("{other:?}"))
+            ),
         }
     }
 
@@ -184,6 +226,20 @@ impl Tls {
             }
             _ => format!("the server ended the TLS session (alert {name})"),
         }
+    }
+}
+
+/// Our one client certificate, offered to any server that asks.
+#[derive(Debug)]
+struct OneIdentity(Arc<CertifiedKey>);
+
+impl ResolvesClientCert for OneIdentity {
+    fn resolve(&self, _hints: &[&[u8]], _schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
     }
 }
 
@@ -267,6 +323,15 @@ impl Write for Exchange<'_> {
     }
 }
 
+/// `Other(OtherError(X))` -> `X`: the innermost name of a Debug text.
+fn variant_name(debug: &str) -> &str {
+    let inner = debug.rsplit('(').next().unwrap_or(debug);
+    let end = inner
+        .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .unwrap_or(inner.len());
+    &inner[..end]
+}
+
 /// The names in a certificate as webpki reports them (`DnsName("h")`,
 /// `IpAddress(1.2.3.4)`), as written in a URL.
 fn plain_names(presented: &[String]) -> String {
@@ -335,6 +400,16 @@ fn refuses_our_certificate(error: &rustls::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_is_named_never_dumped() {
+        assert_eq!(
+            variant_name("Other(OtherError(UnsupportedCertVersion))"),
+            "UnsupportedCertVersion"
+        );
+        assert_eq!(variant_name("Revoked"), "Revoked");
+        assert_eq!(variant_name("X { a: 1 }"), "X");
+    }
 
     #[test]
     fn alert_names_read_like_the_specifications() {
