@@ -28,7 +28,6 @@ use crate::failure::{PostFate, Problem, Request};
 use crate::log::Logger;
 use crate::retry::{self, Budget, Next, RetryPolicy};
 use crate::text::seconds;
-use std::collections::BTreeSet;
 use std::time::Duration;
 
 /// pg-backup-api's ids have one-second resolution: a POST within the same
@@ -390,25 +389,31 @@ fn look_only(
 
 /// How many entries of `now`, of any kind, are not in `before`.
 fn new_entries(before: &[Listed], now: &[Listed]) -> usize {
-    let old: BTreeSet<&str> = before.iter().map(|op| op.id.as_str()).collect();
-    let new: BTreeSet<&str> = now
-        .iter()
-        .map(|op| op.id.as_str())
-        .filter(|id| !old.contains(id))
-        .collect();
-    new.len()
+    fresh_ids(before, now.iter()).len()
 }
 
 /// The operations of `kind` in `now` that are not in `before`, oldest
 /// first. Ids are timestamps (`20261125T171209`), so they sort by time.
 fn new_operations(before: &[Listed], now: &[Listed], kind: Kind) -> Vec<String> {
-    let old: BTreeSet<&str> = before.iter().map(|op| op.id.as_str()).collect();
-    let new: BTreeSet<&str> = now
-        .iter()
-        .filter(|op| op.api_type == kind.api_type() && !old.contains(op.id.as_str()))
+    let of_kind = now.iter().filter(|op| op.api_type == kind.api_type());
+    fresh_ids(before, of_kind)
+        .into_iter()
+        .map(String::from)
+        .collect()
+}
+
+/// The ids of `now` not in `before`, sorted, each once: sorted slices and
+/// binary searches, for lists of thousands of past operations.
+fn fresh_ids<'a>(before: &[Listed], now: impl Iterator<Item = &'a Listed>) -> Vec<&'a str> {
+    let mut old: Vec<&str> = before.iter().map(|op| op.id.as_str()).collect();
+    old.sort_unstable();
+    let mut fresh: Vec<&str> = now
         .map(|op| op.id.as_str())
+        .filter(|id| old.binary_search(id).is_err())
         .collect();
-    new.into_iter().map(String::from).collect()
+    fresh.sort_unstable();
+    fresh.dedup();
+    fresh
 }
 
 #[cfg(test)]
