@@ -80,6 +80,9 @@ const EVERY: &[Sub] = &Sub::ALL;
 const FOLLOWING: &[Sub] = &[Sub::Recover, Sub::Wait];
 const WAITING: &[Sub] = &[Sub::Recover, Sub::ConfigSwitch, Sub::Wait];
 const SWITCH: &[Sub] = &[Sub::ConfigSwitch];
+const RECOVER: &[Sub] = &[Sub::Recover];
+const CHECK: &[Sub] = &[Sub::Check];
+const WAIT: &[Sub] = &[Sub::Wait];
 
 const fn row(code: &'static str, subs: &'static [Sub], meaning: &'static str) -> ExitRow {
     ExitRow {
@@ -91,19 +94,22 @@ const fn row(code: &'static str, subs: &'static [Sub], meaning: &'static str) ->
 
 /// The exit codes as `--help` and the man page list them.
 pub const EXIT_CODES: &[ExitRow] = &[
-    row("0", EVERY, "done: the operation is DONE, every check passed, or help was printed"),
+    row("0", WAITING, "the operation is DONE, or help was printed"),
+    row("0", CHECK, "every check passed, or help was printed"),
     row("1", FOLLOWING, "the operation FAILED"),
     row("1", SWITCH, "skipped: ROLE does not match --switch-when; nothing was sent"),
-    row("2", FOLLOWING, "an HTTP or API error, or the retries ran out (wait: a 404 on the first poll, no such operation)"),
+    row("2", RECOVER, "an HTTP or API error, or the retries ran out"),
+    row("2", WAIT, "an HTTP or API error, the retries ran out, no such operation in the server's list, or an unknown server"),
     row("2", SWITCH, "the operation FAILED"),
     row("3", SWITCH, "an HTTP or API error, or the retries ran out"),
     row("4", SWITCH, "neither, both, or an empty --barman-model/--reset; nothing was sent"),
     row("5", WAITING, "--max-wait ran out; the operation goes on on the Barman host"),
-    row("6", &[Sub::Check], "a check failed"),
-    row("7", &[Sub::Recover], "--max-wait ran out while an earlier restore into the data directory still ran; nothing was sent"),
-    row("8", &[Sub::Recover], "the record of the data directory's restore cannot be written; nothing was sent"),
+    row("6", CHECK, "a check failed"),
+    row("7", RECOVER, "--max-wait ran out while an earlier restore into the data directory still ran; nothing was sent"),
+    row("8", RECOVER, "the record of the data directory's restore cannot be written; nothing was sent"),
     row("64", EVERY, "any other command-line error; nothing was sent"),
-    row("129, 130, 143", EVERY, "terminated by SIGHUP, SIGINT or SIGTERM, after a line that says what goes on on the Barman host"),
+    row("129, 130, 143", WAITING, "terminated by SIGHUP, SIGINT or SIGTERM, after a line that says what goes on on the Barman host"),
+    row("129, 130, 143", CHECK, "terminated by SIGHUP, SIGINT or SIGTERM"),
     row("254", EVERY, "pg-backup-api could not be used; nothing was created"),
     row("255", &[], "no subcommand was given"),
 ];

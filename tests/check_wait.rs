@@ -188,6 +188,27 @@ fn a_data_directory_whose_record_cannot_be_kept_fails() {
 }
 
 #[test]
+fn a_callback_that_would_race_the_new_primary_on_demotion_is_a_warning() {
+    let stub = Scenario::real().start();
+    for (change, when) in [
+        ("--reset", "demoted"),
+        ("--barman-model=main-pg1", "always"),
+    ] {
+        let ran = check(&stub, &[change, "--switch-when", when]);
+        ran.expect_code_for(change, 0);
+        let warnings = lines(&ran, "WARNING");
+        assert_eq!(warnings.len(), 1, "{}", ran.stdout);
+        assert!(warnings[0].contains("on demotion") || warnings[0].contains("demoted too"));
+    }
+    let ran = check(
+        &stub,
+        &["--barman-model=main-pg1", "--switch-when", "promoted"],
+    );
+    ran.expect_code(0);
+    assert!(lines(&ran, "WARNING").is_empty(), "{}", ran.stdout);
+}
+
+#[test]
 fn options_patroni_would_pass_but_cannot_work_are_warnings() {
     let stub = Scenario::real().start();
     let ran = check(&stub, &["--datadir=pg/data", "--ssh-command="]);

@@ -18,6 +18,26 @@ fn help_and_version_print_to_stdout_and_exit_0() {
 }
 
 #[test]
+fn each_subcommands_help_shows_only_its_own_options_and_exit_codes() {
+    let check = run(&["check", "--help"]).stdout;
+    assert!(check.contains("ok, FAIL or WARNING"), "{check}");
+    assert!(!check.contains("--loop-wait SECS"), "{check}");
+    for sub in ["recover", "config-switch", "wait"] {
+        let text = run(&[sub, "--help"]).stdout;
+        let codes = text.split("Exit codes:").nth(1).unwrap();
+        for other in ["check", "every check", "wait:", "recover:"] {
+            assert!(
+                !codes.contains(other),
+                "{sub} --help names {other:?}:{codes}"
+            );
+        }
+    }
+    let recover = run(&["recover", "--help"]).stdout;
+    assert!(recover.contains("\n  7 "), "{recover}");
+    assert!(!run(&["wait", "--help"]).stdout.contains("\n  7 "));
+}
+
+#[test]
 fn no_subcommand_exits_255() {
     run(&["--api-url", "http://127.0.0.1:9"])
         .expect_code(255)

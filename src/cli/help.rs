@@ -66,20 +66,23 @@ patroni_barman check: prove Barman settings before a failover needs them
 Usage: patroni_barman --api-url URL check --barman-server NAME
                       [--barman-model MODEL | --reset] [--backup-id ID]
 
-Prints one line per check to stdout, ok or FAIL: /status answers over this
-transport (TLS files included); the server is known, with its operations;
-from /diagnose, its cluster and active model, the model to apply (it exists,
-is a model, and belongs to the server's cluster) and the backup to restore
-(it is DONE: --backup-id, or latest when recover's --ssh-command or
---data-directory is given). It takes the options of recover and
-config-switch too, so run it with the options of your Patroni sections; a
-relative --datadir or an empty --ssh-command is a WARNING line. Nothing is
-created.
+Prints one line per check to stdout, ok, FAIL or WARNING: /status answers
+over this transport (TLS files included); the server is known, with its
+operations; from /diagnose, its cluster and active model, the model to apply
+(it exists, is a model, and belongs to the server's cluster) and the backup to
+restore (it is DONE: --backup-id, or latest when recover's --ssh-command or
+--data-directory is given); the place of the data directory's record. It
+takes the options of recover and config-switch too, so run it with the
+options of your Patroni sections. Nothing is created.
 
 ";
 
 const CHECK_OUTRO: &str = "
-Global options (--api-url, --ca-file, ...) may also come here.
+A WARNING line does not fail the check: a relative --data-directory, an empty
+--ssh-command, a backup WAITING_FOR_WALS, and a --reset or --barman-model that
+would run on demotion (it races the new primary's model on a switchover).
+--loop-wait is accepted, and not used. Global options (--api-url, --ca-file,
+...) may also come here.
 ";
 
 const WAIT_INTRO: &str = "\
@@ -107,7 +110,8 @@ pub fn help(sub: Option<Sub>) -> String {
         Some(Sub::Wait) => (WAIT_INTRO, WAIT_OUTRO),
     };
     let mut text = intro.to_string();
-    for spec in listed_in(sub) {
+    let used = |spec: &&Spec| !matches!(sub, Some(sub) if spec.unused_in.contains(&sub));
+    for spec in listed_in(sub).filter(used) {
         text += &option_lines(spec, sub);
     }
     text + outro + &exit_codes(sub)
@@ -216,7 +220,7 @@ mod tests {
             let found = texts.iter().filter(|t| t.contains(&line)).count();
             let expected = match spec.scope {
                 Scope::Global => 1,
-                Scope::Of(subs) => subs.len(),
+                Scope::Of(subs) => subs.len() - spec.unused_in.len(),
             };
             assert_eq!(found, expected, "{line}");
         }

@@ -42,7 +42,21 @@ before or after the subcommand, and options it does not know (Patroni's
 \-\-scope=, \-\-role=, \-\-connstring=) are ignored.
 "#;
 
-const TAIL: &str = r#".SH FILES
+const TAIL: &str = r#".SH ENVIRONMENT
+.TP
+.B SSL_CERT_FILE
+A PEM file of CA certificates to trust for https:// when \-\-ca\-file is
+not given, as OpenSSL reads it (default build only).
+.TP
+.B SSL_CERT_DIR
+Directories, separated by colons, whose PEM files are CA certificates to
+trust, hashed by openssl rehash or not. When either variable is set, the
+system's store is not read.
+.TP
+.B TZ
+Not read: log lines are stamped in UTC (2026\-11\-25 17:10:25,123), which
+reads the same on every host of a cluster and needs no time zone database.
+.SH FILES
 .TP
 .I PARENT/.NAME.patroni_barman
 The record of the restore into the data directory PARENT/NAME (or, with

@@ -87,6 +87,8 @@ pub struct Check {
     pub ssh_command: Option<String>,
     /// `--record-dir`: where recover keeps the record (src/record.rs).
     pub record_dir: Option<String>,
+    /// `--switch-when` of the node's callback, to warn about a hazard.
+    pub switch_when: Option<SwitchWhen>,
 }
 
 /// `wait`: follow an operation that already exists.
@@ -254,6 +256,18 @@ fn no_argument(typed: &Typed, sub: Sub) -> Result<&Typed, String> {
     }
 }
 
+fn switch_when(text: &str) -> Result<SwitchWhen, String> {
+    match text {
+        "promoted" => Ok(SwitchWhen::Promoted),
+        "demoted" => Ok(SwitchWhen::Demoted),
+        "always" => Ok(SwitchWhen::Always),
+        other => Err(format!(
+            "{} must be promoted, demoted or always, not {other:?}",
+            Opt::SwitchWhen.flag()
+        )),
+    }
+}
+
 fn check(typed: &Typed) -> Result<Check, String> {
     let change = change(typed)?;
     let data_directory = typed.text(Opt::DataDirectory).map(String::from);
@@ -269,6 +283,7 @@ fn check(typed: &Typed) -> Result<Check, String> {
         data_directory,
         ssh_command,
         record_dir: typed.text(Opt::RecordDir).map(String::from),
+        switch_when: typed.text(Opt::SwitchWhen).map(switch_when).transpose()?,
     })
 }
 
@@ -311,17 +326,7 @@ fn config_switch(typed: &Typed) -> Result<ConfigSwitch, String> {
             ROLES.join(", ")
         ));
     }
-    let switch_when = match typed.required(Opt::SwitchWhen)? {
-        "promoted" => SwitchWhen::Promoted,
-        "demoted" => SwitchWhen::Demoted,
-        "always" => SwitchWhen::Always,
-        other => {
-            return Err(format!(
-                "{} must be promoted, demoted or always, not {other:?}",
-                Opt::SwitchWhen.flag()
-            ))
-        }
-    };
+    let switch_when = switch_when(typed.required(Opt::SwitchWhen)?)?;
     let change = change(typed).and_then(|change| {
         change.ok_or_else(|| {
             format!(

@@ -103,6 +103,9 @@ pub struct Spec {
     pub default: DefaultValue,
     /// The subcommands that cannot do without it, for help to say so.
     pub required_in: &'static [Sub],
+    /// The subcommands that accept it, so that the options of a Patroni
+    /// section pass as they are, but do not use it: help leaves it out.
+    pub unused_in: &'static [Sub],
     /// One line or more (`\n` between them), in help's own words.
     pub help: &'static str,
 }
@@ -128,6 +131,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Text("URL"),
         default: DefaultValue::None,
         required_in: ALL,
+        unused_in: &[],
         help: "pg-backup-api, e.g. http://127.0.0.1:7480 or\nhttps://barman:8443/pgbackup (the path is kept)",
     },
     Spec {
@@ -137,6 +141,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Text("PEM"),
         default: DefaultValue::None,
         required_in: &[],
+        unused_in: &[],
         help: "CAs to trust for https:// (default: SSL_CERT_FILE,\nthen the system bundle)",
     },
     Spec {
@@ -146,6 +151,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Text("PEM"),
         default: DefaultValue::None,
         required_in: &[],
+        unused_in: &[],
         help: "client certificate chain for https:// (may hold the key)",
     },
     Spec {
@@ -155,6 +161,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Text("PEM"),
         default: DefaultValue::None,
         required_in: &[],
+        unused_in: &[],
         help: "client key (PKCS#8, PKCS#1 or SEC1) for --cert-file",
     },
     Spec {
@@ -164,6 +171,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Seconds(Least::Zero),
         default: DefaultValue::Is("2"),
         required_in: &[],
+        unused_in: &[],
         help: "pause after a failed request, fractions allowed",
     },
     Spec {
@@ -173,6 +181,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Count,
         default: DefaultValue::Is("5"),
         required_in: &[],
+        unused_in: &[],
         help: "attempts per request before giving up (0 counts as 1)",
     },
     Spec {
@@ -182,6 +191,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Seconds(Least::WholeSecond),
         default: DefaultValue::Is("30"),
         required_in: &[],
+        unused_in: &[],
         help: "deadline of each request, whole seconds",
     },
     Spec {
@@ -191,6 +201,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Seconds(Least::AboveZero),
         default: DefaultValue::None,
         required_in: &[],
+        unused_in: &[],
         help: "stop waiting for the operation after this long, once\nit exists: exit 5 (it goes on on the Barman host); a\npoll in flight gets what is left, at least 1 s; also\nbounds how long POSTs that collide are sent again\n[default: no limit]",
     },
     Spec {
@@ -200,6 +211,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Text("PATH"),
         default: DefaultValue::None,
         required_in: &[],
+        unused_in: &[],
         help: "append log lines here instead of stderr",
     },
     Spec {
@@ -209,6 +221,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Nothing,
         default: DefaultValue::None,
         required_in: &[],
+        unused_in: &[],
         help: "print help",
     },
     Spec {
@@ -218,6 +231,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Nothing,
         default: DefaultValue::None,
         required_in: &[],
+        unused_in: &[],
         help: "print the version",
     },
     Spec {
@@ -227,6 +241,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Text("NAME"),
         default: DefaultValue::None,
         required_in: ALL,
+        unused_in: &[],
         help: "the Barman server",
     },
     Spec {
@@ -237,6 +252,7 @@ pub const OPTIONS: &[Spec] = &[
         // check proves `latest` only for a node given the options of recover.
         default: DefaultValue::PerSub(&["latest", "", "", ""]),
         required_in: &[],
+        unused_in: &[],
         help: "backup id or alias (latest, oldest, ...)",
     },
     Spec {
@@ -246,6 +262,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Text("CMD"),
         default: DefaultValue::None,
         required_in: &[Sub::Recover],
+        unused_in: &[],
         help: "how the Barman host reaches this one, e.g.\n\"ssh postgres@pg1\"",
     },
     Spec {
@@ -255,6 +272,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Text("DIR"),
         default: DefaultValue::None,
         required_in: &[Sub::Recover],
+        unused_in: &[],
         help: "where to restore (alias --datadir, as Patroni passes\nit)",
     },
     Spec {
@@ -264,6 +282,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Text("DIR"),
         default: DefaultValue::None,
         required_in: &[],
+        unused_in: &[],
         help: "where the record of the data directory's restore is\nkept [default: beside it, .NAME.patroni_barman in its\nparent]",
     },
     Spec {
@@ -273,6 +292,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Seconds(Least::Millisecond),
         default: DefaultValue::PerSub(&["10", "5", "10", "10"]),
         required_in: &[],
+        unused_in: &[Sub::Check],
         help: "longest pause between polls, at least 0.001; the first\npoll comes at once, then one every max(0.25 s, age/12)",
     },
     Spec {
@@ -282,6 +302,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Text("MODEL"),
         default: DefaultValue::None,
         required_in: &[],
+        unused_in: &[],
         help: "the config model to apply",
     },
     Spec {
@@ -291,6 +312,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Nothing,
         default: DefaultValue::None,
         required_in: &[],
+        unused_in: &[],
         help: "reset the server to its own configuration instead",
     },
     Spec {
@@ -300,6 +322,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Text("WHEN"),
         default: DefaultValue::None,
         required_in: &[Sub::ConfigSwitch],
+        unused_in: &[],
         help: "promoted: on primary/promoted (and master, Patroni < 4);\ndemoted: on replica/demoted; always: on any role",
     },
     Spec {
@@ -309,6 +332,7 @@ pub const OPTIONS: &[Spec] = &[
         takes: Takes::Text("ID"),
         default: DefaultValue::None,
         required_in: &[Sub::Wait],
+        unused_in: &[],
         help: "the operation to follow, as the log named it",
     },
 ];
