@@ -9,10 +9,6 @@ use crate::url::{ApiUrl, Endpoint};
 use miniserde::json::{self, Object, Value};
 use std::time::Duration;
 
-/// The largest `/diagnose` answer taken: a few KB per backup, so room for
-/// thousands of backups, and a bound on memory all the same.
-pub const MAX_DIAGNOSE: usize = 64 << 20;
-
 /// The two kinds of operation this tool starts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
@@ -188,14 +184,16 @@ impl Client {
     }
 
     /// GET /diagnose: Barman's view of its servers, models and backups,
-    /// parsed into the few fields `check` uses (src/diagnose.rs).
-    pub fn diagnose(&self) -> Result<Diagnose, Problem> {
+    /// parsed into the few fields `check` uses (src/diagnose.rs). The body
+    /// is taken up to `max_body` bytes (`--max-diagnose`): a few KB per
+    /// backup.
+    pub fn diagnose(&self, max_body: usize) -> Result<Diagnose, Problem> {
         let endpoint = self.url().endpoint(&["diagnose"]);
         let mut response = self.transport.send(&Request {
             method: Method::Get,
             endpoint: &endpoint,
             json: None,
-            max_body: MAX_DIAGNOSE,
+            max_body,
         })?;
         // An error page gets the usual limit: its message is searched whole.
         if !(200..300).contains(&response.status) {

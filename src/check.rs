@@ -5,6 +5,7 @@
 
 use crate::cli::{Change, Check, SwitchWhen};
 use crate::diagnose::{Diagnose, Server};
+use crate::failure::Problem;
 use crate::outcome::Outcome;
 use crate::record;
 use crate::retry;
@@ -64,9 +65,14 @@ impl Session<'_> {
         self.check_server(job, &report);
         let what = format!("GET {}", self.client.diagnose_url());
         match retry::call_going_on(self.retry, self.clock, self.log, &what, || {
-            self.client.diagnose()
+            self.client.diagnose(job.max_diagnose)
         }) {
             Ok(diagnose) => check_diagnose(job, &diagnose, &report),
+            Err(problem @ Problem::TooLarge(_)) => report.fail(&format!(
+                "{what}: {problem}, the limit of --max-diagnose {}: raise it (in MiB) for \
+                 a Barman host with this many servers and backups",
+                job.max_diagnose >> 20
+            )),
             Err(problem) => report.fail(&format!("{what}: {problem}")),
         }
         check_options(job, &report);

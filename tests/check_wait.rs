@@ -239,10 +239,23 @@ fn a_huge_diagnose_is_refused_with_bounded_memory() {
     expect_failed(
         &ran,
         &[format!(
-            "FAIL    GET {}/diagnose: answer refused: body over 67108864 bytes",
+            "FAIL    GET {}/diagnose: answer refused: body over 67108864 bytes, the limit of \
+             --max-diagnose 64: raise it (in MiB) for a Barman host with this many servers \
+             and backups",
             stub.url()
         )],
     );
+}
+
+#[test]
+fn max_diagnose_sets_the_limit_of_the_diagnose_body() {
+    // 100 servers of 50 backups: about 12 MB.
+    let stub = Scenario::real().diagnose_grow(100, 50).start();
+    let ran = check(&stub, &["--max-diagnose", "8"]);
+    ran.expect_code(6)
+        .expect_stdout(&["answer refused: body over 8388608 bytes, the limit of --max-diagnose 8"]);
+    check(&stub, &["--max-diagnose", "16"]).expect_code(0);
+    check(&stub, &["--max-diagnose", "0"]).expect_code(64);
 }
 
 #[test]

@@ -89,6 +89,8 @@ pub struct Check {
     pub record_dir: Option<String>,
     /// `--switch-when` of the node's callback, to warn about a hazard.
     pub switch_when: Option<SwitchWhen>,
+    /// `--max-diagnose`, in bytes.
+    pub max_diagnose: usize,
 }
 
 /// `wait`: follow an operation that already exists.
@@ -284,7 +286,19 @@ fn check(typed: &Typed) -> Result<Check, String> {
         ssh_command,
         record_dir: typed.text(Opt::RecordDir).map(String::from),
         switch_when: typed.text(Opt::SwitchWhen).map(switch_when).transpose()?,
+        max_diagnose: max_diagnose(typed.text(Opt::MaxDiagnose).unwrap_or("64"))?,
     })
+}
+
+/// `--max-diagnose` in bytes: 1 to 4096 MiB.
+fn max_diagnose(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(mib @ 1..=4096) => Ok(mib << 20),
+        _ => Err(format!(
+            "{} must be a whole number of MiB from 1 to 4096, not {text:?}",
+            Opt::MaxDiagnose.flag()
+        )),
+    }
 }
 
 fn recover(typed: &Typed) -> Result<Recover, String> {

@@ -58,6 +58,7 @@ pub enum Opt {
     Reset,
     SwitchWhen,
     OperationId,
+    MaxDiagnose,
 }
 
 /// The least value an option of seconds takes.
@@ -335,6 +336,16 @@ pub const OPTIONS: &[Spec] = &[
         unused_in: &[],
         help: "the operation to follow, as the log named it",
     },
+    Spec {
+        opt: Opt::MaxDiagnose,
+        names: &["max-diagnose"],
+        scope: Scope::Of(&[Sub::Check]),
+        takes: Takes::Text("MIB"),
+        default: DefaultValue::Is("64"),
+        required_in: &[],
+        unused_in: &[],
+        help: "the largest /diagnose answer read, in MiB: a few KB\nper backup",
+    },
 ];
 
 impl Opt {
@@ -445,7 +456,8 @@ mod tests {
             BarmanModel => Some(Reset),
             Reset => Some(SwitchWhen),
             SwitchWhen => Some(OperationId),
-            OperationId => None,
+            OperationId => Some(MaxDiagnose),
+            MaxDiagnose => None,
         } {
             all.push(next);
         }
