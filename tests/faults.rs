@@ -59,6 +59,18 @@ fn a_hung_poll_is_timed_out_and_retried() {
 }
 
 #[test]
+fn http_timeout_takes_fractions_of_a_second() {
+    let stub = Scenario::real().always(Route::Status, Action::Hang).start();
+    let ran = run_strings(&recover_args(
+        &stub.url(),
+        &["--http-timeout", "0.3", "--max-retries", "2"],
+    ));
+    ran.expect_code(254)
+        .expect_logged(&["no complete answer within 0.3 s"]);
+    assert!(ran.elapsed < Duration::from_secs(2), "{:?}", ran.elapsed);
+}
+
+#[test]
 fn a_trickling_server_is_cut_by_the_whole_request_deadline() {
     // One byte every 0.2 s would take half a minute for the whole answer.
     let stub = Scenario::real()

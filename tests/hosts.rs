@@ -144,13 +144,24 @@ fn a_host_that_refuses_every_thread_still_completes_the_run() {
     let stub = Scenario::real().start();
     let url = format!("http://localhost:{}", stub.port);
     let args = switch_args(&url, "primary", &["--reset", "--switch-when", "always"]);
+    // A copy every user can reach: the checkout may lie under a 0700
+    // directory (/root, a mktemp -d), which the other uid cannot enter.
+    let shared = std::env::temp_dir().join(format!("patroni_barman-bin-{}", std::process::id()));
+    std::fs::create_dir_all(&shared).unwrap();
+    let binary = shared.join("patroni_barman");
+    std::fs::copy(bin(), &binary).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    for (path, mode) in [(&shared, 0o755), (&binary, 0o755)] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
     let mut command = Command::new("setpriv");
     command
         .args(["--reuid=64321", "--regid=64321", "--clear-groups"])
         .args(["prlimit", "--nproc=1:1"])
-        .args(invocation())
+        .arg(&binary)
         .args(&args);
     let ran = run_command(&mut command, Duration::from_secs(30));
+    std::fs::remove_dir_all(&shared).unwrap();
     ran.expect_code(0).expect_logged(&[
         "WARNING: Cannot watch for SIGTERM (",
         "a termination will leave no log line.",

@@ -235,7 +235,7 @@ mod tests {
         let global = help(None);
         assert!(
             global.contains(
-                "  --http-timeout SECS   deadline of each request, whole seconds [default: 30]"
+                "  --http-timeout SECS   deadline of each request, e.g. 30 or 2.5 [default: 30]"
             ),
             "{global}"
         );

@@ -605,7 +605,7 @@ mod tests {
             (&format!("--api-url http://b {recover} --loop-wait 0"), "--loop-wait must be"),
             (&format!("--api-url http://b {recover} --loop-wait inf"), "--loop-wait must be"),
             (&format!("--api-url http://b {recover} --loop-wait 0.0009"), "--loop-wait must be a number of seconds, at least 0.001"),
-            (&format!("--api-url http://b {recover} --http-timeout 0.5"), "--http-timeout must be a whole"),
+            (&format!("--api-url http://b {recover} --http-timeout 0"), "--http-timeout must be a number of seconds, at least 0.001"),
             (&format!("--api-url http://b {recover} --max-retries -1"), "--max-retries must be"),
             (&format!("--api-url http://b {recover} --max-wait 0"), "--max-wait must be a number of seconds above 0"),
             (&format!("--api-url http://b {recover} stray"), "recover takes no argument"),

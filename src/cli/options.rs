@@ -69,9 +69,6 @@ pub enum Least {
     AboveZero,
     /// `--loop-wait`: polls closer than this would load the API for nothing.
     Millisecond,
-    /// `--http-timeout`: whole seconds, as since the first release (the
-    /// http:// client then had a deadline of whole seconds).
-    WholeSecond,
 }
 
 /// What follows the option.
@@ -189,11 +186,11 @@ pub const OPTIONS: &[Spec] = &[
         opt: Opt::HttpTimeout,
         names: &["http-timeout"],
         scope: Scope::Global,
-        takes: Takes::Seconds(Least::WholeSecond),
+        takes: Takes::Seconds(Least::Millisecond),
         default: DefaultValue::Is("30"),
         required_in: &[],
         unused_in: &[],
-        help: "deadline of each request, whole seconds",
+        help: "deadline of each request, e.g. 30 or 2.5",
     },
     Spec {
         opt: Opt::MaxWait,

@@ -74,7 +74,6 @@ impl Typed {
             Least::Zero => "a number of seconds",
             Least::AboveZero => "a number of seconds above 0",
             Least::Millisecond => "a number of seconds, at least 0.001",
-            Least::WholeSecond => "a whole number of seconds, at least 1",
         };
         let name = opt.flag();
         let bad = || format!("{name} must be {kind}, not {text:?}");
@@ -83,7 +82,6 @@ impl Typed {
             Least::Zero => false,
             Least::AboveZero => secs.is_zero(),
             Least::Millisecond => secs < Duration::from_millis(1),
-            Least::WholeSecond => secs.is_zero() || secs.subsec_nanos() != 0,
         };
         if too_small {
             return Err(bad());

@@ -69,10 +69,11 @@ pub fn skip_under_emulation(why: &str) -> bool {
     skip
 }
 
-/// A fresh, empty directory for one test.
+/// A fresh, empty directory for one test, under cargo's scratch space
+/// for tests (target/tmp): nothing is left in /tmp.
 pub fn scratch_dir() -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = std::env::temp_dir().join(format!(
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "patroni_barman-test-{}-{}",
         std::process::id(),
         NEXT.fetch_add(1, Ordering::Relaxed)
