@@ -57,7 +57,7 @@ fn openssl_default() -> Result<(Vec<CertificateDer<'static>>, String), String> {
     let found = rustls_native_certs::load_native_certs();
     if found.certs.is_empty() {
         return Err(match found.errors.first() {
-            Some(error) => format!("{named}: {error}"),
+            Some(error) => format!("{named}: {error}; pass --ca-file"),
             None => format!(
                 "no CA certificate to verify the server with in {named}: pass --ca-file, or \
                  set SSL_CERT_FILE or SSL_CERT_DIR"
