@@ -83,7 +83,7 @@ SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
 # Vendors the source archive's dependencies without Windows-only crates.
 VENDOR_FILTERER_VERSION := 0.5.18
 
-.PHONY: all build build-http-only build-all toolchain test-tools test test-aarch64 \
+.PHONY: all build build-http-only build-all toolchain test-tools test test-more test-aarch64 \
         demo install man man-check size bench fuzz dist dist-tools dist-check image image-tools \
         image-test clean
 
@@ -111,20 +111,31 @@ ifeq ($(ARCH),aarch64)
 endif
 
 # What `make test` needs besides the build: rustfmt and clippy (not in rustup's
-# minimal profile), python3 for the stub API, qemu-aarch64 for the aarch64 suite.
+# minimal profile), python3 for the stub API.
 test-tools:
 	@cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
 	@cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
 	@command -v python3 >/dev/null || { $(APT_INSTALL) python3; }
-	@command -v $(QEMU) >/dev/null || { $(APT_INSTALL) qemu-user; }
 
-test: build-all test-tools
+# `make test`: what a newcomer runs. It needs the Rust toolchain and what a
+# static musl build needs (musl-tools), nothing else: the x86_64 builds, fmt,
+# clippy, the unit and black-box tests of both builds, the chroot test and
+# the x86_64 size budgets. `make test-more` runs the rest.
+test: test-tools
+	$(MAKE) --no-print-directory ARCH=x86_64 build build-http-only
 	cargo fmt --all -- --check
 	cargo clippy --locked --all-targets -- -D warnings
 	cargo clippy --locked --all-targets --no-default-features -- -D warnings
 	cargo test --locked
 	cargo test --locked --no-default-features
 	PATRONI_BARMAN_STATIC=$(call bin,x86_64) cargo test --locked --test chroot -- --nocapture
+	@scripts/size.sh $(call http_bin,x86_64) $(HTTP_BUDGET) $(call bin,x86_64) $(DEFAULT_BUDGET)
+
+# `make test-more`: the aarch64 suite under qemu, the size budgets of all four
+# binaries, the man page as man renders it, and the container image. It
+# installs clang, qemu-user, man-db, groff and podman when missing. CI runs it
+# after `make test`.
+test-more:
 	$(MAKE) --no-print-directory test-aarch64
 	$(MAKE) --no-print-directory size
 	$(MAKE) --no-print-directory man-check
@@ -132,6 +143,7 @@ test: build-all test-tools
 
 # The black-box tests (tests/*.rs) against both aarch64 binaries under qemu.
 test-aarch64: test-tools
+	@command -v $(QEMU) >/dev/null || { $(APT_INSTALL) qemu-user; }
 	$(MAKE) --no-print-directory ARCH=aarch64 build build-http-only
 	$(call EMULATED,$(call bin,aarch64)) cargo test --locked --test '*'
 	$(call EMULATED,$(call http_bin,aarch64)) cargo test --locked --no-default-features --test '*'
@@ -209,3 +221,19 @@ image-test:
 clean:
 	cargo clean
 	rm -rf dist
+
+# `make e2e`: the real stack on 127.0.0.1 (PostgreSQL 15, Barman 3.19 with
+# pg-backup-api 2.2.0 under gunicorn and `serve`, nginx mTLS, etcd, two
+# Patroni 4.1.5 nodes, sshd) and eight scenarios against it; root only, about
+# 5 minutes once installed. E2E_ONLY=N runs one scenario (and what it needs),
+# E2E_TOOL=python runs Patroni's own patroni_barman instead, E2E_BIN names
+# another binary under test (no build then). See docs/e2e.md.
+E2E_ONLY ?=
+E2E_TOOL ?= rust
+E2E_BIN  ?=
+PG_BACKUP_API_SRC ?= $(abspath $(CURDIR)/../shared/vendor/pg-backup-api-2.2.0.tar.gz)
+
+.PHONY: e2e
+e2e: $(if $(or $(E2E_BIN),$(filter python,$(E2E_TOOL))),,build)
+	E2E_BIN=$(or $(E2E_BIN),$(CURDIR)/$(call bin,x86_64)) E2E_ONLY=$(E2E_ONLY) E2E_TOOL=$(E2E_TOOL) \
+	    PG_BACKUP_API_SRC=$(PG_BACKUP_API_SRC) scripts/e2e/run.sh
