@@ -22,18 +22,8 @@ fn signal_when(args: &[String], stub: &Stub, ready: impl Fn(&[Seen]) -> bool, si
     }
     // Into the request or the pause that follows what the stub saw.
     std::thread::sleep(Duration::from_millis(100));
-    let sent = Command::new("kill")
-        .args(["-s", signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let output = child.wait_with_output().unwrap();
-    Ran {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        elapsed: started.elapsed(),
-    }
+    send_signal(&child, signal);
+    finish(child, started)
 }
 
 fn polled(requests: &[Seen]) -> bool {
@@ -374,11 +364,7 @@ fn sigterm_ends_the_run_while_its_stderr_is_a_full_pipe() {
         std::thread::sleep(Duration::from_millis(10));
     }
     let sent = Instant::now();
-    let killed = Command::new("kill")
-        .args(["-s", "TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    send_signal(&child, "TERM");
     let code = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status.code();
@@ -416,11 +402,7 @@ fn sigterm_with_a_log_file_writes_its_line_there_whatever_stderr_does() {
         assert!(started.elapsed() < Duration::from_secs(10), "never polled");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let killed = Command::new("kill")
-        .args(["-s", "TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
+    send_signal(&child, "TERM");
     assert_eq!(child.wait().unwrap().code(), Some(143));
     let text = std::fs::read_to_string(&log).unwrap();
     let last = text.lines().last().unwrap_or_default();

@@ -4,7 +4,7 @@
 
 mod common;
 use common::*;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long the first operation stays IN_PROGRESS: long enough for a run
@@ -36,24 +36,6 @@ fn wait_until(stub: &Stub, ready: impl Fn(&[Seen]) -> bool) {
     while !ready(&stub.requests()) {
         assert!(started.elapsed() < Duration::from_secs(10), "never ready");
         std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn kill(child: &Child, signal: &str) {
-    let sent = Command::new("kill")
-        .args(["-s", signal, &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-}
-
-fn finish(child: Child, started: Instant) -> Ran {
-    let output = child.wait_with_output().unwrap();
-    Ran {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        elapsed: started.elapsed(),
     }
 }
 
@@ -118,7 +100,7 @@ fn sigterm_mid_poll_then_the_same_command_waits_for_the_first_restore() {
     let args = recover_args(&stub.url(), &[]);
     let first = spawn(&args);
     wait_until(&stub, |seen| seen.iter().any(|r| r.route == "poll"));
-    kill(&first, "TERM");
+    send_signal(&first, "TERM");
     assert_eq!(finish(first, Instant::now()).code, 143);
     let second = run_strings(&args);
     expect_waited_then_restored(&stub, &second, &args);
@@ -130,7 +112,7 @@ fn sigkill_mid_poll_then_the_same_command_waits_for_the_first_restore() {
     let args = recover_args(&stub.url(), &[]);
     let first = spawn(&args);
     wait_until(&stub, |seen| seen.iter().any(|r| r.route == "poll"));
-    kill(&first, "KILL");
+    send_signal(&first, "KILL");
     finish(first, Instant::now());
     let second = run_strings(&args);
     expect_waited_then_restored(&stub, &second, &args);
@@ -144,7 +126,7 @@ fn sigkill_between_the_post_and_its_answer_is_covered_by_the_pending_record() {
     let args = recover_args(&stub.url(), &["--http-timeout", "30"]);
     let first = spawn(&args);
     wait_until(&stub, |seen| seen.iter().any(|r| r.route == "create"));
-    kill(&first, "KILL");
+    send_signal(&first, "KILL");
     finish(first, Instant::now());
     let second = run_strings(&args);
     second.expect_logged(&["may have started (its POST went unanswered) recovery operation"]);
@@ -177,7 +159,7 @@ fn max_wait_bounds_the_wait_for_an_earlier_restore_with_its_own_exit_code() {
     let args = recover_args(&stub.url(), &[]);
     let first = spawn(&args);
     wait_until(&stub, |seen| seen.iter().any(|r| r.route == "poll"));
-    kill(&first, "KILL");
+    send_signal(&first, "KILL");
     finish(first, Instant::now());
     let mut again = args.clone();
     again.extend(["--max-wait", "0.5"].map(String::from));

@@ -368,6 +368,26 @@ pub fn log_messages(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Sends `signal` ("TERM", "KILL", ...) to `child`.
+pub fn send_signal(child: &Child, signal: &str) {
+    let sent = Command::new("kill")
+        .args(["-s", signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// Waits for `child`, started at `started`, and collects how it ended.
+pub fn finish(child: Child, started: Instant) -> Ran {
+    let output = child.wait_with_output().unwrap();
+    Ran {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        elapsed: started.elapsed(),
+    }
+}
+
 /// Runs the binary with `args`; kills it if it outlives `limit`.
 pub fn run_for(args: &[&str], limit: Duration) -> Ran {
     run_command(command().args(args), limit)
