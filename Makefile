@@ -209,7 +209,7 @@ image-tools:
 	@command -v podman >/dev/null || { $(APT_INSTALL) podman; }
 	@command -v runc >/dev/null || { $(APT_INSTALL) runc; }
 
-# `make test` runs --help in the x86_64 image; rootful podman needs root.
+# `make test-more` runs --help in the x86_64 image; rootful podman needs root.
 image-test:
 	@if [ "$$(id -u)" != 0 ]; then echo "SKIPPED image test: rootful podman needs root"; else \
 	    $(MAKE) --no-print-directory ARCH=x86_64 image && \
