@@ -5,7 +5,7 @@ use crate::clock::Clock;
 use crate::failure::{Problem, Request};
 use crate::log::Logger;
 use crate::retry::{Budget, RetryPolicy};
-use crate::text::capitalized;
+use crate::text::{capitalized, seconds};
 use std::time::Duration;
 
 /// The shortest pause between polls, when the operation has just started.
@@ -17,7 +17,17 @@ pub struct PollPolicy {
     pub loop_wait: Duration,
     /// Give up waiting after this long (`--max-wait`); `None` waits forever.
     pub max_wait: Option<Duration>,
+    /// How long after its last good answer pg-backup-api's own 404 on the
+    /// operation is ridden out without counting against `--max-retries`:
+    /// NOT_FOUND_PATIENCE for an operation known to exist, zero otherwise.
+    pub not_found_patience: Duration,
 }
+
+/// Under load, pg-backup-api's development server answers 404 `No barman
+/// config found` for seconds on end about an operation that exists (seen
+/// in `make e2e`: five polls in a row, 10 s); giving up then made Patroni
+/// fall back to pg_basebackup while Barman still restored.
+pub const NOT_FOUND_PATIENCE: Duration = Duration::from_secs(300);
 
 /// The pause before the next poll of an operation that has been running for
 /// `age`: a twelfth of its age, at least 0.25 s and at most `loop_wait`. A
@@ -66,6 +76,7 @@ fn wait_with(
     let started = clock.now();
     let deadline = poll.max_wait.map(|limit| started + limit);
     let mut budget = Budget::new(retry, Request::Poll);
+    let mut last_good = started;
     loop {
         let limit = match deadline {
             Some(deadline) => deadline
@@ -76,6 +87,7 @@ fn wait_with(
         let failure = match ask(limit) {
             Ok(Status::InProgress) => {
                 budget.reset();
+                last_good = clock.now();
                 log.info(&format!("{} {id} is still in progress", capitalized(noun)));
                 None
             }
@@ -94,6 +106,16 @@ fn wait_with(
             // A failure for good still ends as an error, deadline or not.
             Some(problem) if past_deadline && problem.retried(Request::Poll) => {
                 return End::StillRunning(Some(problem))
+            }
+            Some(problem @ Problem::NotFound(_))
+                if clock.now() - last_good < poll.not_found_patience =>
+            {
+                log.warning(&format!(
+                    "{what} failed: {problem}; pg-backup-api says so of operations that exist \
+                     when it is busy: not counted, polling again in {} s.",
+                    seconds(retry.wait)
+                ));
+                retry.wait
             }
             Some(problem) => match budget.step(log, what, &problem) {
                 Some(wait) => wait,
@@ -121,6 +143,7 @@ mod tests {
     const POLL: PollPolicy = PollPolicy {
         loop_wait: Duration::from_secs(10),
         max_wait: None,
+        not_found_patience: NOT_FOUND_PATIENCE,
     };
 
     /// The usual 10 s between polls, with a `--max-wait`.
@@ -163,6 +186,39 @@ mod tests {
         let end = recovery(&clock, &log, POLL, |_| answers.next().unwrap());
         assert_eq!(end, End::Finished(Status::Done));
         assert_eq!(*clock.slept.borrow(), [RETRY.wait]);
+    }
+
+    fn no_config() -> Result<Status, Problem> {
+        Err(Problem::NotFound("No barman config found for 'pg1'".into()))
+    }
+
+    #[test]
+    fn pg_backup_apis_own_404s_on_an_operation_that_exists_are_not_counted() {
+        // Ten in a row, more than the 3 attempts allowed, then the answer.
+        let (clock, log) = (FakeClock::new(), Logger::capture());
+        let mut answers = (0..10).map(|_| no_config()).chain([Ok(Status::Done)]);
+        let end = recovery(&clock, &log, POLL, |_| answers.next().unwrap());
+        assert_eq!(end, End::Finished(Status::Done));
+        assert_eq!(*clock.slept.borrow(), [RETRY.wait; 10]);
+        assert!(!log.lines().iter().any(|l| l.contains("Attempt")));
+    }
+
+    #[test]
+    fn own_404s_count_again_once_the_patience_is_spent() {
+        let (clock, log) = (FakeClock::new(), Logger::capture());
+        // 2 s apart: 150 of them fill the 300 s, then 3 attempts.
+        let end = recovery(&clock, &log, POLL, |_| no_config());
+        assert!(matches!(end, End::Error(Problem::NotFound(_))), "{end:?}");
+        assert_eq!(clock.slept.borrow().len(), 150 + 2);
+        // Where it is not known to exist (an earlier run's), at once.
+        let (clock, log) = (FakeClock::new(), Logger::capture());
+        let unknown = PollPolicy {
+            not_found_patience: Duration::ZERO,
+            ..POLL
+        };
+        let end = recovery(&clock, &log, unknown, |_| no_config());
+        assert!(matches!(end, End::Error(Problem::NotFound(_))), "{end:?}");
+        assert_eq!(clock.slept.borrow().len(), 2);
     }
 
     #[test]

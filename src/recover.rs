@@ -234,8 +234,10 @@ impl Session<'_> {
         ));
         let what = format!("GET {}", self.client.operation_url(server, id));
         let max_wait = deadline.map(|d| d.saturating_duration_since(self.clock.now()));
+        // Not known to exist: a 404 that persists means nothing of it runs.
         let policy = PollPolicy {
             max_wait,
+            not_found_patience: Duration::ZERO,
             ..self.poll
         };
         let end = poll::wait_for(

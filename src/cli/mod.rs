@@ -18,7 +18,7 @@ pub use help::{help, shown_default, synopsis};
 pub use man::man_page;
 pub use options::{Opt, Scope, Sub, OPTIONS};
 
-use crate::poll::PollPolicy;
+use crate::poll::{PollPolicy, NOT_FOUND_PATIENCE};
 use crate::retry::RetryPolicy;
 use crate::text::{printable, without_passwords};
 use crate::transport::TlsFiles;
@@ -193,6 +193,7 @@ fn parse_typed(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Strin
     let poll = PollPolicy {
         loop_wait: seconds(Opt::LoopWait)?,
         max_wait: typed.seconds(Opt::MaxWait)?,
+        not_found_patience: NOT_FOUND_PATIENCE,
     };
     let http_timeout = seconds(Opt::HttpTimeout)?;
     let job = match sub {
