@@ -439,18 +439,10 @@ pub const FAST: [&str; 6] = [
     "2",
 ];
 
-/// A fresh directory for the records of `recover` runs (src/record.rs),
-/// under cargo's scratch space for tests: runs of different tests never
-/// share one, and nothing goes to /tmp.
+/// A fresh directory for the records of `recover` runs (src/record.rs):
+/// runs of different tests never share one.
 pub fn record_dir() -> PathBuf {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "records-{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    scratch_dir()
 }
 
 /// `recover` as Patroni's bootstrap calls it, against `stub`, with `extra`
