@@ -94,28 +94,29 @@ fn expect_waited_then_restored(stub: &Stub, second: &Ran, args: &[String]) {
     );
 }
 
-#[test]
-fn sigterm_mid_poll_then_the_same_command_waits_for_the_first_restore() {
+/// Cancels a run with `signal` while it polls, runs the same command again,
+/// and returns how the first one ended.
+fn cancel_mid_poll_then_run_again(signal: &str) -> i32 {
     let stub = stub_with(|s| s);
     let args = recover_args(&stub.url(), &[]);
     let first = spawn(&args);
     wait_until(&stub, |seen| seen.iter().any(|r| r.route == "poll"));
-    send_signal(&first, "TERM");
-    assert_eq!(finish(first, Instant::now()).code, 143);
+    send_signal(&first, signal);
+    let code = finish(first, Instant::now()).code;
     let second = run_strings(&args);
     expect_waited_then_restored(&stub, &second, &args);
+    code
+}
+
+#[test]
+fn sigterm_mid_poll_then_the_same_command_waits_for_the_first_restore() {
+    assert_eq!(cancel_mid_poll_then_run_again("TERM"), 143);
 }
 
 #[test]
 fn sigkill_mid_poll_then_the_same_command_waits_for_the_first_restore() {
-    let stub = stub_with(|s| s);
-    let args = recover_args(&stub.url(), &[]);
-    let first = spawn(&args);
-    wait_until(&stub, |seen| seen.iter().any(|r| r.route == "poll"));
-    send_signal(&first, "KILL");
-    finish(first, Instant::now());
-    let second = run_strings(&args);
-    expect_waited_then_restored(&stub, &second, &args);
+    // Killed by the signal: no exit code at all.
+    assert_eq!(cancel_mid_poll_then_run_again("KILL"), -1);
 }
 
 #[test]
