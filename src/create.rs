@@ -1,32 +1,19 @@
 //! Creating the operation: at most one per run, and never following one
 //! that may be another client's.
 //!
-//! After a failed POST, what it may have done (`PostFate`, src/failure.rs)
-//! decides what comes next (`decide`):
-//!
-//! | fate       | next                                                         | why |
-//! | ---------- | ------------------------------------------------------------ | --- |
-//! | `NotSent`  | `Send`: POST again after `--retry-wait`                      | it never reached pg-backup-api, or was turned away before it acted (its 404 too: under load it denies servers that exist) |
-//! | `Answered` | `Collided`: after max(`--retry-wait`, 1 s) plus a random part under 2, 4, 8, then 16 s (wider at each 500 of the run), read the list (a new entry is named in a WARNING, never followed; a list that cannot be read stops the run), then POST again | pg-backup-api's own 500 leaves no running operation: most often a POST of another client came in the same second (one POST per server per second), else a job whose worker never started (it reads IN_PROGRESS forever). The widening random pause spreads runs that collide |
-//! | `Unread`   | `LookNow`: read the list at once; the one new operation of the type is followed; none: POST again after max(`--retry-wait`, 1 s); several stop the run | pg-backup-api answered 2xx without a usable id: it is done with the POST, so its list already shows what it made |
-//! | `InFlight` | `LookOnly`: every max(`--retry-wait`, 1 s), read the list, for the attempts left (one look when the failure is not retried, a body over its limit); the one new operation of the type is followed ("adopted"); several new ones, or none, stop the run | the server may still be creating it: a second POST could start a second one |
-//! | `Refused`  | `Stop`                                                       | refused for good |
-//!
-//! Every POST counts against `--max-retries`, and so does every look after
-//! a lost answer, but for a collision while other clients are at work: a
-//! 500 counts only when fewer than two operations (of any type) appeared in
-//! the list between the look before that POST and the look after it, since
-//! with two at least one is surely another client's. Collisions that do not
-//! count are bounded by `MAX_COLLISIONS` and by `--max-wait`. Each read of
-//! the list has its own retries besides. The driver (`create_once`) runs
-//! this against `post` and `list` closures, as `poll::wait_for` runs its
-//! `ask`, so that the unit tests below script the server and the clock.
+//! After a failed POST, what it may have done (`PostFate`, the table in
+//! src/failure.rs, which also says what comes next for each fate) decides
+//! the next step. Every POST counts against `--max-retries`, and so does
+//! every look after a lost answer, but for a collision while other clients
+//! are at work (see `PostFate::Answered`). Each read of the list has its own
+//! retries besides. The driver (`create_once`) runs against `post` and
+//! `list` closures, as `poll::wait_for` runs its `ask`, so that the unit
+//! tests below script the server and the clock.
 
 use crate::api::{Kind, Listed};
-use crate::clock::Clock;
-use crate::failure::{PostFate, Problem, Request};
+use crate::failure::{PostFate, Problem, RequestKind};
 use crate::log::Logger;
-use crate::retry::{self, Budget, Next, RetryPolicy};
+use crate::retry::{Budget, Next, Retrier};
 use crate::text::seconds;
 use std::time::Duration;
 
@@ -40,29 +27,6 @@ const WIDEST_SPREAD: Duration = Duration::from_secs(16);
 /// The most 500s one run rides out: at the widest spread, 5 to 9 minutes.
 pub const MAX_COLLISIONS: u32 = 32;
 
-/// What to do after a failed POST.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Decision {
-    Send(Duration),
-    Collided(Duration),
-    LookNow(Duration),
-    LookOnly(Duration),
-    Stop,
-}
-
-/// The rule of the table above. `spread` is the random part of the pause
-/// after a collision, drawn under `collision_spread`.
-pub fn decide(fate: PostFate, retry_wait: Duration, spread: Duration) -> Decision {
-    let look_pause = retry_wait.max(SAME_SECOND);
-    match fate {
-        PostFate::NotSent => Decision::Send(retry_wait),
-        PostFate::Answered => Decision::Collided(look_pause + spread),
-        PostFate::Unread => Decision::LookNow(look_pause),
-        PostFate::InFlight => Decision::LookOnly(look_pause),
-        PostFate::Refused => Decision::Stop,
-    }
-}
-
 /// The bound of the random part of the pause after the `collisions`-th
 /// 500 of a run: 2, 4, 8, then 16 s. Twenty runs that start together on
 /// one server all get their operation, in about 30 s (README).
@@ -73,9 +37,7 @@ pub fn collision_spread(collisions: u32) -> Duration {
 
 /// What the driver needs besides the closures.
 pub struct Setting<'a> {
-    pub clock: &'a dyn Clock,
-    pub log: &'a Logger,
-    pub retry: RetryPolicy,
+    pub retrier: Retrier<'a>,
     /// `--max-wait`: also bounds how long collisions are ridden out.
     pub max_wait: Option<Duration>,
     pub kind: Kind,
@@ -89,10 +51,7 @@ pub fn read_list(
     setting: &Setting,
     list: &mut impl FnMut() -> Result<Vec<Listed>, Problem>,
 ) -> Result<Vec<Listed>, Problem> {
-    let Setting {
-        clock, log, retry, ..
-    } = *setting;
-    retry::call(retry, clock, log, setting.list_what, list)
+    setting.retrier.call(setting.list_what, list)
 }
 
 /// Creates the operation with `post`, looking at `list` where the table
@@ -119,13 +78,16 @@ fn create_with(
     post: &mut dyn FnMut(&[Listed]) -> Result<String, Problem>,
     list: &mut List,
 ) -> Result<String, Problem> {
-    let Setting {
-        clock, log, retry, ..
-    } = *setting;
+    let Retrier {
+        policy: retry,
+        clock,
+        log,
+        ..
+    } = setting.retrier;
     let label = setting.kind.label();
     let what = setting.post_what;
     let started = clock.now();
-    let mut budget = Budget::new(retry, Request::Other);
+    let mut budget = Budget::new(retry, RequestKind::Other);
     let mut collisions = 0;
     // Operations of the kind that appeared after a 500: not this run's.
     let mut strangers = Vec::new();
@@ -137,28 +99,26 @@ fn create_with(
             }
             Err(problem) => problem,
         };
-        let fate = problem.post_fate();
-        if fate == PostFate::Answered {
-            collisions += 1;
-        }
-        let spread = clock.jitter(collision_spread(collisions));
-        match decide(fate, retry.wait, spread) {
-            Decision::Stop => {
+        // After an answer pg-backup-api is done with, the list is read
+        // first: at least a second later, as ids have one-second resolution.
+        let look_pause = retry.wait.max(SAME_SECOND);
+        match problem.post_fate() {
+            PostFate::Refused => {
                 budget.step(log, what, &problem);
                 return Err(problem);
             }
-            Decision::Send(pause) => {
+            PostFate::NotSent => {
                 let pause = budget
-                    .step_then(log, (what, &problem), (pause, "retrying"))
+                    .step_then(log, what, &problem, retry.wait, "retrying")
                     .ok_or_else(|| problem.clone())?;
                 clock.sleep(pause);
             }
-            Decision::LookOnly(pause) => {
-                let looks = looks_left(&mut budget, log, (what, &problem), pause);
-                return look_only(setting, list, &known, (pause, looks), &budget)
+            PostFate::InFlight => {
+                let looks = looks_left(&mut budget, log, what, &problem, look_pause);
+                return look_only(setting, list, &known, look_pause, looks, &budget)
                     .and_then(|found| found.ok_or(problem));
             }
-            Decision::LookNow(pause) => {
+            PostFate::Unread => {
                 let now = match look_now(setting, list, &known, &problem)? {
                     Ok(id) => return Ok(id),
                     Err(now) => now,
@@ -166,11 +126,13 @@ fn create_with(
                 known = now;
                 let then = "no operation of it in the server's list, so sending it again";
                 let pause = budget
-                    .step_then(log, (what, &problem), (pause, then))
+                    .step_then(log, what, &problem, look_pause, then)
                     .ok_or_else(|| problem.clone())?;
                 clock.sleep(pause);
             }
-            Decision::Collided(pause) => {
+            PostFate::Answered => {
+                collisions += 1;
+                let pause = look_pause + clock.jitter(collision_spread(collisions));
                 let out_of_time = setting
                     .max_wait
                     .is_some_and(|limit| clock.now() + pause > started + limit);
@@ -199,7 +161,7 @@ fn create_with(
                 if !others_at_work {
                     let then = "no other client's operation appeared meanwhile, so it counts; \
                                 sending it again";
-                    let counted = budget.step_then(log, (what, &problem), (Duration::ZERO, then));
+                    let counted = budget.step_then(log, what, &problem, Duration::ZERO, then);
                     if counted.is_none() {
                         name_left_behind(setting, &strangers);
                         return Err(problem);
@@ -214,10 +176,16 @@ fn create_with(
 /// many looks at the list the attempts left allow. Not a `Budget::step`:
 /// even the last attempt still gets its one look, since the operation may
 /// exist.
-fn looks_left(budget: &mut Budget, log: &Logger, failed: (&str, &Problem), pause: Duration) -> u32 {
+fn looks_left(
+    budget: &mut Budget,
+    log: &Logger,
+    what: &str,
+    problem: &Problem,
+    pause: Duration,
+) -> u32 {
     let then = "the server may still be at work on it, so looking for its operation in \
                 the server's list";
-    match budget.record_then(log, failed, (pause, then)) {
+    match budget.record_then(log, what, problem, pause, then) {
         Next::RetryAfter(_) => budget.left() + 1,
         Next::GiveUp => {
             let after = seconds(pause);
@@ -239,21 +207,22 @@ fn look_now(
     known: &[Listed],
     problem: &Problem,
 ) -> Result<Result<String, Vec<Listed>>, Problem> {
-    let Setting {
-        clock, log, retry, ..
-    } = *setting;
+    let log = setting.retrier.log;
     let label = setting.kind.label();
     log.warning(&format!(
         "{} answered without a usable operation id ({problem}); looking for its \
          operation in the server's list.",
         setting.post_what
     ));
-    let now = retry::call(retry, clock, log, setting.list_what, &mut *list).inspect_err(|_| {
-        log.error(&format!(
-            "The POST may have created a {label} operation: check the server's \
+    let now = setting
+        .retrier
+        .call(setting.list_what, &mut *list)
+        .inspect_err(|_| {
+            log.error(&format!(
+                "The POST may have created a {label} operation: check the server's \
              operations before running again."
-        ));
-    })?;
+            ));
+        })?;
     match new_operations(known, &now, setting.kind).as_slice() {
         [] => Ok(Err(now)),
         [id] => {
@@ -286,15 +255,16 @@ fn name_strangers(
     known: &[Listed],
     named: &mut Vec<String>,
 ) -> Result<Vec<Listed>, Problem> {
-    let Setting {
-        clock, log, retry, ..
-    } = *setting;
-    let now = retry::call(retry, clock, log, setting.list_what, &mut *list).inspect_err(|_| {
-        log.error(
-            "Cannot read the server's list after pg-backup-api's 500: not sending the POST \
+    let log = setting.retrier.log;
+    let now = setting
+        .retrier
+        .call(setting.list_what, &mut *list)
+        .inspect_err(|_| {
+            log.error(
+                "Cannot read the server's list after pg-backup-api's 500: not sending the POST \
              again, since a job it left behind could not be told from this run's operation.",
-        );
-    })?;
+            );
+        })?;
     let strangers = new_operations(known, &now, setting.kind);
     if !strangers.is_empty() {
         log.warning(&format!(
@@ -322,7 +292,7 @@ fn name_left_behind(setting: &Setting, strangers: &[String]) {
             ids.join(", ")
         ),
     };
-    setting.log.error(&line);
+    setting.retrier.log.error(&line);
 }
 
 /// After a POST whose answer was lost: reads the list `looks` times,
@@ -332,12 +302,11 @@ fn look_only(
     setting: &Setting,
     list: &mut List,
     known: &[Listed],
-    (pause, looks): (Duration, u32),
+    pause: Duration,
+    looks: u32,
     budget: &Budget,
 ) -> Result<Option<String>, Problem> {
-    let Setting {
-        clock, log, retry, ..
-    } = *setting;
+    let Retrier { clock, log, .. } = setting.retrier;
     let label = setting.kind.label();
     for look in 1..=looks {
         if look > 1 {
@@ -350,8 +319,10 @@ fn look_only(
             ));
         }
         clock.sleep(pause);
-        let now =
-            retry::call(retry, clock, log, setting.list_what, &mut *list).inspect_err(|_| {
+        let now = setting
+            .retrier
+            .call(setting.list_what, &mut *list)
+            .inspect_err(|_| {
                 log.error(&format!(
                     "The failed POST may have created a {label} operation all the same: \
                  check the server's operations before running again."
@@ -420,6 +391,7 @@ fn fresh_ids<'a>(before: &[Listed], now: impl Iterator<Item = &'a Listed>) -> Ve
 mod tests {
     use super::*;
     use crate::clock::FakeClock;
+    use crate::retry::RetryPolicy;
     use std::cell::RefCell;
 
     const WAIT: Duration = Duration::from_millis(50);
@@ -441,29 +413,6 @@ mod tests {
         Listed {
             id: id.into(),
             api_type: api_type.into(),
-        }
-    }
-
-    #[test]
-    fn each_fate_has_its_row() {
-        let wait = Duration::from_millis(50);
-        let long = Duration::from_secs(3);
-        let table = [
-            (PostFate::NotSent, wait, Decision::Send(wait)),
-            (
-                PostFate::Answered,
-                wait,
-                Decision::Collided(SAME_SECOND + JITTER),
-            ),
-            (PostFate::Answered, long, Decision::Collided(long + JITTER)),
-            (PostFate::Unread, wait, Decision::LookNow(SAME_SECOND)),
-            (PostFate::Unread, long, Decision::LookNow(long)),
-            (PostFate::InFlight, wait, Decision::LookOnly(SAME_SECOND)),
-            (PostFate::InFlight, long, Decision::LookOnly(long)),
-            (PostFate::Refused, wait, Decision::Stop),
-        ];
-        for (fate, retry_wait, decision) in table {
-            assert_eq!(decide(fate, retry_wait, JITTER), decision, "{fate:?}");
         }
     }
 
@@ -497,9 +446,11 @@ mod tests {
         fn run(&self, retry: RetryPolicy) -> (Result<String, Problem>, FakeClock, Vec<String>) {
             let (clock, log) = (FakeClock::with_jitter(JITTER), Logger::capture());
             let setting = Setting {
-                clock: &clock,
-                log: &log,
-                retry,
+                retrier: Retrier {
+                    policy: retry,
+                    clock: &clock,
+                    log: &log,
+                },
                 max_wait: self.max_wait,
                 kind: Kind::ConfigSwitch,
                 post_what: "POST u",

@@ -1,26 +1,12 @@
-//! Every way a request can fail, and the one place that decides what each
-//! failure means. Callers ask these predicates; none matches a status code.
+//! Every way a request can fail, and the one table that says what each
+//! failure means: `Problem::rule`, one arm per kind of failure, tested row
+//! by row below. Callers ask `retried`, `may_have_created` and `post_fate`;
+//! none matches a status code.
 //!
-//! | failure | made by | `retried` | `may_have_created` | `server_done` | `post_fate` |
-//! | --- | --- | --- | --- | --- | --- |
-//! | `Unreachable`: no connection, no name, a TLS handshake that broke off, no thread | transport | yes | no | no | `NotSent` |
-//! | `Timeout` (`--http-timeout`, or what `--max-wait` leaves) | transport | yes | yes | no | `InFlight` |
-//! | `Broken`: reset, or closed before a whole answer | transport | yes | yes | no | `InFlight` |
-//! | `Malformed`: not HTTP (a head over its limits too), or not the JSON expected | transport, api | yes | yes (it may be a 202 we cannot read) | no | `InFlight` |
-//! | `NoId`: a POST's 2xx, read whole, without a usable `operation_id` | api | yes | yes | yes | `Unread` |
-//! | `TooLarge`: a body over its limit | transport | no | yes (it may be a 202 not read) | no | `InFlight` |
-//! | `Tls`: a certificate, its name, or ours refused | transport | no | no | no | `Refused` |
-//! | `NotFound`: pg-backup-api's own 404 on a server, backup or operation | api | yes (under load the real server says so of servers that exist) | no (answered before any job file) | yes | `NotSent` |
-//! | `Status` 408, 429: turned away before acting | api | yes | no | no | `NotSent` |
-//! | `Status` 500: pg-backup-api's own error | api | yes | no (it never leaves a running operation) | yes | `Answered` |
-//! | `Status` 502-504: a proxy's | api | yes | yes | no | `InFlight` |
-//! | `Status` 404: no such path (Werkzeug's routing, or a proxy's page) | api | only while polling | no | yes | `Refused` |
-//! | other `Status` (4xx, 3xx, 501, 505) | api | no | no | yes | `Refused` |
-//! | `Gone`: `wait`'s operation is not in the server's list | run | no | no | yes | `Refused` |
-//!
-//! "Made by" is the module that builds it: transport (src/transport/), api
-//! (src/api.rs), run (src/run.rs). `post_fate` is what src/create.rs acts on
-//! after a failed POST.
+//! A failure is made by the transport (src/transport/: no connection, a
+//! timeout, a broken or unreadable answer, TLS), by the API client
+//! (src/api.rs: a status, a body that is not the JSON expected) or by a job
+//! (`Gone`). `post_fate` is what src/create.rs acts on after a failed POST.
 
 use crate::text::seconds;
 use std::fmt;
@@ -30,25 +16,24 @@ use std::time::Duration;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
     /// No connection was ever established (refused, unreachable, name not
-    /// resolved): the request surely never reached the server.
+    /// resolved, a TLS handshake that broke off): the request surely never
+    /// reached the server.
     Unreachable(String),
-    /// No complete answer within `--http-timeout`.
+    /// No complete answer within `--http-timeout` (or what `--max-wait`
+    /// leaves of it).
     Timeout(Duration),
     /// The connection broke (reset, or closed before a complete answer).
     Broken(String),
-    /// An answer arrived but it is not the HTTP or JSON expected.
+    /// An answer arrived but it is not the HTTP or JSON expected (a head
+    /// over its limits too).
     Malformed(String),
-    /// A POST answered 2xx, read whole, without a usable `operation_id`:
-    /// pg-backup-api is done with it, and its list tells at once whether it
-    /// created an operation.
+    /// A POST answered 2xx, read whole, without a usable `operation_id`.
     NoId(String),
     /// pg-backup-api's own 404 (a JSON `error`) on a server, backup or
-    /// operation it does not know. Under load the real server says so of
-    /// servers that exist (docs/pg-backup-api.md), so it is retried; a
-    /// 404 on a path it has no route for is a `Status`.
+    /// operation it does not know; a 404 on a path it has no route for
+    /// (Werkzeug's, or a proxy's page) is a `Status`.
     NotFound(String),
-    /// The body is over its size limit (a head over its limits is
-    /// `Malformed`).
+    /// The body is over its size limit.
     TooLarge(String),
     /// TLS failed: the server's certificate, its name, or ours.
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
@@ -66,50 +51,111 @@ pub enum Problem {
 
 /// Which request failed, where that changes what a failure means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Request {
-    /// `/status`, the list, the POST.
+pub enum RequestKind {
+    /// `/status`, the list, the POST, `/diagnose`.
     Other,
-    /// The GET of the operation this run created or adopted.
+    /// The GET of the operation this run created or follows.
     Poll,
 }
 
-/// What a POST that failed so may have done on the server.
+/// Whether another attempt may do better.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Retried {
+    Always,
+    /// Only for the operation this run follows, whose URL answered a
+    /// moment ago.
+    WhilePolling,
+    Never,
+}
+
+/// What a POST that failed so may have done on the server, and so what
+/// src/create.rs does next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PostFate {
     /// It never reached pg-backup-api, or was turned away before it acted:
-    /// send it again.
+    /// send it again after `--retry-wait`.
     NotSent,
-    /// pg-backup-api answered its own 500: it is done with it, and left no
-    /// running operation.
+    /// pg-backup-api answered its own 500 and left no running operation:
+    /// most often another POST for the server came in the same second (one
+    /// POST per server per second), else a job whose worker never started
+    /// (it reads IN_PROGRESS forever). Sent again after max(`--retry-wait`,
+    /// 1 s) plus a random part under 2, 4, 8, then 16 s, once the list was
+    /// read (a new entry is named in a WARNING, never followed; a list that
+    /// cannot be read stops the run). It counts against `--max-retries` only
+    /// when fewer than two operations appeared meanwhile (with two, one is
+    /// surely another client's); `MAX_COLLISIONS` and `--max-wait` bound it.
     Answered,
-    /// pg-backup-api answered 2xx without a usable id: it is done with it,
-    /// so the list shows at once whether it created an operation.
+    /// pg-backup-api answered 2xx without a usable id: it is done with the
+    /// POST, so its list shows at once what it made. The one new operation
+    /// of the type is followed; none: sent again after max(`--retry-wait`,
+    /// 1 s); several stop the run.
     Unread,
     /// The answer was lost (a timeout, a dropped connection, a proxy's
-    /// 502/503/504), cannot be read (a 2xx that is not the JSON expected,
-    /// or not HTTP at all) or was not read (a body over its limit): the
-    /// operation may exist, or be created yet.
+    /// 502/503/504), cannot be read or was not read (a body over its limit):
+    /// the operation may exist, or be created yet, and a second POST could
+    /// start a second one. The list is read every max(`--retry-wait`, 1 s)
+    /// for the attempts left (one look when the failure is not retried); the
+    /// one new operation of the type is followed ("adopted"); several, or
+    /// none, stop the run.
     InFlight,
-    /// Refused for good (a 4xx, a redirect, a TLS failure): nothing to send
+    /// Refused for good (a 4xx, a redirect, a TLS failure): nothing is sent
     /// again.
     Refused,
 }
 
+/// One row of the table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rule {
+    pub retried: Retried,
+    pub post_fate: PostFate,
+}
+
+const fn rule(retried: Retried, post_fate: PostFate) -> Rule {
+    Rule { retried, post_fate }
+}
+
 impl Problem {
-    /// Whether another attempt may do better.
-    pub fn retried(&self, request: Request) -> bool {
+    /// The table: how each failure is retried and what a POST failing so
+    /// may have done. Every other question is answered from it.
+    pub fn rule(&self) -> Rule {
+        use PostFate::*;
+        use Retried::*;
         match self {
-            Problem::Unreachable(_)
-            | Problem::Timeout(_)
-            | Problem::Broken(_)
-            | Problem::Malformed(_)
-            | Problem::NoId(_)
-            | Problem::NotFound(_) => true,
-            Problem::TooLarge(_) | Problem::Tls(_) | Problem::Gone(_) => false,
-            // A path that has no route: retried only for the operation
-            // this run follows, whose URL answered a moment ago.
-            Problem::Status { code: 404, .. } => request == Request::Poll,
-            Problem::Status { code, .. } => matches!(code, 408 | 429 | 500 | 502 | 503 | 504),
+            Problem::Unreachable(_) => rule(Always, NotSent),
+            Problem::Timeout(_) | Problem::Broken(_) => rule(Always, InFlight),
+            // It may be a 202 that cannot be read.
+            Problem::Malformed(_) => rule(Always, InFlight),
+            Problem::NoId(_) => rule(Always, Unread),
+            // Under load the real server says so of servers that exist
+            // (docs/pg-backup-api.md); it answers before any job file.
+            Problem::NotFound(_) => rule(Always, NotSent),
+            // It may be a 202 not read; a second read would not be smaller.
+            Problem::TooLarge(_) => rule(Never, InFlight),
+            Problem::Tls(_) | Problem::Gone(_) => rule(Never, Refused),
+            // Turned away before acting: a timeout of the request, or a
+            // rate limit.
+            Problem::Status {
+                code: 408 | 429, ..
+            } => rule(Always, NotSent),
+            // pg-backup-api's own error: it never leaves a running operation.
+            Problem::Status { code: 500, .. } => rule(Always, Answered),
+            // A proxy's: the request may have reached pg-backup-api.
+            Problem::Status {
+                code: 502..=504, ..
+            } => rule(Always, InFlight),
+            // A path with no route (Werkzeug's, or a proxy's page).
+            Problem::Status { code: 404, .. } => rule(WhilePolling, Refused),
+            // Other 4xx, 3xx (not followed), 501, 505.
+            Problem::Status { .. } => rule(Never, Refused),
+        }
+    }
+
+    /// Whether another attempt at a request of `kind` may do better.
+    pub fn retried(&self, kind: RequestKind) -> bool {
+        match self.rule().retried {
+            Retried::Always => true,
+            Retried::WhilePolling => kind == RequestKind::Poll,
+            Retried::Never => false,
         }
     }
 
@@ -121,41 +167,12 @@ impl Problem {
     /// Whether a POST failing so may have created an operation: its answer
     /// was lost, or came in a form that cannot be read, or was not read.
     pub fn may_have_created(&self) -> bool {
-        matches!(
-            self,
-            Problem::Timeout(_)
-                | Problem::Broken(_)
-                | Problem::Malformed(_)
-                | Problem::NoId(_)
-                | Problem::TooLarge(_)
-                | Problem::Status {
-                    code: 502..=504,
-                    ..
-                }
-        )
-    }
-
-    /// Whether pg-backup-api itself acted on the request and answered, so
-    /// that nothing more comes of it on the server.
-    pub fn server_done(&self) -> bool {
-        match self {
-            Problem::Status { code, .. } => !matches!(code, 408 | 429 | 502..=504),
-            Problem::Gone(_) | Problem::NoId(_) | Problem::NotFound(_) => true,
-            _ => false,
-        }
+        matches!(self.post_fate(), PostFate::InFlight | PostFate::Unread)
     }
 
     /// What a POST that failed this way may have done.
     pub fn post_fate(&self) -> PostFate {
-        match self {
-            Problem::NoId(_) => PostFate::Unread,
-            // Checked before the job file is written: nothing exists.
-            Problem::NotFound(_) => PostFate::NotSent,
-            _ if self.may_have_created() => PostFate::InFlight,
-            _ if !self.retried(Request::Other) => PostFate::Refused,
-            _ if self.server_done() => PostFate::Answered,
-            _ => PostFate::NotSent,
-        }
+        self.rule().post_fate
     }
 }
 
@@ -187,6 +204,8 @@ impl fmt::Display for Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use PostFate::*;
+    use Retried::*;
 
     fn status(code: u16) -> Problem {
         Problem::Status {
@@ -196,90 +215,62 @@ mod tests {
         }
     }
 
+    /// The table, row by row: every kind of failure, and every status
+    /// class the rule tells apart.
     #[test]
-    fn gateways_overload_and_broken_answers_are_retried() {
-        for p in [
-            status(500),
-            status(502),
-            status(503),
-            status(504),
-            status(408),
-            status(429),
-            Problem::Unreachable("refused".into()),
-            Problem::Timeout(Duration::from_secs(1)),
-            Problem::Broken("reset".into()),
-            Problem::Malformed("not JSON".into()),
-            Problem::NoId("not JSON".into()),
-        ] {
-            assert!(p.retried(Request::Other), "{p:?}");
-            assert!(p.retried(Request::Poll), "{p:?}");
-        }
-    }
-
-    #[test]
-    fn client_errors_redirects_tls_and_size_are_not_retried() {
-        for p in [
-            status(400),
-            status(404),
-            status(405),
-            status(415),
-            status(301),
-            status(501),
-            Problem::Tls("unknown issuer".into()),
-            Problem::TooLarge("body".into()),
-        ] {
-            assert!(!p.retried(Request::Other), "{p:?}");
-        }
-    }
-
-    #[test]
-    fn a_404_is_retried_only_while_polling_an_operation_of_ours() {
-        assert!(status(404).retried(Request::Poll));
-        assert!(!status(404).retried(Request::Other));
-        assert!(!status(403).retried(Request::Poll));
-    }
-
-    #[test]
-    fn every_post_failure_has_one_fate() {
-        use PostFate::*;
-        let table = [
-            (Problem::Unreachable("refused".into()), NotSent),
-            (status(408), NotSent),
-            (status(429), NotSent),
-            (status(500), Answered),
+    fn every_failure_has_one_row() {
+        let rows = [
+            (Problem::Unreachable("refused".into()), Always, NotSent),
+            (Problem::Timeout(Duration::from_secs(1)), Always, InFlight),
+            (Problem::Broken("closed".into()), Always, InFlight),
+            (Problem::Malformed("not JSON".into()), Always, InFlight),
+            (Problem::NoId("no operation_id".into()), Always, Unread),
             (
                 Problem::NotFound("Server 'pg1' does not exist".into()),
+                Always,
                 NotSent,
             ),
-            (
-                Problem::NoId("JSON answer lacks \"operation_id\"".into()),
-                Unread,
-            ),
-            (Problem::Malformed("not JSON".into()), InFlight),
-            (Problem::Timeout(Duration::from_secs(1)), InFlight),
-            (Problem::Broken("closed".into()), InFlight),
-            (status(502), InFlight),
-            (status(503), InFlight),
-            (status(504), InFlight),
-            (status(400), Refused),
-            (status(404), Refused),
-            (status(302), Refused),
-            (status(501), Refused),
-            (status(505), Refused),
-            (Problem::TooLarge("body".into()), InFlight),
-            (Problem::Tls("refused".into()), Refused),
+            (Problem::TooLarge("body".into()), Never, InFlight),
+            (Problem::Tls("unknown issuer".into()), Never, Refused),
+            (Problem::Gone("not listed".into()), Never, Refused),
+            (status(408), Always, NotSent),
+            (status(429), Always, NotSent),
+            (status(500), Always, Answered),
+            (status(502), Always, InFlight),
+            (status(503), Always, InFlight),
+            (status(504), Always, InFlight),
+            (status(404), WhilePolling, Refused),
+            (status(400), Never, Refused),
+            (status(403), Never, Refused),
+            (status(405), Never, Refused),
+            (status(409), Never, Refused),
+            (status(415), Never, Refused),
+            (status(301), Never, Refused),
+            (status(302), Never, Refused),
+            (status(501), Never, Refused),
+            (status(505), Never, Refused),
+            (status(507), Never, Refused),
         ];
-        for (problem, fate) in table {
-            assert_eq!(problem.post_fate(), fate, "{problem:?}");
+        for (problem, retried, post_fate) in rows {
+            assert_eq!(problem.rule(), rule(retried, post_fate), "{problem:?}");
         }
     }
 
     #[test]
-    fn only_a_lost_or_unreadable_answer_may_have_created_an_operation() {
+    fn retried_follows_the_kind_of_request() {
+        assert!(status(404).retried(RequestKind::Poll));
+        assert!(!status(404).retried(RequestKind::Other));
+        assert!(status(503).retried(RequestKind::Other));
+        assert!(!status(403).retried(RequestKind::Poll));
+    }
+
+    #[test]
+    fn only_a_lost_unread_or_unreadable_answer_may_have_created_an_operation() {
         let lost = [
             Problem::Timeout(Duration::from_secs(1)),
             Problem::Broken("closed".into()),
             Problem::Malformed("not JSON".into()),
+            Problem::NoId("empty".into()),
             Problem::TooLarge("body".into()),
             status(502),
             status(504),
@@ -288,32 +279,11 @@ mod tests {
         let settled = [
             Problem::Unreachable("refused".into()),
             Problem::Tls("refused".into()),
+            Problem::NotFound("Resource not found".into()),
             status(500),
             status(429),
             status(400),
         ];
         assert!(!settled.iter().any(Problem::may_have_created));
-    }
-
-    #[test]
-    fn the_server_is_done_with_what_pg_backup_api_itself_answered() {
-        assert!(status(500).server_done());
-        assert!(status(400).server_done());
-        assert!(Problem::Gone("not listed".into()).server_done());
-        assert!(Problem::NotFound("Resource not found".into()).server_done());
-        assert!(Problem::NoId("empty".into()).server_done());
-        for pending in [status(408), status(429), status(503)] {
-            assert!(!pending.server_done(), "{pending:?}");
-        }
-        assert!(!Problem::Unreachable("refused".into()).server_done());
-        assert!(!Problem::Timeout(Duration::from_secs(1)).server_done());
-    }
-
-    #[test]
-    fn pg_backup_apis_own_404_is_retried_everywhere_a_missing_route_only_while_polling() {
-        let own = Problem::NotFound("No barman config found for 'pg1'.".into());
-        assert!(own.retried(Request::Other) && own.retried(Request::Poll));
-        assert!(!own.may_have_created());
-        assert!(!Problem::Gone("not listed".into()).retried(Request::Poll));
     }
 }

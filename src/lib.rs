@@ -3,21 +3,18 @@
 //! what `main` and the fuzz targets use is public.
 
 mod api;
-mod check;
 pub mod cli;
 mod clock;
 mod create;
-mod diagnose;
 mod failure;
+pub mod jobs;
 mod log;
 pub mod outcome;
 mod poll;
-mod record;
-mod recover;
-mod resume;
 mod retry;
-pub mod run;
 mod signals;
+pub mod sub;
+mod sys;
 mod text;
 mod transport;
 mod url;
@@ -32,8 +29,8 @@ pub mod fuzzing {
     pub use crate::api::{
         created_id, decode, error_message, listed_operations, operation_state, status_text,
     };
-    pub use crate::diagnose::Diagnose;
     pub use crate::failure::Problem;
+    pub use crate::jobs::Diagnose;
     pub use crate::text::one_line;
     pub use crate::transport::http1::parse_response_bytes;
     use crate::transport::{Method, Request, TlsFiles, Transport};

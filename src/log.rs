@@ -3,6 +3,7 @@
 //! Timestamps are UTC: a static binary on a scratch image has no time zone
 //! database to read, and UTC reads the same on every host of a cluster.
 
+use crate::sys::O_NONBLOCK;
 use crate::text::printable;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -196,9 +197,6 @@ fn write_to_stderr_at_once(bytes: &[u8]) {
     }
 }
 
-/// Linux's O_NONBLOCK (std has no constant for it): an open that would
-/// wait for the other end of a FIFO fails or returns at once instead.
-pub const O_NONBLOCK: i32 = 0o4000;
 /// What such an open of a FIFO without a reader fails with.
 const ENXIO: i32 = 6;
 

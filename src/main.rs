@@ -6,7 +6,7 @@
 //! else exits the process.
 
 use patroni_barman::outcome::Outcome;
-use patroni_barman::{cli, run, SystemClock};
+use patroni_barman::{cli, jobs, SystemClock};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -34,14 +34,13 @@ fn main() -> ExitCode {
             Outcome::Success
         }
         Ok(cli::Parsed::NoSubcommand) => {
-            say(
-                &mut std::io::stderr(),
-                "patroni_barman: error: no subcommand given: use recover, config-switch, check or wait (see --help)\n",
-            );
+            let mut line = "patroni_barman: error: no subcommand given: use ".to_string();
+            line += patroni_barman::sub::NAMES_LISTED;
+            say(&mut std::io::stderr(), &(line + " (see --help)\n"));
             Outcome::NoSubcommand
         }
         Ok(cli::Parsed::Run(command)) => {
-            run::run(*command, &SystemClock).unwrap_or_else(usage_error)
+            jobs::run(*command, &SystemClock).unwrap_or_else(usage_error)
         }
         Err(message) => usage_error(message),
     };

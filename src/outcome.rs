@@ -6,7 +6,7 @@
 //! `exit_code` and to README.md's table. The codes below 5 follow the Python
 //! tool, which gives the same ending a different code in each subcommand.
 
-use crate::cli::Sub;
+use crate::sub::Sub;
 
 /// Every way a run can end.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,10 +1,8 @@
 //! Waiting for an operation: when to poll, and when to stop waiting.
 
 use crate::api::Status;
-use crate::clock::Clock;
-use crate::failure::{Problem, Request};
-use crate::log::Logger;
-use crate::retry::{Budget, RetryPolicy};
+use crate::failure::{Problem, RequestKind};
+use crate::retry::{Budget, Retrier};
 use crate::text::{capitalized, seconds};
 use std::time::Duration;
 
@@ -50,32 +48,42 @@ pub enum End {
 /// The least time a poll gets, even right at `--max-wait`.
 const LAST_POLL: Duration = Duration::from_secs(1);
 
-/// Polls `noun` `id` ("recovery operation 2026...") with `ask` until the
-/// operation is DONE or FAILED, the retries run out, or `max_wait` passes. A good answer restores the retry budget, so an
-/// outage shorter than the budget is ridden out at any point of a long wait.
-/// `ask` gets the time a poll may take: no more than what is left of
-/// `max_wait` (at least LAST_POLL), so a hung poll ends near it too.
+/// The operation followed, for log lines: `noun` `id` ("recovery
+/// operation 2026..."), and `what` is polled ("GET http://...").
+pub struct Followed<'a> {
+    pub noun: &'a str,
+    pub id: &'a str,
+    pub what: &'a str,
+}
+
+/// Polls the operation with `ask` until it is DONE or FAILED, the retries
+/// run out, or `max_wait` passes. A good answer restores the retry budget,
+/// so an outage shorter than the budget is ridden out at any point of a
+/// long wait. `ask` gets the time a poll may take: no more than what is left
+/// of `max_wait` (at least LAST_POLL), so a hung poll ends near it too.
 pub fn wait_for(
-    clock: &dyn Clock,
-    log: &Logger,
-    policies: (RetryPolicy, PollPolicy),
-    names: (&str, &str, &str),
+    retrier: Retrier,
+    poll: PollPolicy,
+    followed: &Followed,
     mut ask: impl FnMut(Duration) -> Result<Status, Problem>,
 ) -> End {
-    wait_with(clock, log, policies, names, &mut ask)
+    wait_with(retrier, poll, followed, &mut ask)
 }
 
 /// The loop, once for every caller.
 fn wait_with(
-    clock: &dyn Clock,
-    log: &Logger,
-    (retry, poll): (RetryPolicy, PollPolicy),
-    (noun, id, what): (&str, &str, &str),
+    Retrier {
+        policy: retry,
+        clock,
+        log,
+    }: Retrier,
+    poll: PollPolicy,
+    &Followed { noun, id, what }: &Followed,
     ask: &mut dyn FnMut(Duration) -> Result<Status, Problem>,
 ) -> End {
     let started = clock.now();
     let deadline = poll.max_wait.map(|limit| started + limit);
-    let mut budget = Budget::new(retry, Request::Poll);
+    let mut budget = Budget::new(retry, RequestKind::Poll);
     let mut last_good = started;
     loop {
         let limit = match deadline {
@@ -104,7 +112,7 @@ fn wait_with(
                 pause + clock.jitter(pause / 5)
             }
             // A failure for good still ends as an error, deadline or not.
-            Some(problem) if past_deadline && problem.retried(Request::Poll) => {
+            Some(problem) if past_deadline && problem.retried(RequestKind::Poll) => {
                 return End::StillRunning(Some(problem))
             }
             Some(problem @ Problem::NotFound(_))
@@ -133,7 +141,9 @@ fn wait_with(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::FakeClock;
+    use crate::clock::{Clock, FakeClock};
+    use crate::log::Logger;
+    use crate::retry::RetryPolicy;
 
     const SECOND: Duration = Duration::from_secs(1);
     const RETRY: RetryPolicy = RetryPolicy {
@@ -161,13 +171,17 @@ mod tests {
         poll: PollPolicy,
         ask: impl FnMut(Duration) -> Result<Status, Problem>,
     ) -> End {
-        wait_for(
+        let retrier = Retrier {
+            policy: RETRY,
             clock,
             log,
-            (RETRY, poll),
-            ("recovery operation", "1", "GET u"),
-            ask,
-        )
+        };
+        let followed = Followed {
+            noun: "recovery operation",
+            id: "1",
+            what: "GET u",
+        };
+        wait_for(retrier, poll, &followed, ask)
     }
 
     #[test]
@@ -281,17 +295,21 @@ mod tests {
         // Two failures, an answer, two failures, an answer, then DONE: never
         // three failures in a row, so never out of attempts.
         let mut script = "xx.xx.D".chars();
-        let end = wait_for(
-            &clock,
-            &log,
-            (RETRY, POLL),
-            ("config switch operation", "7", "GET u"),
-            |_| match script.next().unwrap() {
-                'x' => Err(Problem::Broken("reset".into())),
-                '.' => Ok(Status::InProgress),
-                _ => Ok(Status::Done),
-            },
-        );
+        let retrier = Retrier {
+            policy: RETRY,
+            clock: &clock,
+            log: &log,
+        };
+        let followed = Followed {
+            noun: "config switch operation",
+            id: "7",
+            what: "GET u",
+        };
+        let end = wait_for(retrier, POLL, &followed, |_| match script.next().unwrap() {
+            'x' => Err(Problem::Broken("reset".into())),
+            '.' => Ok(Status::InProgress),
+            _ => Ok(Status::Done),
+        });
         assert_eq!(end, End::Finished(Status::Done));
         assert!(log
             .lines()

@@ -3,7 +3,7 @@
 //! `Problem::retried`; this module only counts, logs and pauses.
 
 use crate::clock::Clock;
-use crate::failure::{Problem, Request};
+use crate::failure::{Problem, RequestKind};
 use crate::log::Logger;
 use crate::text::seconds;
 use std::time::Duration;
@@ -27,14 +27,14 @@ pub enum Next {
 /// good answer starts the count again.
 pub struct Budget {
     policy: RetryPolicy,
-    request: Request,
+    request: RequestKind,
     failures: u32,
     /// The run goes on after this request gives up (`check`).
     goes_on: bool,
 }
 
 impl Budget {
-    pub fn new(policy: RetryPolicy, request: Request) -> Budget {
+    pub fn new(policy: RetryPolicy, request: RequestKind) -> Budget {
         Budget {
             policy,
             request,
@@ -70,8 +70,10 @@ impl Budget {
     pub fn record_then(
         &mut self,
         log: &Logger,
-        (what, problem): (&str, &Problem),
-        (pause, then): (Duration, &str),
+        what: &str,
+        problem: &Problem,
+        pause: Duration,
+        then: &str,
     ) -> Next {
         if !problem.retried(self.request) {
             log.error(&format!("{what} failed: {problem} (not retried)."));
@@ -98,17 +100,19 @@ impl Budget {
     /// gives the pause before the next attempt, or says why the run stops
     /// and gives `None`.
     pub fn step(&mut self, log: &Logger, what: &str, problem: &Problem) -> Option<Duration> {
-        self.step_then(log, (what, problem), (self.policy.wait, "retrying"))
+        self.step_then(log, what, problem, self.policy.wait, "retrying")
     }
 
     /// As `step`, but what comes next is `then`, after `pause`.
     pub fn step_then(
         &mut self,
         log: &Logger,
-        failed: (&str, &Problem),
-        next: (Duration, &str),
+        what: &str,
+        problem: &Problem,
+        pause: Duration,
+        then: &str,
     ) -> Option<Duration> {
-        match self.record_then(log, failed, next) {
+        match self.record_then(log, what, problem, pause, then) {
             Next::RetryAfter(pause) => Some(pause),
             Next::GiveUp => {
                 self.give_up(log);
@@ -118,31 +122,39 @@ impl Budget {
     }
 }
 
-/// Runs `attempt` until it succeeds, fails for good, or runs out of
-/// attempts; the error returned is the last one.
-pub fn call<T>(
-    policy: RetryPolicy,
-    clock: &dyn Clock,
-    log: &Logger,
-    what: &str,
-    mut attempt: impl FnMut() -> Result<T, Problem>,
-) -> Result<T, Problem> {
-    let budget = Budget::new(policy, Request::Other);
-    call_with(budget, clock, log, what, &mut attempt)
+/// What every retried request needs: the policy, the clock it waits on
+/// and the log it says each failure in. Jobs and the creation driver call
+/// every retried request through it.
+#[derive(Clone, Copy)]
+pub struct Retrier<'a> {
+    pub policy: RetryPolicy,
+    pub clock: &'a dyn Clock,
+    pub log: &'a Logger,
 }
 
-/// As `call`, for a run that goes on when this request gives up (`check`):
-/// running out of attempts is not said to end the run.
-pub fn call_going_on<T>(
-    policy: RetryPolicy,
-    clock: &dyn Clock,
-    log: &Logger,
-    what: &str,
-    mut attempt: impl FnMut() -> Result<T, Problem>,
-) -> Result<T, Problem> {
-    let mut budget = Budget::new(policy, Request::Other);
-    budget.goes_on = true;
-    call_with(budget, clock, log, what, &mut attempt)
+impl Retrier<'_> {
+    /// Runs `attempt` until it succeeds, fails for good, or runs out of
+    /// attempts; the error returned is the last one.
+    pub fn call<T>(
+        self,
+        what: &str,
+        mut attempt: impl FnMut() -> Result<T, Problem>,
+    ) -> Result<T, Problem> {
+        let budget = Budget::new(self.policy, RequestKind::Other);
+        call_with(budget, self.clock, self.log, what, &mut attempt)
+    }
+
+    /// As `call`, for a run that goes on when this request gives up
+    /// (`check`): running out of attempts is not said to end the run.
+    pub fn call_going_on<T>(
+        self,
+        what: &str,
+        mut attempt: impl FnMut() -> Result<T, Problem>,
+    ) -> Result<T, Problem> {
+        let mut budget = Budget::new(self.policy, RequestKind::Other);
+        budget.goes_on = true;
+        call_with(budget, self.clock, self.log, what, &mut attempt)
+    }
 }
 
 /// The loop, once per type of answer rather than once per closure.
@@ -169,6 +181,16 @@ fn call_with<T>(
 mod tests {
     use super::*;
     use crate::clock::FakeClock;
+
+    fn call<T>(
+        policy: RetryPolicy,
+        clock: &dyn Clock,
+        log: &Logger,
+        what: &str,
+        attempt: impl FnMut() -> Result<T, Problem>,
+    ) -> Result<T, Problem> {
+        Retrier { policy, clock, log }.call(what, attempt)
+    }
 
     const POLICY: RetryPolicy = RetryPolicy {
         wait: Duration::from_millis(250),

@@ -1,6 +1,6 @@
 //! Kill-safe recover: at any moment at most one restore writes into a data
 //! directory, across cancels (SIGTERM, SIGKILL), restarts and runs started
-//! together (src/recover.rs, src/record.rs).
+//! together (src/jobs/recover.rs, src/jobs/recover/record.rs).
 
 mod common;
 use common::*;

@@ -1,8 +1,9 @@
 //! `--help` for the program and each subcommand, made from the option table
 //! (`options::OPTIONS`) and a few lines of prose each.
 
-use super::options::{listed_in, DefaultValue, Spec, Sub, Takes};
+use super::options::{listed_in, DefaultValue, Spec, Takes};
 use crate::outcome::EXIT_CODES;
+use crate::sub::{Sub, Subcommand, SUBCOMMANDS};
 
 const INTRO: &str = "\
 patroni_barman: drive Barman through pg-backup-api for Patroni
@@ -10,106 +11,48 @@ patroni_barman: drive Barman through pg-backup-api for Patroni
 Usage: patroni_barman --api-url URL [OPTIONS] SUBCOMMAND ...
 
 Subcommands (each has its own --help):
-  recover         restore a Barman backup into this node's data directory
-                  (a Patroni bootstrap or replica creation method)
-  config-switch   apply or reset a Barman config model on a role change
-                  (Patroni's on_role_change callback)
-  check           prove this node's settings before a failover needs them
-  wait            follow an operation left running, until it ends
-
-Options, before or after the subcommand:
 ";
 
-const OUTRO: &str = "";
+const OPTIONS_INTRO: &str = "\nOptions, before or after the subcommand:\n";
 
-const RECOVER_INTRO: &str = "\
-patroni_barman recover: restore a Barman backup into this node's data directory
+/// The program's help before the options: its usage and the subcommands'
+/// summaries, from the table in src/sub.rs.
+fn program_intro() -> String {
+    let mut text = INTRO.to_string();
+    for row in &SUBCOMMANDS {
+        text += &indented(&format!("  {:<16}{}", row.name, row.summary), 18);
+    }
+    text + OPTIONS_INTRO
+}
 
-Usage: patroni_barman --api-url URL recover --barman-server NAME
-                      --ssh-command CMD --data-directory DIR [--backup-id ID]
-                      [--loop-wait SECS]
+/// A subcommand's help before its options: title, usage and prose.
+fn subcommand_intro(row: &Subcommand) -> String {
+    let usage = format!(
+        "Usage: patroni_barman --api-url URL {} {}",
+        row.name, row.usage
+    );
+    format!(
+        "patroni_barman {}: {}\n\n{}\n{}\n",
+        row.name,
+        row.title,
+        indented(&usage, 22),
+        row.intro
+    )
+}
 
-Asks pg-backup-api to run `barman recover` of the backup into DIR on this host
-(over CMD), then polls until the operation is DONE (exit 0) or FAILED (exit 1).
-
-";
-
-const RECOVER_OUTRO: &str = "
-Global options (--api-url, --retry-wait, ...) may also come here. Options this
-tool does not know, like Patroni's --scope= and --role=, are ignored.
-";
-
-const SWITCH_INTRO: &str = "\
-patroni_barman config-switch: apply a Barman config model on a role change
-
-Usage: patroni_barman --api-url URL config-switch --barman-server NAME
-                      (--barman-model MODEL | --reset) --switch-when WHEN
-                      on_role_change ROLE CLUSTER
-
-Patroni appends on_role_change ROLE CLUSTER when it runs the callback. When
-ROLE matches WHEN, asks pg-backup-api to apply MODEL (or reset the config) and
-polls until the operation is DONE (exit 0) or FAILED (exit 2); otherwise it
-sends nothing and exits 1.
-
-";
-
-const SWITCH_OUTRO: &str = "
-  ROLE                  primary, promoted, standby_leader, replica, demoted
-                        or master
-
-Global options (--api-url, --retry-wait, ...) may also come here.
-";
-
-const CHECK_INTRO: &str = "\
-patroni_barman check: prove Barman settings before a failover needs them
-
-Usage: patroni_barman --api-url URL check --barman-server NAME
-                      [--barman-model MODEL | --reset] [--backup-id ID]
-
-Prints one line per check to stdout, ok, FAIL or WARNING: /status answers
-over this transport (TLS files included); the server is known, with its
-operations; from /diagnose, its cluster and active model, the model to apply
-(it exists, is a model, and belongs to the server's cluster) and the backup to
-restore (it is DONE: --backup-id, or latest when recover's --ssh-command or
---data-directory is given); the place of the data directory's record. It
-takes the options of recover and config-switch too, so run it with the
-options of your Patroni sections. Nothing is created.
-
-";
-
-const CHECK_OUTRO: &str = "
-A WARNING line does not fail the check: a relative --data-directory, an empty
---ssh-command, a backup WAITING_FOR_WALS, and a --reset or --barman-model that
-would run on demotion (it races the new primary's model on a switchover).
---loop-wait is accepted, and not used. Global options (--api-url, --ca-file,
-...) may also come here.
-";
-
-const WAIT_INTRO: &str = "\
-patroni_barman wait: follow an operation left running, until it ends
-
-Usage: patroni_barman --api-url URL wait --barman-server NAME --operation-id ID
-
-Polls the operation as recover does (the same schedule, retries, --loop-wait
-and --max-wait) until it is DONE (exit 0) or FAILED (exit 1). Every log line
-that says an operation goes on on the Barman host prints this command.
-
-";
-
-const WAIT_OUTRO: &str = "
-Global options (--api-url, --max-wait, ...) may also come here.
-";
+/// `text` with its lines after the first indented by `indent` columns.
+fn indented(text: &str, indent: usize) -> String {
+    let mut out = text.replace('\n', &format!("\n{:indent$}", ""));
+    out.push('\n');
+    out
+}
 
 /// The help for the program (`None`) or for a subcommand.
 pub fn help(sub: Option<Sub>) -> String {
-    let (intro, outro) = match sub {
-        None => (INTRO, OUTRO),
-        Some(Sub::Recover) => (RECOVER_INTRO, RECOVER_OUTRO),
-        Some(Sub::ConfigSwitch) => (SWITCH_INTRO, SWITCH_OUTRO),
-        Some(Sub::Check) => (CHECK_INTRO, CHECK_OUTRO),
-        Some(Sub::Wait) => (WAIT_INTRO, WAIT_OUTRO),
+    let (mut text, outro) = match sub {
+        None => (program_intro(), ""),
+        Some(sub) => (subcommand_intro(sub.row()), sub.row().outro),
     };
-    let mut text = intro.to_string();
     let used = |spec: &&Spec| !matches!(sub, Some(sub) if spec.unused_in.contains(&sub));
     for spec in listed_in(sub).filter(used) {
         text += &option_lines(spec, sub);

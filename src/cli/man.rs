@@ -3,8 +3,9 @@
 //! `make man` writes it.
 
 use super::help::{shown_default, synopsis};
-use super::options::{listed_in, Spec, Sub};
+use super::options::{listed_in, Spec};
 use crate::outcome::EXIT_CODES;
+use crate::sub::{Sub, SUBCOMMANDS};
 
 const HEAD: &str = r#".TH PATRONI_BARMAN 1 "" "patroni_barman VERSION" "User Commands"
 .nh
@@ -15,14 +16,7 @@ patroni_barman \- drive Barman through pg-backup-api for Patroni
 .B \-\-api\-url
 .I URL
 .RI [ OPTIONS ]
-.B recover
-|
-.B config\-switch
-|
-.B check
-|
-.B wait
-.RI ...
+SUBCOMMANDS.RI ...
 .SH DESCRIPTION
 .B patroni_barman
 asks pg\-backup\-api, Barman's REST API, to restore a backup into this
@@ -115,7 +109,13 @@ patroni_barman \-\-api\-url http://barman:7480 check \e
 
 /// The whole page, in roff.
 pub fn man_page() -> String {
-    let mut page = HEAD.replace("VERSION", env!("CARGO_PKG_VERSION"));
+    let names: Vec<String> = SUBCOMMANDS
+        .iter()
+        .map(|row| format!(".B {}\n", escape(row.name)))
+        .collect();
+    let mut page = HEAD
+        .replace("VERSION", env!("CARGO_PKG_VERSION"))
+        .replace("SUBCOMMANDS", &names.join("|\n"));
     page += ".SH OPTIONS\n";
     page += &options(None);
     for sub in Sub::ALL {

@@ -14,9 +14,10 @@ mod man;
 pub mod options;
 mod read;
 
+pub use crate::sub::Sub;
 pub use help::{help, shown_default, synopsis};
 pub use man::man_page;
-pub use options::{Opt, Scope, Sub, OPTIONS};
+pub use options::{Opt, Scope, OPTIONS};
 
 use crate::poll::{PollPolicy, NOT_FOUND_PATIENCE};
 use crate::retry::RetryPolicy;
@@ -85,7 +86,7 @@ pub struct Check {
     pub backup_id: Option<String>,
     pub data_directory: Option<String>,
     pub ssh_command: Option<String>,
-    /// `--record-dir`: where recover keeps the record (src/record.rs).
+    /// `--record-dir`: where recover keeps the record (src/jobs/recover/record.rs).
     pub record_dir: Option<String>,
     /// `--switch-when` of the node's callback, to warn about a hazard.
     pub switch_when: Option<SwitchWhen>,
@@ -107,7 +108,7 @@ pub struct Recover {
     pub ssh_command: String,
     pub data_directory: String,
     /// `--record-dir`: where the restore's record goes instead of beside
-    /// the data directory (src/record.rs).
+    /// the data directory (src/jobs/recover/record.rs).
     pub record_dir: Option<String>,
 }
 

@@ -2,37 +2,7 @@
 //! takes, its default and its help line. `--help`, the man page and the test
 //! that README lists the same options are all made from `OPTIONS`.
 
-/// The subcommands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sub {
-    Recover,
-    ConfigSwitch,
-    Check,
-    Wait,
-}
-
-impl Sub {
-    pub const ALL: [Sub; 4] = [Sub::Recover, Sub::ConfigSwitch, Sub::Check, Sub::Wait];
-
-    /// As typed on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            Sub::Recover => "recover",
-            Sub::ConfigSwitch => "config-switch",
-            Sub::Check => "check",
-            Sub::Wait => "wait",
-        }
-    }
-
-    /// How many positional arguments it takes (Patroni's callback appends
-    /// ACTION ROLE CLUSTER).
-    pub fn positional_count(self) -> usize {
-        match self {
-            Sub::ConfigSwitch => 3,
-            Sub::Recover | Sub::Check | Sub::Wait => 0,
-        }
-    }
-}
+pub use crate::sub::Sub;
 
 /// An option, by what it means.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,6 +28,7 @@ pub enum Opt {
     Reset,
     SwitchWhen,
     OperationId,
+    /// The last: a check below counts the rows up to it.
     MaxDiagnose,
 }
 
@@ -345,10 +316,20 @@ pub const OPTIONS: &[Spec] = &[
     },
 ];
 
+// Row i is variant i, and every variant has a row: `Opt::spec` indexes
+// instead of searching, and a new variant does not build without its row.
+const _: () = {
+    let mut i = 0;
+    while i < OPTIONS.len() {
+        assert!(OPTIONS[i].opt as usize == i);
+        i += 1;
+    }
+    assert!(OPTIONS.len() == Opt::MaxDiagnose as usize + 1);
+};
+
 impl Opt {
     pub fn spec(self) -> &'static Spec {
-        // Every Opt has its row: `every_option_has_one_row...` below checks it.
-        OPTIONS.iter().find(|spec| spec.opt == self).expect("a row")
+        &OPTIONS[self as usize]
     }
 
     /// `--name`, for messages.
@@ -390,10 +371,9 @@ impl Spec {
         match self.default {
             DefaultValue::None => None,
             DefaultValue::Is(value) => Some(value),
-            DefaultValue::PerSub(values) => Sub::ALL
-                .iter()
-                .position(|s| *s == sub)
-                .and_then(|at| values.get(at).copied())
+            DefaultValue::PerSub(values) => values
+                .get(sub as usize)
+                .copied()
                 .filter(|value| !value.is_empty()),
         }
     }
@@ -416,49 +396,6 @@ mod tests {
         for spec in OPTIONS {
             assert_eq!(spec.opt.spec().names, spec.names);
         }
-        let variants = every_opt();
-        for opt in &variants {
-            assert_eq!(
-                OPTIONS.iter().filter(|s| s.opt == *opt).count(),
-                1,
-                "{opt:?}"
-            );
-        }
-        assert_eq!(variants.len(), OPTIONS.len());
-    }
-
-    /// Every variant, walked through a match the compiler checks for
-    /// exhaustiveness: a new variant does not build here until it is linked.
-    fn every_opt() -> Vec<Opt> {
-        use Opt::*;
-        let mut all = vec![ApiUrl];
-        while let Some(next) = match all[all.len() - 1] {
-            ApiUrl => Some(CaFile),
-            CaFile => Some(CertFile),
-            CertFile => Some(KeyFile),
-            KeyFile => Some(RetryWait),
-            RetryWait => Some(MaxRetries),
-            MaxRetries => Some(HttpTimeout),
-            HttpTimeout => Some(MaxWait),
-            MaxWait => Some(LogFile),
-            LogFile => Some(Help),
-            Help => Some(Version),
-            Version => Some(BarmanServer),
-            BarmanServer => Some(BackupId),
-            BackupId => Some(SshCommand),
-            SshCommand => Some(DataDirectory),
-            DataDirectory => Some(RecordDir),
-            RecordDir => Some(LoopWait),
-            LoopWait => Some(BarmanModel),
-            BarmanModel => Some(Reset),
-            Reset => Some(SwitchWhen),
-            SwitchWhen => Some(OperationId),
-            OperationId => Some(MaxDiagnose),
-            MaxDiagnose => None,
-        } {
-            all.push(next);
-        }
-        all
     }
 
     #[test]

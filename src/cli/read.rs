@@ -167,7 +167,7 @@ impl Typed {
     /// arguments, or (`value_of_unknown`) maybe the value of an ignored option.
     fn read_word(&mut self, word: String, value_of_unknown: bool) -> Result<(), String> {
         let Some(sub) = self.sub else {
-            if let Some(sub) = Sub::ALL.into_iter().find(|sub| sub.name() == word) {
+            if let Some(sub) = Sub::named(&word) {
                 self.sub = Some(sub);
                 return Ok(());
             }
@@ -187,10 +187,11 @@ impl Typed {
                 _ => String::new(),
             };
             return Err(format!(
-                "unknown subcommand {word:?}: use recover, config-switch, check or wait{after}"
+                "unknown subcommand {word:?}: use {}{after}",
+                crate::sub::NAMES_LISTED
             ));
         };
-        if !(value_of_unknown && self.positionals.len() >= sub.positional_count()) {
+        if !(value_of_unknown && self.positionals.len() >= sub.row().positionals) {
             self.positionals.push(word);
         }
         Ok(())

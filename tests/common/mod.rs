@@ -439,7 +439,7 @@ pub const FAST: [&str; 6] = [
     "2",
 ];
 
-/// A fresh directory for the records of `recover` runs (src/record.rs):
+/// A fresh directory for the records of `recover` runs (src/jobs/recover/record.rs):
 /// runs of different tests never share one.
 pub fn record_dir() -> PathBuf {
     scratch_dir()

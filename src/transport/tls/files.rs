@@ -2,7 +2,7 @@
 //! CAs OpenSSL would trust), read once, before any request: a file that
 //! cannot be used is a usage error that names it.
 
-use crate::log::O_NONBLOCK;
+use crate::sys::O_NONBLOCK;
 use rustls::RootCertStore;
 use rustls_pki_types::pem::{self, PemObject};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};

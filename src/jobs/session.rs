@@ -1,113 +1,65 @@
-//! The jobs. recover and config-switch: check pg-backup-api, create one
-//! operation, wait for it, report. wait: check, follow, report. check:
-//! src/check.rs.
+//! What every job is made of: check /status, create one operation, follow
+//! it, and say how it ended, through one API client and one retry policy.
 
+use super::recover::Guard;
+use super::wait;
 use crate::api::{Client, Kind, Listed, NewOperation, Status};
-use crate::cli::{Change, Command, ConfigSwitch, Job, Opt, Sub, Wait};
+use crate::cli::Sub;
 use crate::clock::Clock;
 use crate::create::{self, Setting};
 use crate::failure::Problem;
 use crate::log::Logger;
 use crate::outcome::Outcome;
-use crate::poll::{self, End, PollPolicy};
-use crate::recover::Guard;
-use crate::resume;
-use crate::retry::{self, RetryPolicy};
+use crate::poll::{self, End, Followed, PollPolicy};
+use crate::retry::{Retrier, RetryPolicy};
 use crate::signals;
 use crate::text::{capitalized, named, quoted, seconds};
-use crate::transport::Transport;
-use crate::url::Scheme;
 use std::cell::Cell;
 
-/// Opens the log, starts watching for termination, prepares the transport
-/// and runs the job. `Err` is a usage error (a certificate file cannot be
-/// used): nothing is sent.
-pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
-    let log = match &command.log_file {
-        Some(path) => Logger::to_file_or_stderr(path),
-        None => Logger::stderr(),
-    };
-    // The signal thread logs too, until the process ends.
-    let log: &'static Logger = Box::leak(Box::new(log));
-    signals::note("no operation was created.".into());
-    if let Err(why) = signals::watch(log) {
-        log.warning(&format!("{}.", capitalized(&why)));
-    }
-    let transport = Transport::new(&command.api_url, command.http_timeout, &command.tls)?;
-    let tls_options = command.tls_options();
-    if command.api_url.scheme == Scheme::Http && !tls_options.is_empty() {
-        let unused: Vec<String> = tls_options.iter().map(|(opt, _)| opt.flag()).collect();
-        log.warning(&format!(
-            "Not using {}: {} is http://, which has no TLS.",
-            unused.join(", "),
-            Opt::ApiUrl.flag()
-        ));
-    }
-    for option in &command.ignored {
-        log.info(&format!(
-            "Ignoring option {option}, which patroni_barman does not use."
-        ));
-    }
-    let session = Session {
-        resume: resume::base(&command.api_url, &tls_options),
-        client: Client::new(transport),
-        log,
-        clock,
-        retry: command.retry,
-        poll: command.poll,
-        odd_entries_logged: Cell::new(false),
-    };
-    Ok(match &command.job {
-        Job::Recover(recover) => session.recover(recover),
-        Job::ConfigSwitch(switch) => session.config_switch(switch),
-        Job::Check(check) => session.check(check),
-        Job::Wait(wait) => session.wait(wait),
-    })
-}
-
-pub(crate) struct Session<'a> {
-    pub client: Client,
-    pub log: &'a Logger,
-    pub clock: &'a dyn Clock,
-    pub retry: RetryPolicy,
-    pub poll: PollPolicy,
+pub struct Session<'a> {
+    pub(super) client: Client,
+    pub(super) log: &'a Logger,
+    pub(super) clock: &'a dyn Clock,
+    retry: RetryPolicy,
+    pub(super) poll: PollPolicy,
     /// Odd entries of the operations list are logged once per run.
     odd_entries_logged: Cell<bool>,
     /// The start of the `wait` command that follows an operation.
     resume: String,
 }
 
-impl Session<'_> {
-    fn config_switch(&self, job: &ConfigSwitch) -> Outcome {
-        let change = match &job.change {
-            Ok(change) => change,
-            Err(why) => {
-                self.log.error(&format!("Invalid config switch: {why}."));
-                return Outcome::InvalidModel;
-            }
-        };
-        if !job.switch_when.applies_to(&job.role) {
-            self.log.info(&format!(
-                "Config switch operation was skipped (role={}, switch_when={}).",
-                job.role,
-                job.switch_when.name()
-            ));
-            return Outcome::Skipped;
+impl<'a> Session<'a> {
+    pub(super) fn new(
+        client: Client,
+        log: &'a Logger,
+        clock: &'a dyn Clock,
+        retry: RetryPolicy,
+        poll: PollPolicy,
+        resume: String,
+    ) -> Session<'a> {
+        Session {
+            client,
+            log,
+            clock,
+            retry,
+            poll,
+            odd_entries_logged: Cell::new(false),
+            resume,
         }
-        let model = match change {
-            Change::Model(name) => Some(name.as_str()),
-            Change::Reset => None,
-        };
-        self.execute(
-            Sub::ConfigSwitch,
-            &job.server,
-            &NewOperation::config_switch(model),
-        )
+    }
+
+    /// Every retried request goes through this.
+    pub(super) fn retrier(&self) -> Retrier<'a> {
+        Retrier {
+            policy: self.retry,
+            clock: self.clock,
+            log: self.log,
+        }
     }
 
     /// Checks /status, creates the operation once, waits for its end, and
     /// says how it ended.
-    fn execute(&self, sub: Sub, server: &str, operation: &NewOperation) -> Outcome {
+    pub(super) fn execute(&self, sub: Sub, server: &str, operation: &NewOperation) -> Outcome {
         if let Err(outcome) = self.check_status() {
             return outcome;
         }
@@ -115,8 +67,8 @@ impl Session<'_> {
     }
 
     /// Creates the operation once, waits for its end, and says how it
-    /// ended; `guard` keeps a recover's record (src/recover.rs) in step.
-    pub(crate) fn create_and_follow(
+    /// ended; `guard` keeps a recover's record (src/jobs/recover.rs) in step.
+    pub(super) fn create_and_follow(
         &self,
         sub: Sub,
         server: &str,
@@ -131,53 +83,23 @@ impl Session<'_> {
         self.follow(sub, &noun, server, &id)
     }
 
-    /// Follows an operation left running, whose kind the list tells.
-    fn wait(&self, job: &Wait) -> Outcome {
-        let (server, id) = (job.server.as_str(), job.id.as_str());
-        self.note_following("operation", server, id);
-        if let Err(outcome) = self.check_status() {
-            return outcome;
-        }
-        // The list tells the kind, and whether the operation exists at all:
-        // a 404 on a poll can be the real server's under load.
-        let what = format!("GET {}", self.client.operations_url(server));
-        let kind = match retry::call(self.retry, self.clock, self.log, &what, || {
-            self.client.operations(server)
-        }) {
-            Ok((listed, _)) => match listed.into_iter().find(|op| op.id == id) {
-                Some(entry) => Kind::from_api_type(&entry.api_type),
-                None => {
-                    let gone = Problem::Gone("it is not in the server's list of operations".into());
-                    return self.report(Sub::Wait, "operation", server, id, End::Error(gone));
-                }
-            },
-            Err(Problem::NotFound(message)) => {
-                self.log.error(&unknown_to_the_api(server, &message));
-                return Outcome::ApiError(Sub::Wait);
-            }
-            // Unread: polls may still get through.
-            Err(_) => None,
-        };
-        let noun = kind.map_or("operation".into(), |k| format!("{} operation", k.label()));
-        self.follow(Sub::Wait, &noun, server, id)
-    }
-
     /// Polls `noun` `id` until it ends, and says how it ended.
-    pub(crate) fn follow(&self, sub: Sub, noun: &str, server: &str, id: &str) -> Outcome {
+    pub(super) fn follow(&self, sub: Sub, noun: &str, server: &str, id: &str) -> Outcome {
         self.note_following(noun, server, id);
         let what = format!("GET {}", self.client.operation_url(server, id));
-        let end = poll::wait_for(
-            self.clock,
-            self.log,
-            (self.retry, self.poll),
-            (noun, id, &what),
-            |limit| self.client.operation_status(server, id, limit),
-        );
+        let followed = Followed {
+            noun,
+            id,
+            what: &what,
+        };
+        let end = poll::wait_for(self.retrier(), self.poll, &followed, |limit| {
+            self.client.operation_status(server, id, limit)
+        });
         self.report(sub, noun, server, id, end)
     }
 
     /// The log line and outcome of `end`.
-    fn report(&self, sub: Sub, noun: &str, server: &str, id: &str, end: End) -> Outcome {
+    pub(super) fn report(&self, sub: Sub, noun: &str, server: &str, id: &str, end: End) -> Outcome {
         let url = self.client.operation_url(server, id);
         let resume = self.resume_with(server, id);
         match end {
@@ -227,18 +149,16 @@ impl Session<'_> {
     /// "Resume with: patroni_barman ... wait ...", the end of a log line:
     /// no period after it, so that it pastes as it is.
     fn resume_with(&self, server: &str, id: &str) -> String {
-        let command = resume::wait_command(&self.resume, server, id);
+        let command = wait::command(&self.resume, server, id);
         format!("Resume with: {command}")
     }
 
     /// GET /status must answer the JSON string "OK". Every failure here
     /// comes before anything was created, so each is 254, with its cause.
-    pub(crate) fn check_status(&self) -> Result<(), Outcome> {
+    pub(super) fn check_status(&self) -> Result<(), Outcome> {
         let endpoint = self.client.status_url();
         let what = format!("GET {endpoint}");
-        let status = retry::call(self.retry, self.clock, self.log, &what, || {
-            self.client.status()
-        });
+        let status = self.retrier().call(&what, || self.client.status());
         match status {
             Ok(status) if status == "OK" => Ok(()),
             Ok(status) => {
@@ -291,9 +211,7 @@ impl Session<'_> {
         let (post_what, list_what) = (format!("POST {operations}"), format!("GET {operations}"));
         let label = operation.kind.label();
         let setting = Setting {
-            clock: self.clock,
-            log: self.log,
-            retry: self.retry,
+            retrier: self.retrier(),
             max_wait: self.poll.max_wait,
             kind: operation.kind,
             post_what: &post_what,
@@ -345,7 +263,7 @@ impl Session<'_> {
     }
 
     /// From now on, a termination leaves operation `id` running.
-    fn note_following(&self, noun: &str, server: &str, id: &str) {
+    pub(super) fn note_following(&self, noun: &str, server: &str, id: &str) {
         signals::note(format!(
             "the {noun} {id} goes on on the Barman host; follow it at {}. {}",
             self.client.operation_url(server, id),
@@ -370,7 +288,7 @@ impl Session<'_> {
 
 /// The last line of a run that pg-backup-api answered 404 on every attempt:
 /// it does not know the server (or, on a POST, the backup).
-fn unknown_to_the_api(server: &str, message: &str) -> String {
+pub(super) fn unknown_to_the_api(server: &str, message: &str) -> String {
     let (what, advice) = match message.starts_with("Backup ") {
         true => ("that backup of server", "--backup-id"),
         false => (

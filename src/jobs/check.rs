@@ -3,14 +3,15 @@
 //! in words; the log (stderr) has the requests and their retries. Nothing is
 //! created on the Barman host.
 
+pub mod diagnose;
+
+use super::recover::record;
+use super::session::Session;
 use crate::cli::{Change, Check, SwitchWhen};
-use crate::diagnose::{Diagnose, Server};
 use crate::failure::Problem;
 use crate::outcome::Outcome;
-use crate::record;
-use crate::retry;
-use crate::run::Session;
 use crate::text::named;
+use diagnose::{Diagnose, Server};
 use std::cell::Cell;
 use std::io::Write;
 use std::path::Path;
@@ -48,54 +49,53 @@ fn print_line(tag: &str, text: &str) {
     let _ = std::io::stdout().lock().write_all(line.as_bytes());
 }
 
-impl Session<'_> {
-    pub fn check(&self, job: &Check) -> Outcome {
-        let report = Report {
-            failed: Cell::new(false),
-        };
-        let status_url = self.client.status_url();
-        if let Err(outcome) = self.check_status() {
-            report.fail(&format!(
-                "{status_url} cannot be used (see the log): pg-backup-api is down, or \
-                 --api-url or the TLS options are wrong"
-            ));
-            return outcome;
-        }
-        report.ok(&format!("{status_url} answers \"OK\""));
-        self.check_server(job, &report);
-        let what = format!("GET {}", self.client.diagnose_url());
-        match retry::call_going_on(self.retry, self.clock, self.log, &what, || {
-            self.client.diagnose(job.max_diagnose)
-        }) {
-            Ok(diagnose) => check_diagnose(job, &diagnose, &report),
-            Err(problem @ Problem::TooLarge(_)) => report.fail(&format!(
-                "{what}: {problem}, the limit of --max-diagnose {}: raise it (in MiB) for \
-                 a Barman host with this many servers and backups",
-                job.max_diagnose >> 20
-            )),
-            Err(problem) => report.fail(&format!("{what}: {problem}")),
-        }
-        check_options(job, &report);
-        report.outcome()
+pub(super) fn run(session: &Session, job: &Check) -> Outcome {
+    let report = Report {
+        failed: Cell::new(false),
+    };
+    let status_url = session.client.status_url();
+    if let Err(outcome) = session.check_status() {
+        report.fail(&format!(
+            "{status_url} cannot be used (see the log): pg-backup-api is down, or \
+             --api-url or the TLS options are wrong"
+        ));
+        return outcome;
     }
+    report.ok(&format!("{status_url} answers \"OK\""));
+    check_server(session, job, &report);
+    let what = format!("GET {}", session.client.diagnose_url());
+    let diagnose = session.retrier().call_going_on(&what, || {
+        let text = session.client.diagnose(job.max_diagnose)?;
+        Diagnose::parse(&text).ok_or_else(|| {
+            Problem::Malformed("/diagnose did not answer barman diagnose's JSON".into())
+        })
+    });
+    match diagnose {
+        Ok(diagnose) => check_diagnose(job, &diagnose, &report),
+        Err(problem @ Problem::TooLarge(_)) => report.fail(&format!(
+            "{what}: {problem}, the limit of --max-diagnose {}: raise it (in MiB) for \
+             a Barman host with this many servers and backups",
+            job.max_diagnose >> 20
+        )),
+        Err(problem) => report.fail(&format!("{what}: {problem}")),
+    }
+    check_options(job, &report);
+    report.outcome()
+}
 
-    /// The server is known to pg-backup-api, with its operations.
-    fn check_server(&self, job: &Check, report: &Report) {
-        let server = &job.server;
-        let url = self.client.operations_url(server);
-        match retry::call_going_on(
-            self.retry,
-            self.clock,
-            self.log,
-            &format!("GET {url}"),
-            || self.client.operations(server),
-        ) {
-            Ok((listed, _)) => report.ok(&format!(
-                "server {server} is known to pg-backup-api, with {} operations",
-                listed.len()
-            )),
-            Err(problem) => report.fail(&format!("server {server}: {problem}")),
-        }
+/// The server is known to pg-backup-api, with its operations.
+fn check_server(session: &Session, job: &Check, report: &Report) {
+    let server = &job.server;
+    let url = session.client.operations_url(server);
+    let listed = session
+        .retrier()
+        .call_going_on(&format!("GET {url}"), || session.client.operations(server));
+    match listed {
+        Ok((listed, _)) => report.ok(&format!(
+            "server {server} is known to pg-backup-api, with {} operations",
+            listed.len()
+        )),
+        Err(problem) => report.fail(&format!("server {server}: {problem}")),
     }
 }
 
@@ -232,7 +232,7 @@ fn check_options(job: &Check, report: &Report) {
 }
 
 /// Where recover would keep the record of `dir`'s restore: its directory
-/// must take a new file (src/record.rs), else recover exits 8.
+/// must take a new file (src/jobs/recover/record.rs), else recover exits 8.
 fn check_record_place(dir: &str, record_dir: Option<&str>, report: &Report) {
     let path = match record::path_for(Path::new(dir), record_dir.map(Path::new)) {
         Ok(path) => path,

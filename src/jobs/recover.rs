@@ -1,0 +1,300 @@
+//! `recover`: at any moment at most one restore writes into a data
+//! directory, whoever started it.
+//!
+//! The run locks the directory's record (src/jobs/recover/record.rs), waiting while
+//! another run holds it. A record left by an earlier run names the
+//! operation it started, or the list to tell it by; while that operation
+//! is IN_PROGRESS the run follows it to its end, without claiming its
+//! result, and only then starts its own restore. `--max-wait` bounds that
+//! whole wait (exit 7). The record is kept in step with every POST, and a
+//! successful run removes it.
+
+pub mod record;
+
+use super::session::Session;
+use crate::api::{Kind, Listed, NewOperation, Status};
+use crate::cli::{Opt, Recover, Sub};
+use crate::failure::Problem;
+use crate::log::Logger;
+use crate::outcome::Outcome;
+use crate::poll::{self, End, Followed, PollPolicy};
+use crate::signals;
+use crate::text::{named, seconds};
+use record::{Busy, Entry, Record, State};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// How often a run waiting for another's record tries the lock again.
+const LOCK_POLL: Duration = Duration::from_millis(250);
+
+/// The record of this run's restore, kept in step with what it sent.
+pub struct Guard {
+    record: Record,
+    data_directory: String,
+    server: String,
+}
+
+impl Guard {
+    fn write(&self, state: State) -> Result<(), String> {
+        let entry = Entry::new(&self.data_directory, &self.server, state);
+        self.record.write(&entry)
+    }
+
+    /// A POST is about to go, judged against `known`.
+    pub fn pending(&self, known: &[Listed]) -> Result<(), String> {
+        let recoveries = known
+            .iter()
+            .filter(|op| op.api_type == Kind::Recovery.api_type())
+            .map(|op| op.id.clone());
+        self.write(State::Pending(recoveries.collect()))
+    }
+
+    /// The POST failed so that nothing of it runs.
+    pub fn nothing_sent(&self) -> Result<(), String> {
+        self.write(State::NothingSent)
+    }
+
+    pub fn created(&self, id: &str) -> Result<(), String> {
+        self.write(State::Created(id.to_string()))
+    }
+
+    /// A write after the first costs a WARNING, not the run: the record
+    /// still says what it said before, which errs on the safe side.
+    pub fn keep(&self, log: &Logger, written: Result<(), String>) {
+        if let Err(why) = written {
+            log.warning(&format!(
+                "Cannot update the record of the restore into {}: {why}; it still says \
+                 what it said before.",
+                self.data_directory
+            ));
+        }
+    }
+
+    /// Ends a run whose record cannot be kept: nothing is sent.
+    pub fn unusable(&self, log: &Logger, why: &str) -> Outcome {
+        record_unusable(log, &self.data_directory, why)
+    }
+
+    fn succeeded(self, log: &Logger) {
+        if let Err(why) = self.record.remove() {
+            log.warning(&format!("The restore succeeded, but {why}."));
+        }
+    }
+}
+
+fn record_unusable(log: &Logger, data_directory: &str, why: &str) -> Outcome {
+    log.error(&format!(
+        "Cannot keep the record of the restore into {data_directory}: {why}. Nothing was \
+         sent. Make its directory writable, or name another with --record-dir."
+    ));
+    Outcome::RecordUnusable
+}
+
+pub(super) fn run(session: &Session, job: &Recover) -> Outcome {
+    let deadline = session
+        .poll
+        .max_wait
+        .map(|limit| session.clock.now() + limit);
+    let guard = match lock_record(session, job, deadline) {
+        Ok(guard) => guard,
+        Err(outcome) => return outcome,
+    };
+    let earlier = match guard.record.read() {
+        Ok(earlier) => earlier,
+        Err(why) => {
+            let why = format!("{why}; remove it once no restore into the directory can be running");
+            return guard.unusable(session.log, &why);
+        }
+    };
+    // Writing what it says proves, before anything is sent, that the
+    // record can be kept.
+    let kept = earlier
+        .clone()
+        .unwrap_or_else(|| Entry::new(&job.data_directory, &job.server, State::NothingSent));
+    if let Err(why) = guard.record.write(&kept) {
+        return guard.unusable(session.log, &why);
+    }
+    if let Err(outcome) = session.check_status() {
+        return outcome;
+    }
+    if let Some(earlier) = &earlier {
+        if let Err(outcome) = wait_for_earlier(session, earlier, deadline) {
+            return outcome;
+        }
+    }
+    let operation = NewOperation::recovery(&job.backup_id, &job.ssh_command, &job.data_directory);
+    let outcome = session.create_and_follow(Sub::Recover, &job.server, &operation, Some(&guard));
+    if outcome == Outcome::Success {
+        guard.succeeded(session.log);
+    }
+    outcome
+}
+
+/// Locks the directory's record, waiting (until `deadline`) while
+/// another run holds it.
+fn lock_record(
+    session: &Session,
+    job: &Recover,
+    deadline: Option<Instant>,
+) -> Result<Guard, Outcome> {
+    let dir = &job.data_directory;
+    let record_dir = job.record_dir.as_deref().map(Path::new);
+    let path = record::path_for(Path::new(dir), record_dir)
+        .map_err(|why| record_unusable(session.log, dir, &why))?;
+    let mut waiting = false;
+    loop {
+        let holder = match Record::try_lock(&path) {
+            Ok(record) => {
+                return Ok(Guard {
+                    record,
+                    data_directory: dir.clone(),
+                    server: job.server.clone(),
+                })
+            }
+            Err(Busy::Failed(why)) => return Err(record_unusable(session.log, dir, &why)),
+            Err(Busy::HeldBy(pid)) => pid,
+        };
+        if !waiting {
+            waiting = true;
+            let who = holder.map_or(String::new(), |pid| format!(" (pid {pid})"));
+            session.log.warning(&format!(
+                "Another patroni_barman recover{who} holds the record of {dir} ({}): \
+                 waiting for it to end before this run starts its own restore.",
+                path.display()
+            ));
+        }
+        if deadline.is_some_and(|deadline| session.clock.now() >= deadline) {
+            session.log.error(&format!(
+                "Stopped waiting after {} {} s: another recover into {dir} still runs; \
+                 nothing was sent.",
+                Opt::MaxWait.flag(),
+                seconds(session.poll.max_wait.unwrap_or_default())
+            ));
+            return Err(Outcome::EarlierRestoreRunning);
+        }
+        session.clock.sleep(LOCK_POLL);
+    }
+}
+
+/// Follows to its end every operation that an earlier run's record
+/// says may still write into the directory.
+fn wait_for_earlier(
+    session: &Session,
+    earlier: &Entry,
+    deadline: Option<Instant>,
+) -> Result<(), Outcome> {
+    let server = earlier.server.as_str();
+    let ids = match &earlier.state {
+        State::NothingSent => return Ok(()),
+        State::Created(id) => vec![id.clone()],
+        // Its POST went unanswered: what it made, if anything, is new.
+        State::Pending(before) => {
+            let what = format!("GET {}", session.client.operations_url(server));
+            let listed = session
+                .retrier()
+                .call(&what, || session.client.operations(server));
+            match listed {
+                Ok((listed, _)) => listed
+                    .into_iter()
+                    .filter(|op| op.api_type == Kind::Recovery.api_type())
+                    .filter(|op| !before.contains(&op.id))
+                    .map(|op| op.id)
+                    .collect(),
+                Err(Problem::NotFound(_)) => Vec::new(),
+                Err(problem) => {
+                    session.log.error(&format!(
+                        "Cannot read the list of server {}, so cannot tell whether a \
+                         restore that an earlier run may have started still writes into \
+                         {}: {problem}. Nothing was sent.",
+                        named(server, 60),
+                        earlier.data_directory
+                    ));
+                    return Err(Outcome::ApiError(Sub::Recover));
+                }
+            }
+        }
+    };
+    for id in ids {
+        wait_for_earlier_operation(session, earlier, &id, deadline)?;
+    }
+    Ok(())
+}
+
+fn wait_for_earlier_operation(
+    session: &Session,
+    earlier: &Entry,
+    id: &str,
+    deadline: Option<Instant>,
+) -> Result<(), Outcome> {
+    let (server, dir) = (earlier.server.as_str(), &earlier.data_directory);
+    let how = match earlier.state {
+        State::Pending(_) => "may have started (its POST went unanswered)",
+        _ => "started",
+    };
+    session.log.warning(&format!(
+        "An earlier run (pid {}, at {} UTC) {how} recovery operation {id} into {dir}: \
+         following it to its end, if it still runs, before this run starts its own \
+         restore. Its result is not this run's: the directory was removed under it.",
+        earlier.pid, earlier.started
+    ));
+    signals::note(format!(
+        "no operation was created; the earlier recovery operation {id} may go on \
+         writing into {dir} on the Barman host."
+    ));
+    let what = format!("GET {}", session.client.operation_url(server, id));
+    let max_wait = deadline.map(|d| d.saturating_duration_since(session.clock.now()));
+    // Not known to exist: a 404 that persists means nothing of it runs.
+    let policy = PollPolicy {
+        max_wait,
+        not_found_patience: Duration::ZERO,
+        ..session.poll
+    };
+    let followed = Followed {
+        noun: "earlier recovery operation",
+        id,
+        what: &what,
+    };
+    let end = poll::wait_for(session.retrier(), policy, &followed, |limit| {
+        session.client.operation_status(server, id, limit)
+    });
+    signals::note("no operation was created.".into());
+    match end {
+        End::Finished(status) => {
+            let word = if status == Status::Done {
+                "DONE"
+            } else {
+                "FAILED"
+            };
+            session.log.info(&format!(
+                "The earlier recovery operation {id} into {dir} has ended ({word}); this \
+                 run starts its own restore."
+            ));
+            Ok(())
+        }
+        End::Error(Problem::NotFound(_)) => {
+            session.log.info(&format!(
+                "pg-backup-api does not know the earlier recovery operation {id}: \
+                 nothing of it runs; this run starts its own restore."
+            ));
+            Ok(())
+        }
+        End::StillRunning(_) => {
+            session.log.error(&format!(
+                "Stopped waiting after {} {} s: the earlier recovery operation {id} still \
+                 writes into {dir} on the Barman host; nothing was sent. Run again once \
+                 it has ended: {}",
+                Opt::MaxWait.flag(),
+                seconds(session.poll.max_wait.unwrap_or_default()),
+                session.client.operation_url(server, id)
+            ));
+            Err(Outcome::EarlierRestoreRunning)
+        }
+        End::Error(problem) => {
+            session.log.error(&format!(
+                "Cannot tell whether the earlier recovery operation {id} still writes into \
+                 {dir}: {problem}. Nothing was sent."
+            ));
+            Err(Outcome::ApiError(Sub::Recover))
+        }
+    }
+}
