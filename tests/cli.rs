@@ -2,6 +2,7 @@
 
 mod common;
 use common::*;
+use patroni_barman::sub::NAMES_LISTED;
 
 #[test]
 fn help_and_version_print_to_stdout_and_exit_0() {
@@ -47,12 +48,12 @@ fn no_subcommand_exits_255() {
 #[test]
 fn a_typo_never_prints_the_password_and_names_the_option_meant() {
     let url = "http://u:S3cr3t@127.0.0.1:9/";
+    let unknown = format!(
+        "unknown subcommand \"http://u:***@127.0.0.1:9/\": use {NAMES_LISTED} (after --api_url, \
+         which is no option: did you mean --api-url?)"
+    );
     for (args, advice) in [
-        (
-            vec!["--api_url", url, "recover"],
-            "unknown subcommand \"http://u:***@127.0.0.1:9/\": use recover, config-switch, \
-             check or wait (after --api_url, which is no option: did you mean --api-url?)",
-        ),
+        (vec!["--api_url", url, "recover"], unknown.as_str()),
         (
             vec!["recover", "--API-URL", url],
             "--api-url is required (--API-URL was given: did you mean --api-url?)",

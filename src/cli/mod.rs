@@ -363,6 +363,7 @@ fn config_switch(typed: &Typed) -> Result<ConfigSwitch, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sub::NAMES_LISTED;
 
     fn parse_words(words: &str) -> Result<Parsed, String> {
         parse(words.split(' ').map(OsString::from))
@@ -599,7 +600,7 @@ mod tests {
         let recover = "recover --barman-server s --ssh-command c --datadir d";
         let cases = [
             ("frobnicate", "unknown subcommand \"frobnicate\""),
-            ("--api-url http://b --loop-wait 5 recover", "unknown subcommand \"5\": use recover, config-switch, check or wait (after --loop-wait, which is not an option before the subcommand"),
+            ("--api-url http://b --loop-wait 5 recover", &format!("unknown subcommand \"5\": use {NAMES_LISTED} (after --loop-wait, which is not an option before the subcommand")),
             (recover, "--api-url is required"),
             (&format!("--api-url b:80 {recover}"), "--api-url must start with http://"),
             (&format!("--api-url http://b {recover} --retry-wait x"), "--retry-wait must be a number"),

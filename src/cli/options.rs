@@ -68,7 +68,7 @@ pub struct Spec {
     pub names: &'static [&'static str],
     pub scope: Scope,
     pub takes: Takes,
-    /// Per subcommand where they differ, in the order of `Sub::ALL`.
+    /// One for all, or per subcommand where they differ.
     pub default: DefaultValue,
     /// The subcommands that cannot do without it, for help to say so.
     pub required_in: &'static [Sub],
@@ -83,7 +83,8 @@ pub struct Spec {
 pub enum DefaultValue {
     None,
     Is(&'static str),
-    PerSub(&'static [&'static str]),
+    /// The subcommands that have one, with theirs.
+    PerSub(&'static [(Sub, &'static str)]),
 }
 
 /// `check` takes the options of `recover` and `config-switch`, so that a
@@ -91,6 +92,9 @@ pub enum DefaultValue {
 const ALL: &[Sub] = &Sub::ALL;
 const RECOVER: &[Sub] = &[Sub::Recover, Sub::Check];
 const SWITCH: &[Sub] = &[Sub::ConfigSwitch, Sub::Check];
+/// The subcommands that poll an operation, and `check`, which takes their
+/// options.
+const POLLING: &[Sub] = &[Sub::Recover, Sub::ConfigSwitch, Sub::Check, Sub::Wait];
 
 pub const OPTIONS: &[Spec] = &[
     Spec {
@@ -219,7 +223,7 @@ pub const OPTIONS: &[Spec] = &[
         scope: Scope::Of(RECOVER),
         takes: Takes::Text("ID"),
         // check proves `latest` only for a node given the options of recover.
-        default: DefaultValue::PerSub(&["latest", "", "", ""]),
+        default: DefaultValue::PerSub(&[(Sub::Recover, "latest")]),
         required_in: &[],
         unused_in: &[],
         help: "backup id or alias (latest, oldest, ...)",
@@ -257,9 +261,14 @@ pub const OPTIONS: &[Spec] = &[
     Spec {
         opt: Opt::LoopWait,
         names: &["loop-wait"],
-        scope: Scope::Of(ALL),
+        scope: Scope::Of(POLLING),
         takes: Takes::Seconds(Least::Millisecond),
-        default: DefaultValue::PerSub(&["10", "5", "10", "10"]),
+        default: DefaultValue::PerSub(&[
+            (Sub::Recover, "10"),
+            (Sub::ConfigSwitch, "5"),
+            (Sub::Check, "10"),
+            (Sub::Wait, "10"),
+        ]),
         required_in: &[],
         unused_in: &[Sub::Check],
         help: "longest pause between polls, at least 0.001; the first\npoll comes at once, then one every max(0.25 s, age/12)",
@@ -372,9 +381,9 @@ impl Spec {
             DefaultValue::None => None,
             DefaultValue::Is(value) => Some(value),
             DefaultValue::PerSub(values) => values
-                .get(sub as usize)
-                .copied()
-                .filter(|value| !value.is_empty()),
+                .iter()
+                .find(|(of, _)| *of == sub)
+                .map(|(_, value)| *value),
         }
     }
 }
@@ -399,12 +408,15 @@ mod tests {
     }
 
     #[test]
-    fn per_subcommand_defaults_cover_every_subcommand() {
+    fn per_subcommand_defaults_are_where_the_option_applies() {
         for spec in OPTIONS {
             if let DefaultValue::PerSub(values) = spec.default {
-                assert_eq!(values.len(), Sub::ALL.len(), "{:?}", spec.opt);
+                for (sub, _) in values {
+                    assert!(spec.applies_to(Some(*sub)), "{:?} {sub:?}", spec.opt);
+                }
             }
         }
+        assert_eq!(Opt::BackupId.spec().default_for(Sub::Check), None);
         assert_eq!(Opt::LoopWait.spec().default_for(Sub::Recover), Some("10"));
         assert_eq!(
             Opt::LoopWait.spec().default_for(Sub::ConfigSwitch),
