@@ -30,6 +30,13 @@ struct Pki {
 }
 
 impl Pki {
+    /// The one PKI of this test binary, made on first use: each test adds
+    /// files under names of its own only.
+    fn shared() -> &'static Pki {
+        static PKI: std::sync::OnceLock<Pki> = std::sync::OnceLock::new();
+        PKI.get_or_init(Pki::new)
+    }
+
     fn new() -> Pki {
         let dir = scratch_dir();
         let pki = Pki { dir };
@@ -229,7 +236,7 @@ mod with_tls {
 
     #[test]
     fn mutual_tls_with_separate_and_combined_pem_files() {
-        let pki = Pki::new();
+        let pki = Pki::shared();
         let stub = pki.stub("server", true);
         let (ca, cert, key) = (
             pki.path("ca.pem"),
@@ -268,7 +275,7 @@ mod with_tls {
 
     #[test]
     fn an_ip_address_in_the_url_is_checked_against_the_certificates_ip_names() {
-        let pki = Pki::new();
+        let pki = Pki::shared();
         let stub = pki.stub("server", true);
         let (ca, both) = (pki.path("ca.pem"), pki.path("client-both.pem"));
         let ran = switch(
@@ -291,7 +298,7 @@ mod with_tls {
 
     #[test]
     fn the_server_requires_a_client_certificate_and_none_is_given() {
-        let pki = Pki::new();
+        let pki = Pki::shared();
         let stub = pki.stub("server", true);
         let tls = ["--ca-file", &pki.path("ca.pem")];
         assert_refused_by_tls(&stub, &tls, "the server requires a client certificate");
@@ -299,7 +306,7 @@ mod with_tls {
 
     #[test]
     fn the_server_rejects_a_certificate_from_another_ca() {
-        let pki = Pki::new();
+        let pki = Pki::shared();
         let stub = pki.stub("server", true);
         let (ca, cert, key) = (
             pki.path("ca.pem"),
@@ -312,7 +319,7 @@ mod with_tls {
 
     #[test]
     fn a_server_signed_by_an_unrelated_ca_is_not_trusted() {
-        let pki = Pki::new();
+        let pki = Pki::shared();
         let stub = pki.stub("server", false);
         let tls = ["--ca-file", &pki.path("other-ca.pem")];
         assert_refused_by_tls(&stub, &tls, "the server's certificate is not trusted");
@@ -332,7 +339,7 @@ mod with_tls {
 
     #[test]
     fn check_proves_the_tls_files() {
-        let pki = Pki::new();
+        let pki = Pki::shared();
         let stub = pki.stub("server", true);
         let url = https(&stub, "localhost");
         let (ca, cert, key) = (
@@ -353,7 +360,7 @@ mod with_tls {
 
     #[test]
     fn check_fails_254_when_tls_refuses() {
-        let pki = Pki::new();
+        let pki = Pki::shared();
         let stub = pki.stub("server", true);
         let url = https(&stub, "localhost");
         let ran = check(&url, &["--ca-file", &pki.path("ca.pem")]);
@@ -367,7 +374,7 @@ mod with_tls {
 
     #[test]
     fn a_server_presenting_the_ca_certificate_itself_is_told_apart() {
-        let pki = Pki::new();
+        let pki = Pki::shared();
         let stub = pki.stub("ca", false);
         let tls = ["--ca-file", &pki.path("ca.pem")];
         assert_refused_by_tls(
@@ -379,7 +386,7 @@ mod with_tls {
 
     #[test]
     fn a_server_certificate_for_another_name_is_refused() {
-        let pki = Pki::new();
+        let pki = Pki::shared();
         let stub = pki.stub("wrong-name", false);
         let tls = ["--ca-file", &pki.path("ca.pem")];
         assert_refused_by_tls(
@@ -391,7 +398,7 @@ mod with_tls {
 
     #[test]
     fn a_tls_failure_after_the_post_was_sent_leads_to_the_list_not_a_second_post() {
-        let pki = Pki::new();
+        let pki = Pki::shared();
         let (pem, key) = (pki.path("server.pem"), pki.path("server.key"));
         let stub = Scenario::real()
             .fault(Route::Create, Action::AfterCreate("tls_garbage"))
@@ -410,7 +417,7 @@ mod with_tls {
 
     #[test]
     fn a_version_1_client_certificate_is_sent_as_openssl_servers_take_it() {
-        let pki = Pki::new();
+        let pki = Pki::shared();
         let stub = pki.stub("server", true);
         let url = https(&stub, "localhost");
         let (ca, cert, key) = (
@@ -434,7 +441,7 @@ mod with_tls {
 
     #[test]
     fn a_version_1_server_certificate_is_refused_in_words() {
-        let pki = Pki::new();
+        let pki = Pki::shared();
         let stub = pki.stub("v1-server", false);
         let url = https(&stub, "localhost");
         let ran = switch(&url, &["--ca-file", &pki.path("ca.pem")], None);
@@ -447,7 +454,7 @@ mod with_tls {
 
     #[test]
     fn ssl_cert_dir_is_trusted_hashed_or_not() {
-        let pki = Pki::new();
+        let pki = Pki::shared();
         let stub = pki.stub("server", false);
         let url = https(&stub, "localhost");
         let plain = pki.dir.join("plain-dir");
@@ -495,7 +502,7 @@ mod with_tls {
 
     #[test]
     fn ca_file_wins_over_ssl_cert_file_which_is_used_otherwise() {
-        let pki = Pki::new();
+        let pki = Pki::shared();
         let stub = pki.stub("server", false);
         let url = https(&stub, "localhost");
         let (ca, other) = (pki.path("ca.pem"), pki.path("other-ca.pem"));
@@ -514,7 +521,7 @@ mod with_tls {
 
     #[test]
     fn unusable_certificate_files_are_usage_errors_naming_the_file() {
-        let pki = Pki::new();
+        let pki = Pki::shared();
         let stub = pki.stub("server", true);
         let url = https(&stub, "localhost");
         let [ca, cert, key, other_key] =
