@@ -15,7 +15,7 @@ use crate::resume;
 use crate::retry::{self, RetryPolicy};
 use crate::signals;
 use crate::text::{capitalized, named, quoted, seconds};
-use crate::transport::Transport;
+use crate::transport::{Transport, TransportConfig};
 use crate::url::Scheme;
 use std::cell::Cell;
 
@@ -33,7 +33,12 @@ pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
     if let Err(why) = signals::watch(log) {
         log.warning(&format!("{}.", capitalized(&why)));
     }
-    let transport = Transport::new(&command.api_url, command.http_timeout, &command.tls)?;
+    let transport = Transport::new(&TransportConfig {
+        url: &command.api_url,
+        timeout: command.http_timeout,
+        tls: &command.tls,
+        user_agent: None,
+    })?;
     let tls_options = command.tls_options();
     if command.api_url.scheme == Scheme::Http && !tls_options.is_empty() {
         let unused: Vec<String> = tls_options.iter().map(|(opt, _)| opt.flag()).collect();
