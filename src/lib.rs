@@ -33,7 +33,7 @@ pub mod fuzzing {
     pub use crate::jobs::Diagnose;
     pub use crate::text::one_line;
     pub use crate::transport::http1::parse_response_bytes;
-    use crate::transport::{Method, Request, TlsFiles, Transport};
+    use crate::transport::{Method, Request, Transport, TransportConfig};
     pub use crate::transport::{Response, MAX_BODY, MAX_HEADERS};
     use crate::url::ApiUrl;
     use std::time::Duration;
@@ -42,9 +42,15 @@ pub mod fuzzing {
     /// deadline.
     pub fn get_status(api_url: &str) -> Result<Response, Problem> {
         let url = ApiUrl::parse(api_url).map_err(Problem::Malformed)?;
-        let timeout = Duration::from_secs(10);
-        let transport =
-            Transport::new(&url, timeout, &TlsFiles::default()).map_err(Problem::Malformed)?;
+        let transport = Transport::new(&TransportConfig {
+            url: &url,
+            timeout: Duration::from_secs(10),
+            ca_file: None,
+            cert_file: None,
+            key_file: None,
+            user_agent: None,
+        })
+        .map_err(Problem::Malformed)?;
         transport.send(&Request {
             method: Method::Get,
             endpoint: &url.endpoint(&["status"]),

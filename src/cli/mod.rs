@@ -22,7 +22,6 @@ pub use options::{Opt, Scope, OPTIONS};
 use crate::poll::{PollPolicy, NOT_FOUND_PATIENCE};
 use crate::retry::RetryPolicy;
 use crate::text::{printable, without_passwords};
-use crate::transport::TlsFiles;
 use crate::url::ApiUrl;
 use read::Typed;
 use std::ffi::OsString;
@@ -41,7 +40,10 @@ pub enum Parsed {
 #[derive(Debug)]
 pub struct Command {
     pub api_url: ApiUrl,
-    pub tls: TlsFiles,
+    /// `--ca-file`, `--cert-file`, `--key-file`.
+    pub ca_file: Option<PathBuf>,
+    pub cert_file: Option<PathBuf>,
+    pub key_file: Option<PathBuf>,
     pub retry: RetryPolicy,
     pub poll: PollPolicy,
     pub http_timeout: Duration,
@@ -56,9 +58,9 @@ impl Command {
     /// The TLS files given, with the options that gave them.
     pub fn tls_options(&self) -> Vec<(Opt, &PathBuf)> {
         let files = [
-            (Opt::CaFile, &self.tls.ca_file),
-            (Opt::CertFile, &self.tls.cert_file),
-            (Opt::KeyFile, &self.tls.key_file),
+            (Opt::CaFile, &self.ca_file),
+            (Opt::CertFile, &self.cert_file),
+            (Opt::KeyFile, &self.key_file),
         ];
         files
             .into_iter()
@@ -211,11 +213,9 @@ fn parse_typed(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Strin
     let path = |opt| typed.text(opt).map(PathBuf::from);
     Ok(Parsed::Run(Box::new(Command {
         api_url,
-        tls: TlsFiles {
-            ca_file: path(Opt::CaFile),
-            cert_file: path(Opt::CertFile),
-            key_file: path(Opt::KeyFile),
-        },
+        ca_file: path(Opt::CaFile),
+        cert_file: path(Opt::CertFile),
+        key_file: path(Opt::KeyFile),
         retry,
         poll,
         http_timeout,

@@ -19,7 +19,7 @@ use crate::log::Logger;
 use crate::outcome::Outcome;
 use crate::signals;
 use crate::text::capitalized;
-use crate::transport::Transport;
+use crate::transport::{Transport, TransportConfig};
 use crate::url::Scheme;
 use session::Session;
 
@@ -37,7 +37,14 @@ pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
     if let Err(why) = signals::watch(log) {
         log.warning(&format!("{}.", capitalized(&why)));
     }
-    let transport = Transport::new(&command.api_url, command.http_timeout, &command.tls)?;
+    let transport = Transport::new(&TransportConfig {
+        url: &command.api_url,
+        timeout: command.http_timeout,
+        ca_file: command.ca_file.as_deref(),
+        cert_file: command.cert_file.as_deref(),
+        key_file: command.key_file.as_deref(),
+        user_agent: None,
+    })?;
     let tls_options = command.tls_options();
     if command.api_url.scheme == Scheme::Http && !tls_options.is_empty() {
         let unused: Vec<String> = tls_options.iter().map(|(opt, _)| opt.flag()).collect();

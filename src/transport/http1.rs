@@ -1,29 +1,25 @@
 //! One HTTP/1.1 exchange over any byte stream: the request out, one bounded
 //! answer in. Generic over `Read`/`Write` so it runs (and is fuzzed) without
-//! a socket. An I/O error becomes `Problem::Broken`; the caller knows better
-//! (deadline, TLS alert) and may replace it.
+//! a socket. Failures are `Cause`s: an I/O error is kept as it came, for
+//! `super::problem` to sort with the phase.
 
-use super::{body_too_large, Method, Request, Response, MAX_BODY, MAX_HEADERS, MAX_STATUS_LINE};
+use super::{problem, Cause, Method, Phase, Request, Response, TransportError};
+use super::{MAX_BODY, MAX_HEADERS, MAX_STATUS_LINE};
 use crate::failure::Problem;
 use crate::text::start_of;
 use std::io::{self, Read, Write};
+use std::time::Duration;
 
 /// The longest chunk-size line (with its extensions) accepted.
 const MAX_CHUNK_LINE: usize = 1 << 10;
 /// The most interim (1xx) answers skipped before the final one.
 const MAX_INTERIM: usize = 8;
 
-/// Writes the request line, `headers` (Host first) and the JSON body.
-pub fn write_request(
-    out: &mut impl Write,
-    request: &Request,
-    headers: &[(&'static str, String)],
-) -> io::Result<()> {
+/// Writes the request line, `headers` (header lines, Host first) and the
+/// JSON body.
+pub fn write_request(out: &mut impl Write, request: &Request, headers: &str) -> io::Result<()> {
     let (method, path) = (request.method.as_str(), request.endpoint.path());
-    let mut text = format!("{method} {path} HTTP/1.1\r\n");
-    for (name, value) in headers {
-        text += &format!("{name}: {value}\r\n");
-    }
+    let mut text = format!("{method} {path} HTTP/1.1\r\n{headers}");
     text += &match request.json {
         Some(json) => format!(
             "Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{json}",
@@ -38,11 +34,11 @@ pub fn write_request(
 
 /// Parses a whole answer held in memory: the entry point for fuzzing.
 pub fn parse_response_bytes(mut data: &[u8]) -> Result<Response, Problem> {
-    read_response(&mut data, MAX_BODY)
+    read_response(&mut data, MAX_BODY).map_err(|error| problem(error, Duration::ZERO))
 }
 
 /// Reads one answer, with a body of at most `max_body` bytes.
-pub fn read_response(input: &mut impl Read, max_body: usize) -> Result<Response, Problem> {
+pub fn read_response(input: &mut impl Read, max_body: usize) -> Result<Response, TransportError> {
     let mut input = Input {
         max_body,
         inner: input,
@@ -50,10 +46,15 @@ pub fn read_response(input: &mut impl Read, max_body: usize) -> Result<Response,
         start: 0,
         end: 0,
     };
-    let (status, reason, headers) = input.final_head()?;
+    let head = |cause| Phase::AwaitAnswer.failed(cause);
+    let Head {
+        status,
+        reason,
+        fields,
+    } = input.final_head().map_err(head)?;
     let values = |name: &'static str| {
-        let named = move |(n, _): &&(String, String)| n.eq_ignore_ascii_case(name);
-        headers.iter().filter(named).map(|(_, v)| v)
+        let named = move |field: &&Field| field.name.eq_ignore_ascii_case(name);
+        fields.iter().filter(named).map(|field| &field.value)
     };
     let mut response = Response {
         status,
@@ -61,23 +62,36 @@ pub fn read_response(input: &mut impl Read, max_body: usize) -> Result<Response,
         location: values("location").next().cloned(),
         body: Vec::new(),
     };
-    let framing = match (
-        content_length(values("content-length"))?,
-        is_chunked(values("transfer-encoding"))?,
-    ) {
+    let length = content_length(values("content-length")).map_err(head)?;
+    let chunked = is_chunked(values("transfer-encoding")).map_err(head)?;
+    let framing = match (length, chunked) {
         // Never a body, whatever the headers say.
         _ if status == 204 || status == 304 => return Ok(response),
-        (Some(_), true) => return Err(malformed("both Transfer-Encoding and Content-Length")),
+        (Some(_), true) => {
+            return Err(head(malformed("both Transfer-Encoding and Content-Length")))
+        }
         (None, true) => Framing::Chunked,
         (Some(n), false) => Framing::Length(n),
         (None, false) => Framing::UntilClose,
     };
-    input.body(framing, &mut response.body)?;
+    input
+        .body(framing, &mut response.body)
+        .map_err(|cause| Phase::ReadBody.failed(cause))?;
     Ok(response)
 }
 
-/// Header fields as received: name, value.
-type Headers = Vec<(String, String)>;
+/// A header field as received.
+struct Field {
+    name: String,
+    value: String,
+}
+
+/// The status line and headers of an answer.
+struct Head {
+    status: u16,
+    reason: String,
+    fields: Vec<Field>,
+}
 
 /// How the body's end is known.
 enum Framing {
@@ -87,7 +101,7 @@ enum Framing {
 }
 
 /// Whether the Transfer-Encoding values say chunked: the only coding taken.
-fn is_chunked<'a>(values: impl Iterator<Item = &'a String>) -> Result<bool, Problem> {
+fn is_chunked<'a>(values: impl Iterator<Item = &'a String>) -> Result<bool, Cause> {
     let codings: Vec<&str> = values
         .flat_map(|v| v.split(','))
         .map(str::trim)
@@ -103,7 +117,8 @@ fn is_chunked<'a>(values: impl Iterator<Item = &'a String>) -> Result<bool, Prob
     }
 }
 
-fn status_line(line: &[u8]) -> Result<(u16, String), Problem> {
+/// The status code and reason phrase of `line`.
+fn status_line(line: &[u8]) -> Result<(u16, String), Cause> {
     let bad = || malformed(format!("not an HTTP/1.x status line: {:?}", start_of(line)));
     let Some([minor, b' ', d1 @ b'1'..=b'5', d2, d3, rest @ ..]) = line.strip_prefix(b"HTTP/1.")
     else {
@@ -124,7 +139,7 @@ fn status_line(line: &[u8]) -> Result<(u16, String), Problem> {
 }
 
 /// The one Content-Length all the values given agree on; `None` if absent.
-fn content_length<'a>(values: impl Iterator<Item = &'a String>) -> Result<Option<u64>, Problem> {
+fn content_length<'a>(values: impl Iterator<Item = &'a String>) -> Result<Option<u64>, Cause> {
     let mut found = None;
     for item in values.flat_map(|v| v.split(',')).map(str::trim) {
         if item.is_empty() || !item.bytes().all(|b| b.is_ascii_digit()) {
@@ -146,12 +161,8 @@ fn is_field_text(text: &[u8]) -> bool {
     text.iter().all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f))
 }
 
-fn malformed(why: impl Into<String>) -> Problem {
-    Problem::Malformed(why.into())
-}
-
-fn closed() -> Problem {
-    Problem::Broken("closed before a complete answer".into())
+fn malformed(why: impl Into<String>) -> Cause {
+    Cause::Malformed(why.into())
 }
 
 struct Input<'a, R> {
@@ -165,14 +176,18 @@ struct Input<'a, R> {
 impl<R: Read> Input<'_, R> {
     /// The status line and headers of the final answer, after skipping the
     /// interim (1xx) ones.
-    fn final_head(&mut self) -> Result<(u16, String, Headers), Problem> {
+    fn final_head(&mut self) -> Result<Head, Cause> {
         // A hostile head is a malformed answer (retried), not a refusal.
-        let too_long = || Problem::Malformed(format!("status line over {MAX_STATUS_LINE} bytes"));
+        let too_long = || malformed(format!("status line over {MAX_STATUS_LINE} bytes"));
         for _ in 0..=MAX_INTERIM {
             let (status, reason) = status_line(&self.line(MAX_STATUS_LINE)?.ok_or_else(too_long)?)?;
-            let headers = self.header_block("headers")?;
+            let fields = self.header_block("headers")?;
             if status >= 200 {
-                return Ok((status, reason, headers));
+                return Ok(Head {
+                    status,
+                    reason,
+                    fields,
+                });
             }
         }
         Err(malformed(format!(
@@ -181,21 +196,21 @@ impl<R: Read> Input<'_, R> {
     }
 
     /// Reads the body into `body`, within `max_body`.
-    fn body(&mut self, framing: Framing, body: &mut Vec<u8>) -> Result<(), Problem> {
+    fn body(&mut self, framing: Framing, body: &mut Vec<u8>) -> Result<(), Cause> {
         match framing {
             Framing::Chunked => self.chunked(body),
-            Framing::Length(n) if n > self.max_body as u64 => Err(body_too_large(self.max_body)),
+            Framing::Length(n) if n > self.max_body as u64 => Err(Cause::TooLarge(self.max_body)),
             Framing::Length(n) => match self.exact(n as usize, body)? {
                 true => Ok(()),
-                false => Err(Problem::Broken(format!(
-                    "closed after {} of {n} body bytes",
-                    body.len()
-                ))),
+                false => Err(Cause::ClosedAfter {
+                    got: body.len(),
+                    of: n,
+                }),
             },
             Framing::UntilClose => {
                 while self.fill()? {
                     if body.len() + (self.end - self.start) > self.max_body {
-                        return Err(body_too_large(self.max_body));
+                        return Err(Cause::TooLarge(self.max_body));
                     }
                     body.extend_from_slice(&self.buf[self.start..self.end]);
                     self.start = self.end;
@@ -206,14 +221,13 @@ impl<R: Read> Input<'_, R> {
     }
 
     /// Makes sure some bytes are buffered; false at the end of the stream.
-    fn fill(&mut self) -> Result<bool, Problem> {
+    fn fill(&mut self) -> Result<bool, Cause> {
         while self.start == self.end {
             match self.inner.read(&mut self.buf) {
                 Ok(0) => return Ok(false),
                 Ok(n) => (self.start, self.end) = (0, n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Err(closed()),
-                Err(e) => return Err(Problem::Broken(e.to_string())),
+                Err(e) => return Err(Cause::Io(e)),
             }
         }
         Ok(true)
@@ -221,7 +235,7 @@ impl<R: Read> Input<'_, R> {
 
     /// One line without its CRLF (or bare LF); `None` if over `limit` bytes,
     /// line end included.
-    fn line(&mut self, limit: usize) -> Result<Option<Vec<u8>>, Problem> {
+    fn line(&mut self, limit: usize) -> Result<Option<Vec<u8>>, Cause> {
         let mut line = Vec::new();
         while self.fill()? {
             let ready = &self.buf[self.start..self.end];
@@ -240,13 +254,13 @@ impl<R: Read> Input<'_, R> {
                 return Ok(Some(line));
             }
         }
-        Err(closed())
+        Err(Cause::Closed)
     }
 
     /// Header lines up to the empty line, within MAX_HEADERS in all.
-    fn header_block(&mut self, what: &str) -> Result<Headers, Problem> {
+    fn header_block(&mut self, what: &str) -> Result<Vec<Field>, Cause> {
         let (mut fields, mut left) = (Vec::new(), MAX_HEADERS);
-        let too_large = || Problem::Malformed(format!("{what} over {MAX_HEADERS} bytes"));
+        let too_large = || malformed(format!("{what} over {MAX_HEADERS} bytes"));
         loop {
             let line = self.line(left)?.ok_or_else(too_large)?;
             left = left.checked_sub(line.len() + 2).ok_or_else(too_large)?;
@@ -264,15 +278,15 @@ impl<R: Read> Input<'_, R> {
                     start_of(&line)
                 )));
             };
-            fields.push((
-                name.to_string(),
-                value.trim_matches([' ', '\t']).to_string(),
-            ));
+            fields.push(Field {
+                name: name.to_string(),
+                value: value.trim_matches([' ', '\t']).to_string(),
+            });
         }
     }
 
     /// Appends `n` more bytes to `body`; false if the stream ended first.
-    fn exact(&mut self, mut n: usize, body: &mut Vec<u8>) -> Result<bool, Problem> {
+    fn exact(&mut self, mut n: usize, body: &mut Vec<u8>) -> Result<bool, Cause> {
         while n > 0 {
             if !self.fill()? {
                 return Ok(false);
@@ -286,9 +300,8 @@ impl<R: Read> Input<'_, R> {
 
     /// A chunked body: chunk extensions are skipped, trailers read and
     /// dropped.
-    fn chunked(&mut self, body: &mut Vec<u8>) -> Result<(), Problem> {
-        let too_long =
-            || Problem::Malformed(format!("chunk-size line over {MAX_CHUNK_LINE} bytes"));
+    fn chunked(&mut self, body: &mut Vec<u8>) -> Result<(), Cause> {
+        let too_long = || malformed(format!("chunk-size line over {MAX_CHUNK_LINE} bytes"));
         loop {
             let line = self.line(MAX_CHUNK_LINE)?.ok_or_else(too_long)?;
             let digits = line
@@ -307,10 +320,10 @@ impl<R: Read> Input<'_, R> {
                 Some(0) => return self.header_block("trailers").map(drop),
                 Some(n) if n <= (self.max_body - body.len()) as u64 => {
                     if !self.exact(n as usize, body)? {
-                        return Err(closed());
+                        return Err(Cause::Closed);
                     }
                 }
-                _ => return Err(body_too_large(self.max_body)),
+                _ => return Err(Cause::TooLarge(self.max_body)),
             }
             if !self.line(2)?.is_some_and(|end| end.is_empty()) {
                 return Err(malformed("chunked body: chunk not followed by CRLF"));
@@ -349,18 +362,15 @@ mod tests {
             max_body: MAX_BODY,
         };
         let mut out = Vec::new();
-        let headers = [
-            ("Host", "h:8443".to_string()),
-            ("Accept", "application/json".to_string()),
-        ];
-        write_request(&mut out, &post, &headers).unwrap();
+        let headers = "Host: h:8443\r\nAccept: application/json\r\n";
+        write_request(&mut out, &post, headers).unwrap();
         let expected = "POST /api/servers/a%20b HTTP/1.1\r\nHost: h:8443\r\n\
                         Accept: application/json\r\nContent-Type: application/json\r\n\
                         Content-Length: 2\r\n\r\n{}";
         assert_eq!(String::from_utf8(out).unwrap(), expected);
         let mut out = Vec::new();
-        let host = [("Host", "h".to_string())];
-        write_request(&mut out, &Request { json: None, ..post }, &host).unwrap();
+        let host = "Host: h\r\n";
+        write_request(&mut out, &Request { json: None, ..post }, host).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(
             text.ends_with("Host: h\r\nContent-Length: 0\r\n\r\n"),

@@ -6,9 +6,7 @@
 mod files;
 
 use super::net::Deadlined;
-use super::{io_problem, TlsFiles, Wire};
-use crate::failure::Problem;
-use crate::url::ApiUrl;
+use super::{Cause, Phase, TransportConfig, TransportError};
 use files::{client_identity, trust_anchors};
 use rustls::client::ResolvesClientCert;
 use rustls::sign::CertifiedKey;
@@ -17,7 +15,6 @@ use rustls_pki_types::{DnsName, ServerName};
 use std::io::{self, Read, Write};
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 pub struct Tls {
     config: Arc<ClientConfig>,
@@ -28,8 +25,8 @@ pub struct Tls {
 }
 
 impl Tls {
-    pub fn new(url: &ApiUrl, files: &TlsFiles) -> Result<Tls, String> {
-        let host = url.bare_host().to_string();
+    pub fn new(transport: &TransportConfig) -> Result<Tls, String> {
+        let host = transport.url.bare_host().to_string();
         let server_name = match host.parse::<IpAddr>() {
             Ok(ip) => ServerName::IpAddress(ip.into()),
             Err(_) => ServerName::DnsName(
@@ -41,8 +38,8 @@ impl Tls {
         let builder = ClientConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
             .map_err(|e| format!("TLS setup: {e}"))?
-            .with_root_certificates(trust_anchors(files.ca_file.as_deref())?);
-        let config = match (&files.cert_file, &files.key_file) {
+            .with_root_certificates(trust_anchors(transport.ca_file)?);
+        let config = match (transport.cert_file, transport.key_file) {
             (None, None) => builder.with_no_client_auth(),
             (None, Some(_)) => {
                 return Err(
@@ -50,7 +47,7 @@ impl Tls {
                 )
             }
             (Some(cert_file), key_file) => {
-                let (chain, key) = client_identity(cert_file, key_file.as_deref())?;
+                let (chain, key) = client_identity(cert_file, key_file)?;
                 let files = match key_file {
                     Some(key_file) => format!(
                         "--key-file {} with --cert-file {}",
@@ -84,40 +81,44 @@ impl Tls {
             config: Arc::new(config),
             server_name,
             host,
-            client_cert: files.cert_file.is_some(),
+            client_cert: transport.cert_file.is_some(),
         })
     }
 
     /// A fresh TLS session on `socket`, its handshake done: the request is
-    /// then written and read by `transport::exchange`.
-    pub fn connect(&self, socket: Deadlined, timeout: Duration) -> Result<Exchange<'_>, Problem> {
+    /// then written and read by `transport::exchange`. Failures are left for
+    /// `sorted`.
+    pub fn connect(&self, socket: Deadlined) -> Result<TlsStream, TransportError> {
+        let handshake = |cause| Phase::Handshake.failed(cause);
         let connection = ClientConnection::new(self.config.clone(), self.server_name.clone())
-            .map_err(|e| Problem::Tls(e.to_string()))?;
-        let mut stream = Exchange {
-            tls: rustls::StreamOwned::new(connection, socket),
-            tls_side: self,
-            timeout,
-            failure: None,
-            sent: false,
-        };
-        // Not a byte of the request is out during the handshake: whatever
-        // breaks it, the request surely never reached the server.
-        while stream.tls.conn.is_handshaking() {
-            if let Err(e) = stream.tls.conn.complete_io(&mut stream.tls.sock) {
-                return Err(match e.kind() {
-                    io::ErrorKind::UnexpectedEof => Problem::Unreachable(
-                        "closed during the TLS handshake: \
-                         check that the server serves HTTPS on this port"
-                            .into(),
-                    ),
-                    _ => match stream.problem(e) {
-                        tls @ Problem::Tls(_) => tls,
-                        other => Problem::Unreachable(format!("during the TLS handshake, {other}")),
-                    },
-                });
+            .map_err(|error| {
+                handshake(Cause::Tls {
+                    described: error.to_string(),
+                    error,
+                })
+            })?;
+        let mut stream = rustls::StreamOwned::new(connection, socket);
+        while stream.conn.is_handshaking() {
+            if let Err(e) = stream.conn.complete_io(&mut stream.sock) {
+                return Err(handshake(Cause::Io(e)));
             }
         }
-        Ok(stream)
+        Ok(TlsStream(stream))
+    }
+
+    /// `error`, with a rustls error inside its I/O error made a
+    /// `Cause::Tls` and described for an operator.
+    pub fn sorted(&self, error: TransportError) -> TransportError {
+        match &error.cause {
+            Cause::Io(e) => match tls_error(e) {
+                Some(tls_error) => error.phase.failed(Cause::Tls {
+                    described: self.describe(tls_error),
+                    error: tls_error.clone(),
+                }),
+                None => error,
+            },
+            _ => error,
+        }
     }
 
     /// What went wrong, in words an operator can act on.
@@ -243,83 +244,47 @@ impl ResolvesClientCert for OneIdentity {
     }
 }
 
-/// The TLS stream as `http1` sees it. An I/O error is sorted here, where the
-/// deadline and the TLS side are known, and kept in `failure` to replace the
-/// plain `Problem` that `http1` makes of it.
-/// One TLS session, for one request.
-pub struct Exchange<'a> {
-    tls: rustls::StreamOwned<ClientConnection, Deadlined>,
-    tls_side: &'a Tls,
-    timeout: Duration,
-    failure: Option<Problem>,
-    /// The whole request was written.
-    sent: bool,
+/// The rustls error inside `error`, if any.
+fn tls_error(error: &io::Error) -> Option<&rustls::Error> {
+    error.get_ref()?.downcast_ref::<rustls::Error>()
 }
 
-impl Exchange<'_> {
-    fn problem(&self, error: io::Error) -> Problem {
-        let tls_error = error
-            .get_ref()
-            .and_then(|e| e.downcast_ref::<rustls::Error>());
-        match tls_error {
-            // Once the request is out, only the server's refusal of our
-            // certificate (TLS 1.3 tells it late) says that it did not act
-            // on it; any other failure is a broken connection.
-            Some(e) if self.sent && !refuses_our_certificate(e) => {
-                Problem::Broken(format!("TLS failed after the request was sent: {e}"))
-            }
-            Some(tls_error) => Problem::Tls(self.tls_side.describe(tls_error)),
-            None => io_problem(error, self.timeout),
+/// One TLS session, for one request: what `http1` reads and writes.
+pub struct TlsStream(rustls::StreamOwned<ClientConnection, Deadlined>);
+
+impl TlsStream {
+    /// `error`, or the TLS failure waiting to be read: a server that refused
+    /// our certificate after a TLS 1.3 handshake may have closed already,
+    /// and its alert says more than the failed write.
+    fn alert_or(&mut self, error: io::Error) -> io::Error {
+        if error.kind() == io::ErrorKind::Interrupted {
+            return error;
+        }
+        match self.0.read(&mut [0; 1]) {
+            Err(alert) if tls_error(&alert).is_some() => alert,
+            _ => error,
         }
     }
-
-    fn keep(&mut self, error: io::Error) -> io::Error {
-        let copy = io::Error::new(error.kind(), error.to_string());
-        self.failure = Some(self.problem(error));
-        copy
-    }
 }
 
-impl Wire for Exchange<'_> {
-    fn failure(&mut self) -> Option<Problem> {
-        self.failure.take()
-    }
-
-    fn write_failed(&mut self, error: io::Error) -> Problem {
-        let problem = self.failure.take().unwrap_or_else(|| self.problem(error));
-        // A server that refused our certificate after a TLS 1.3 handshake
-        // may have closed already; its alert is still there to read.
-        let _ = self.read(&mut [0; 1]);
-        match self.failure.take() {
-            Some(tls @ Problem::Tls(_)) => tls,
-            _ => problem,
-        }
-    }
-
-    fn request_sent(&mut self) {
-        self.sent = true;
-    }
-}
-
-impl Read for Exchange<'_> {
+impl Read for TlsStream {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        match self.tls.read(buf) {
+        match self.0.read(buf) {
             // Closed without close_notify: the HTTP framing tells whether
             // the answer is complete (a truncated one is Broken there).
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
-            Err(e) => Err(self.keep(e)),
-            Ok(n) => Ok(n),
+            other => other,
         }
     }
 }
 
-impl Write for Exchange<'_> {
+impl Write for TlsStream {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.tls.write(buf).map_err(|e| self.keep(e))
+        self.0.write(buf).map_err(|e| self.alert_or(e))
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.tls.flush().map_err(|e| self.keep(e))
+        self.0.flush().map_err(|e| self.alert_or(e))
     }
 }
 
@@ -385,7 +350,7 @@ const OUR_CERTIFICATE_REJECTED: [AlertDescription; 8] = [
 
 /// Whether `error` is the server's alert that it will not take our
 /// certificate (or our lack of one).
-fn refuses_our_certificate(error: &rustls::Error) -> bool {
+pub fn refuses_our_certificate(error: &rustls::Error) -> bool {
     match error {
         rustls::Error::AlertReceived(alert) => {
             matches!(
