@@ -19,8 +19,8 @@ pub use help::{help, shown_default, synopsis};
 pub use man::man_page;
 pub use options::{Opt, Scope, OPTIONS};
 
-use crate::poll::{PollPolicy, NOT_FOUND_PATIENCE};
-use crate::retry::RetryPolicy;
+use crate::rules::poll::{PollPolicy, NOT_FOUND_PATIENCE};
+use crate::rules::retry::RetryPolicy;
 use crate::text::{printable, without_passwords};
 use crate::url::ApiUrl;
 use read::Typed;

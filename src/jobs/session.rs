@@ -6,12 +6,12 @@ use super::wait;
 use crate::api::{Client, Kind, Listed, NewOperation, Status};
 use crate::cli::Sub;
 use crate::clock::Clock;
-use crate::create::{self, Setting};
-use crate::failure::Problem;
 use crate::log::Logger;
 use crate::outcome::Outcome;
-use crate::poll::{self, End, Followed, PollPolicy};
-use crate::retry::{Retrier, RetryPolicy};
+use crate::rules::create::{self, Setting};
+use crate::rules::failure::Problem;
+use crate::rules::poll::{self, End, Followed, PollPolicy};
+use crate::rules::retry::{Retrier, RetryPolicy};
 use crate::signals;
 use crate::text::{capitalized, named, quoted, seconds};
 use std::cell::Cell;
@@ -197,7 +197,7 @@ impl<'a> Session<'a> {
         )
     }
 
-    /// Creates the operation (src/create.rs), and keeps the termination
+    /// Creates the operation (src/rules/create.rs), and keeps the termination
     /// line and the record (`guard`) true while a POST is out. `Err` is the
     /// run's outcome, its cause logged.
     fn create(

@@ -5,9 +5,9 @@
 use super::session::{unknown_to_the_api, Session};
 use crate::api::Kind;
 use crate::cli::{Opt, Sub, Wait};
-use crate::failure::Problem;
 use crate::outcome::Outcome;
-use crate::poll::End;
+use crate::rules::failure::Problem;
+use crate::rules::poll::End;
 use crate::text::shell_word;
 use crate::url::ApiUrl;
 use std::path::PathBuf;

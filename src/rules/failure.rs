@@ -6,7 +6,7 @@
 //! A failure is made by the transport (src/transport/: no connection, a
 //! timeout, a broken or unreadable answer, TLS), by the API client
 //! (src/api.rs: a status, a body that is not the JSON expected) or by a job
-//! (`Gone`). `post_fate` is what src/create.rs acts on after a failed POST.
+//! (`Gone`). `post_fate` is what src/rules/create.rs acts on after a failed POST.
 
 use crate::text::seconds;
 use std::fmt;
@@ -69,7 +69,7 @@ pub enum Retried {
 }
 
 /// What a POST that failed so may have done on the server, and so what
-/// src/create.rs does next.
+/// src/rules/create.rs does next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PostFate {
     /// It never reached pg-backup-api, or was turned away before it acted:

@@ -1,8 +1,8 @@
 //! Waiting for an operation: when to poll, and when to stop waiting.
 
 use crate::api::Status;
-use crate::failure::{Problem, RequestKind};
-use crate::retry::{Budget, Retrier};
+use crate::rules::failure::{Problem, RequestKind};
+use crate::rules::retry::{Budget, Retrier};
 use crate::text::{capitalized, seconds};
 use std::time::Duration;
 
@@ -143,7 +143,7 @@ mod tests {
     use super::*;
     use crate::clock::{Clock, FakeClock};
     use crate::log::Logger;
-    use crate::retry::RetryPolicy;
+    use crate::rules::retry::RetryPolicy;
 
     const SECOND: Duration = Duration::from_secs(1);
     const RETRY: RetryPolicy = RetryPolicy {
