@@ -3,15 +3,6 @@
 //! `SUBCOMMANDS`. A leaf: it uses nothing of the crate, so that the option
 //! table, the exit codes and the jobs can all name a subcommand.
 
-/// A subcommand, by what it does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sub {
-    Recover,
-    ConfigSwitch,
-    Check,
-    Wait,
-}
-
 /// One subcommand's row.
 pub struct Subcommand {
     pub sub: Sub,
@@ -31,8 +22,27 @@ pub struct Subcommand {
     pub outro: &'static str,
 }
 
-/// In the order of `Sub`'s variants (checked below, at compile time).
-pub const SUBCOMMANDS: [Subcommand; 4] = [
+/// Makes `Sub`, one variant per row in the rows' order, and `SUBCOMMANDS`
+/// from the rows: a subcommand cannot exist without its row, and row i is
+/// variant i, so that `Sub::row` indexes.
+macro_rules! subcommand_table {
+    ($(Subcommand { sub: Sub::$sub:ident, $($field:tt)* }),* $(,)?) => {
+        /// A subcommand, by what it does: one per row of `SUBCOMMANDS`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Sub {
+            $($sub),*
+        }
+
+        impl Sub {
+            pub const ALL: [Sub; [$(Sub::$sub),*].len()] = [$(Sub::$sub),*];
+        }
+
+        pub const SUBCOMMANDS: [Subcommand; Sub::ALL.len()] =
+            [$(Subcommand { sub: Sub::$sub, $($field)* }),*];
+    };
+}
+
+subcommand_table! {
     Subcommand {
         sub: Sub::Recover,
         name: "recover",
@@ -117,20 +127,9 @@ that says an operation goes on on the Barman host prints this command.
 Global options (--api-url, --max-wait, ...) may also come here.
 ",
     },
-];
-
-// Row i is variant i: `Sub::row` indexes instead of searching.
-const _: () = {
-    let mut i = 0;
-    while i < SUBCOMMANDS.len() {
-        assert!(SUBCOMMANDS[i].sub as usize == i);
-        i += 1;
-    }
-};
+}
 
 impl Sub {
-    pub const ALL: [Sub; 4] = [Sub::Recover, Sub::ConfigSwitch, Sub::Check, Sub::Wait];
-
     pub fn row(self) -> &'static Subcommand {
         &SUBCOMMANDS[self as usize]
     }

@@ -155,7 +155,8 @@ fn readme_option_tables() -> Vec<Vec<String>> {
 
 #[test]
 fn readme_lists_the_same_options_as_the_option_table() {
-    use patroni_barman::cli::{Scope, Sub, OPTIONS};
+    use patroni_barman::cli::{Scope, OPTIONS};
+    use patroni_barman::sub::Sub;
     let names = |wanted: Option<Sub>| -> Vec<String> {
         let mut names: Vec<String> = OPTIONS
             .iter()

@@ -16,7 +16,8 @@ patroni_barman \- drive Barman through pg-backup-api for Patroni
 .B \-\-api\-url
 .I URL
 .RI [ OPTIONS ]
-SUBCOMMANDS.RI ...
+SUBCOMMANDS
+.RI ...
 .SH DESCRIPTION
 .B patroni_barman
 asks pg\-backup\-api, Barman's REST API, to restore a backup into this
@@ -111,11 +112,11 @@ patroni_barman \-\-api\-url http://barman:7480 check \e
 pub fn man_page() -> String {
     let names: Vec<String> = SUBCOMMANDS
         .iter()
-        .map(|row| format!(".B {}\n", escape(row.name)))
+        .map(|row| format!(".B {}", escape(row.name)))
         .collect();
     let mut page = HEAD
         .replace("VERSION", env!("CARGO_PKG_VERSION"))
-        .replace("SUBCOMMANDS", &names.join("|\n"));
+        .replace("SUBCOMMANDS", &names.join("\n|\n"));
     page += ".SH OPTIONS\n";
     page += &options(None);
     for sub in Sub::ALL {

@@ -14,7 +14,7 @@ mod man;
 pub mod options;
 mod read;
 
-pub use crate::sub::Sub;
+use crate::sub::Sub;
 pub use help::{help, shown_default, synopsis};
 pub use man::man_page;
 pub use options::{Opt, Scope, OPTIONS};

@@ -2,35 +2,7 @@
 //! takes, its default and its help line. `--help`, the man page and the test
 //! that README lists the same options are all made from `OPTIONS`.
 
-pub use crate::sub::Sub;
-
-/// An option, by what it means.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Opt {
-    ApiUrl,
-    CaFile,
-    CertFile,
-    KeyFile,
-    RetryWait,
-    MaxRetries,
-    HttpTimeout,
-    MaxWait,
-    LogFile,
-    Help,
-    Version,
-    BarmanServer,
-    BackupId,
-    SshCommand,
-    DataDirectory,
-    RecordDir,
-    LoopWait,
-    BarmanModel,
-    Reset,
-    SwitchWhen,
-    OperationId,
-    /// The last: a check below counts the rows up to it.
-    MaxDiagnose,
-}
+use crate::sub::Sub;
 
 /// The least value an option of seconds takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,7 +68,22 @@ const SWITCH: &[Sub] = &[Sub::ConfigSwitch, Sub::Check];
 /// options.
 const POLLING: &[Sub] = &[Sub::Recover, Sub::ConfigSwitch, Sub::Check, Sub::Wait];
 
-pub const OPTIONS: &[Spec] = &[
+/// Makes `Opt`, one variant per row in the rows' order, and `OPTIONS` from
+/// the rows: an option cannot exist without its row, and row i is variant
+/// i, so that `Opt::spec` indexes. The order is help's.
+macro_rules! option_table {
+    ($(Spec { opt: Opt::$opt:ident, $($field:tt)* }),* $(,)?) => {
+        /// An option, by what it means: one per row of `OPTIONS`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Opt {
+            $($opt),*
+        }
+
+        pub const OPTIONS: &[Spec] = &[$(Spec { opt: Opt::$opt, $($field)* }),*];
+    };
+}
+
+option_table! {
     Spec {
         opt: Opt::ApiUrl,
         names: &["api-url"],
@@ -323,18 +310,7 @@ pub const OPTIONS: &[Spec] = &[
         unused_in: &[],
         help: "the largest /diagnose answer read, in MiB: a few KB\nper backup",
     },
-];
-
-// Row i is variant i, and every variant has a row: `Opt::spec` indexes
-// instead of searching, and a new variant does not build without its row.
-const _: () = {
-    let mut i = 0;
-    while i < OPTIONS.len() {
-        assert!(OPTIONS[i].opt as usize == i);
-        i += 1;
-    }
-    assert!(OPTIONS.len() == Opt::MaxDiagnose as usize + 1);
-};
+}
 
 impl Opt {
     pub fn spec(self) -> &'static Spec {

@@ -2,7 +2,8 @@
 //! read as its option's kind (`options::Takes`), with the option's name in
 //! every error.
 
-use super::options::{Least, Opt, Spec, Sub, Takes, OPTIONS};
+use super::options::{Least, Opt, Spec, Takes, OPTIONS};
+use crate::sub::Sub;
 use crate::text::{parse_seconds, printable};
 use lexopt::Arg;
 use std::ffi::OsString;

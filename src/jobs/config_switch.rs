@@ -4,8 +4,9 @@
 
 use super::session::Session;
 use crate::api::NewOperation;
-use crate::cli::{Change, ConfigSwitch, Sub};
+use crate::cli::{Change, ConfigSwitch};
 use crate::outcome::Outcome;
+use crate::sub::Sub;
 
 pub(super) fn run(session: &Session, job: &ConfigSwitch) -> Outcome {
     let change = match &job.change {

@@ -13,12 +13,13 @@ pub mod record;
 
 use super::session::Session;
 use crate::api::{Kind, Listed, NewOperation, Status};
-use crate::cli::{Opt, Recover, Sub};
+use crate::cli::{Opt, Recover};
 use crate::log::Logger;
 use crate::outcome::Outcome;
 use crate::rules::failure::Problem;
 use crate::rules::poll::{self, End, Followed, PollPolicy};
 use crate::signals;
+use crate::sub::Sub;
 use crate::text::{named, seconds};
 use record::{Busy, Entry, Record, State};
 use std::path::Path;

@@ -4,7 +4,6 @@
 use super::recover::Guard;
 use super::wait;
 use crate::api::{Client, Kind, Listed, NewOperation, Status};
-use crate::cli::Sub;
 use crate::clock::Clock;
 use crate::log::Logger;
 use crate::outcome::Outcome;
@@ -13,6 +12,7 @@ use crate::rules::failure::Problem;
 use crate::rules::poll::{self, End, Followed, PollPolicy};
 use crate::rules::retry::{Retrier, RetryPolicy};
 use crate::signals;
+use crate::sub::Sub;
 use crate::text::{capitalized, named, quoted, seconds};
 use std::cell::Cell;
 

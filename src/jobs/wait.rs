@@ -4,10 +4,11 @@
 
 use super::session::{unknown_to_the_api, Session};
 use crate::api::Kind;
-use crate::cli::{Opt, Sub, Wait};
+use crate::cli::{Opt, Wait};
 use crate::outcome::Outcome;
 use crate::rules::failure::Problem;
 use crate::rules::poll::End;
+use crate::sub::Sub;
 use crate::text::shell_word;
 use crate::url::ApiUrl;
 use std::path::PathBuf;

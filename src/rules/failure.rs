@@ -110,8 +110,10 @@ pub struct Rule {
     pub post_fate: PostFate,
 }
 
-const fn rule(retried: Retried, post_fate: PostFate) -> Rule {
-    Rule { retried, post_fate }
+impl Rule {
+    const fn new(retried: Retried, post_fate: PostFate) -> Rule {
+        Rule { retried, post_fate }
+    }
 }
 
 impl Problem {
@@ -121,32 +123,32 @@ impl Problem {
         use PostFate::*;
         use Retried::*;
         match self {
-            Problem::Unreachable(_) => rule(Always, NotSent),
-            Problem::Timeout(_) | Problem::Broken(_) => rule(Always, InFlight),
+            Problem::Unreachable(_) => Rule::new(Always, NotSent),
+            Problem::Timeout(_) | Problem::Broken(_) => Rule::new(Always, InFlight),
             // It may be a 202 that cannot be read.
-            Problem::Malformed(_) => rule(Always, InFlight),
-            Problem::NoId(_) => rule(Always, Unread),
+            Problem::Malformed(_) => Rule::new(Always, InFlight),
+            Problem::NoId(_) => Rule::new(Always, Unread),
             // Under load the real server says so of servers that exist
             // (docs/pg-backup-api.md); it answers before any job file.
-            Problem::NotFound(_) => rule(Always, NotSent),
+            Problem::NotFound(_) => Rule::new(Always, NotSent),
             // It may be a 202 not read; a second read would not be smaller.
-            Problem::TooLarge(_) => rule(Never, InFlight),
-            Problem::Tls(_) | Problem::Gone(_) => rule(Never, Refused),
+            Problem::TooLarge(_) => Rule::new(Never, InFlight),
+            Problem::Tls(_) | Problem::Gone(_) => Rule::new(Never, Refused),
             // Turned away before acting: a timeout of the request, or a
             // rate limit.
             Problem::Status {
                 code: 408 | 429, ..
-            } => rule(Always, NotSent),
+            } => Rule::new(Always, NotSent),
             // pg-backup-api's own error: it never leaves a running operation.
-            Problem::Status { code: 500, .. } => rule(Always, Answered),
+            Problem::Status { code: 500, .. } => Rule::new(Always, Answered),
             // A proxy's: the request may have reached pg-backup-api.
             Problem::Status {
                 code: 502..=504, ..
-            } => rule(Always, InFlight),
+            } => Rule::new(Always, InFlight),
             // A path with no route (Werkzeug's, or a proxy's page).
-            Problem::Status { code: 404, .. } => rule(WhilePolling, Refused),
+            Problem::Status { code: 404, .. } => Rule::new(WhilePolling, Refused),
             // Other 4xx, 3xx (not followed), 501, 505.
-            Problem::Status { .. } => rule(Never, Refused),
+            Problem::Status { .. } => Rule::new(Never, Refused),
         }
     }
 
@@ -252,7 +254,7 @@ mod tests {
             (status(507), Never, Refused),
         ];
         for (problem, retried, post_fate) in rows {
-            assert_eq!(problem.rule(), rule(retried, post_fate), "{problem:?}");
+            assert_eq!(problem.rule(), Rule::new(retried, post_fate), "{problem:?}");
         }
     }
 

@@ -27,17 +27,17 @@ pub enum Next {
 /// good answer starts the count again.
 pub struct Budget {
     policy: RetryPolicy,
-    request: RequestKind,
+    kind: RequestKind,
     failures: u32,
     /// The run goes on after this request gives up (`check`).
     goes_on: bool,
 }
 
 impl Budget {
-    pub fn new(policy: RetryPolicy, request: RequestKind) -> Budget {
+    pub fn new(policy: RetryPolicy, kind: RequestKind) -> Budget {
         Budget {
             policy,
-            request,
+            kind,
             failures: 0,
             goes_on: false,
         }
@@ -75,7 +75,7 @@ impl Budget {
         pause: Duration,
         then: &str,
     ) -> Next {
-        if !problem.retried(self.request) {
+        if !problem.retried(self.kind) {
             log.error(&format!("{what} failed: {problem} (not retried)."));
             return Next::GiveUp;
         }

@@ -158,12 +158,16 @@ impl Transport {
     /// As `send`, within `limit` when that is shorter than `--http-timeout`.
     pub fn send_within(&self, request: &Request, limit: Duration) -> Result<Response, Problem> {
         let timeout = self.timeout.min(limit);
-        self.exchange(request, Instant::now() + timeout)
+        self.connect_and_exchange(request, Instant::now() + timeout)
             .map_err(|error| problem(error, timeout))
     }
 
     /// One request and its answer on a fresh connection, before `deadline`.
-    fn exchange(&self, request: &Request, deadline: Instant) -> Result<Response, TransportError> {
+    fn connect_and_exchange(
+        &self,
+        request: &Request,
+        deadline: Instant,
+    ) -> Result<Response, TransportError> {
         let socket = net::connect(&self.url, deadline)?;
         #[cfg(feature = "tls")]
         if let Some(tls) = &self.tls {
