@@ -1,7 +1,7 @@
 //! The pg-backup-api client: which endpoint, which body, and what the answer
 //! must look like. Anything unexpected becomes a `Problem`.
 
-use crate::rules::failure::Problem;
+use crate::failure::Problem;
 use crate::text::{one_line, quoted, sentence};
 use crate::transport::{Method, Request, Response, Transport, MAX_BODY};
 use crate::url::{ApiUrl, Endpoint};

@@ -5,6 +5,7 @@
 mod api;
 pub mod cli;
 mod clock;
+mod failure;
 pub mod jobs;
 mod log;
 pub mod outcome;
@@ -26,8 +27,8 @@ pub mod fuzzing {
     pub use crate::api::{
         created_id, decode, error_message, listed_operations, operation_state, status_text,
     };
+    pub use crate::failure::Problem;
     pub use crate::jobs::Diagnose;
-    pub use crate::rules::failure::Problem;
     pub use crate::text::one_line;
     pub use crate::transport::http1::parse_response_bytes;
     use crate::transport::{Method, Request, Transport, TransportConfig};

@@ -5,8 +5,8 @@
 use super::session::{unknown_to_the_api, Session};
 use crate::api::Kind;
 use crate::cli::{Opt, Wait};
+use crate::failure::Problem;
 use crate::outcome::Outcome;
-use crate::rules::failure::Problem;
 use crate::rules::poll::End;
 use crate::sub::Sub;
 use crate::text::shell_word;

@@ -2,7 +2,7 @@
 //! that may be another client's.
 //!
 //! After a failed POST, what it may have done (`PostFate`, the table in
-//! src/rules/failure.rs, which also says what comes next for each fate) decides
+//! src/failure.rs, which also says what comes next for each fate) decides
 //! the next step. Every POST counts against `--max-retries`, and so does
 //! every look after a lost answer, but for a collision while other clients
 //! are at work (see `PostFate::Answered`). Each read of the list has its own
@@ -11,8 +11,8 @@
 //! tests below script the server and the clock.
 
 use crate::api::{Kind, Listed};
+use crate::failure::{PostFate, Problem, RequestKind};
 use crate::log::Logger;
-use crate::rules::failure::{PostFate, Problem, RequestKind};
 use crate::rules::retry::{Budget, Next, Retrier};
 use crate::text::seconds;
 use std::time::Duration;

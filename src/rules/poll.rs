@@ -1,7 +1,7 @@
 //! Waiting for an operation: when to poll, and when to stop waiting.
 
 use crate::api::Status;
-use crate::rules::failure::{Problem, RequestKind};
+use crate::failure::{Problem, RequestKind};
 use crate::rules::retry::{Budget, Retrier};
 use crate::text::{capitalized, seconds};
 use std::time::Duration;

@@ -3,8 +3,8 @@
 //! `Problem::retried`; this module only counts, logs and pauses.
 
 use crate::clock::Clock;
+use crate::failure::{Problem, RequestKind};
 use crate::log::Logger;
-use crate::rules::failure::{Problem, RequestKind};
 use crate::text::seconds;
 use std::time::Duration;
 

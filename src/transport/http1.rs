@@ -5,7 +5,7 @@
 
 use super::{problem, Cause, Method, Phase, Request, Response, TransportError};
 use super::{MAX_BODY, MAX_HEADERS, MAX_STATUS_LINE};
-use crate::rules::failure::Problem;
+use crate::failure::Problem;
 use crate::text::start_of;
 use std::io::{self, Read, Write};
 use std::time::Duration;

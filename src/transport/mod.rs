@@ -18,7 +18,7 @@ mod net;
 #[cfg(feature = "tls")]
 mod tls;
 
-use crate::rules::failure::Problem;
+use crate::failure::Problem;
 use crate::text::seconds;
 use crate::url::{ApiUrl, Endpoint, Scheme};
 use std::fmt::Write as _;
