@@ -119,24 +119,26 @@ test-tools:
 
 # `make test`: what a newcomer runs. It needs the Rust toolchain and what a
 # static musl build needs (musl-tools), nothing else: the x86_64 builds, fmt,
-# clippy of both builds, the unit and black-box tests of the default build,
-# the chroot test and the x86_64 size budgets. `make test-more` runs the rest.
+# clippy and the unit tests of both builds, the black-box tests of the
+# default build, the chroot test and the x86_64 size budgets. `make
+# test-more` runs the rest.
 test: test-tools
 	$(MAKE) --no-print-directory ARCH=x86_64 build build-http-only
 	cargo fmt --all -- --check
 	cargo clippy --locked --all-targets -- -D warnings
 	cargo clippy --locked --all-targets --no-default-features -- -D warnings
+	cargo test --locked --lib --no-default-features
 	cargo test --locked
 	PATRONI_BARMAN_STATIC=$(call bin,x86_64) cargo test --locked --test chroot -- --nocapture
 	@scripts/size.sh $(call http_bin,x86_64) $(HTTP_BUDGET) $(call bin,x86_64) $(DEFAULT_BUDGET)
 
-# `make test-more`: the unit and black-box tests of the HTTP-only build, the
-# aarch64 suite under qemu, the size budgets of all four binaries, the man
+# `make test-more`: the black-box tests of the HTTP-only build, the aarch64
+# suite under qemu, the size budgets of all four binaries, the man
 # page as man renders it, and the container image. It installs clang,
 # qemu-user, man-db, groff and podman when missing. CI runs it after `make
 # test`.
 test-more: test-tools
-	cargo test --locked --no-default-features
+	cargo test --locked --no-default-features --test '*'
 	$(MAKE) --no-print-directory test-aarch64
 	$(MAKE) --no-print-directory size
 	$(MAKE) --no-print-directory man-check
