@@ -317,13 +317,33 @@ mod with_tls {
         assert_refused_by_tls(&stub, &tls, "the server rejected our client certificate");
     }
 
+    /// Server certificates refused, each in its own words: signed by a CA
+    /// not trusted, a CA certificate as the server's own, another name.
     #[test]
-    fn a_server_signed_by_an_unrelated_ca_is_not_trusted() {
+    fn server_certificates_are_refused_in_words() {
         let pki = Pki::shared();
-        let stub = pki.stub("server", false);
-        let tls = ["--ca-file", &pki.path("other-ca.pem")];
-        assert_refused_by_tls(&stub, &tls, "the server's certificate is not trusted");
-        assert_refused_by_tls(&stub, &tls, "pass --ca-file");
+        for (served, trusted, message) in [
+            (
+                "server",
+                "other-ca.pem",
+                "the server's certificate is not trusted",
+            ),
+            ("server", "other-ca.pem", "pass --ca-file"),
+            (
+                "ca",
+                "ca.pem",
+                "the server presents a CA certificate as its own",
+            ),
+            (
+                "wrong-name",
+                "ca.pem",
+                "the server's certificate is not valid for localhost",
+            ),
+        ] {
+            let stub = pki.stub(served, false);
+            let tls = ["--ca-file", &pki.path(trusted)];
+            assert_refused_by_tls(&stub, &tls, message);
+        }
     }
 
     /// `check` at `url` with `tls` options, SSL_CERT_FILE unset.
@@ -370,30 +390,6 @@ mod with_tls {
                 ran.stdout.starts_with("FAIL    "),
                 "stdout starts with FAIL",
             );
-    }
-
-    #[test]
-    fn a_server_presenting_the_ca_certificate_itself_is_told_apart() {
-        let pki = Pki::shared();
-        let stub = pki.stub("ca", false);
-        let tls = ["--ca-file", &pki.path("ca.pem")];
-        assert_refused_by_tls(
-            &stub,
-            &tls,
-            "the server presents a CA certificate as its own",
-        );
-    }
-
-    #[test]
-    fn a_server_certificate_for_another_name_is_refused() {
-        let pki = Pki::shared();
-        let stub = pki.stub("wrong-name", false);
-        let tls = ["--ca-file", &pki.path("ca.pem")];
-        assert_refused_by_tls(
-            &stub,
-            &tls,
-            "the server's certificate is not valid for localhost",
-        );
     }
 
     #[test]
