@@ -92,6 +92,19 @@ impl Pki {
         pki
     }
 
+    /// The options of a client with certificate NAME.pem and key NAME.key,
+    /// trusting our CA.
+    fn client_options(&self, name: &str) -> [String; 6] {
+        [
+            "--ca-file".into(),
+            self.path("ca.pem"),
+            "--cert-file".into(),
+            self.path(&format!("{name}.pem")),
+            "--key-file".into(),
+            self.path(&format!("{name}.key")),
+        ]
+    }
+
     fn path(&self, name: &str) -> String {
         self.dir.join(name).display().to_string()
     }
@@ -205,14 +218,17 @@ impl Pki {
     }
 }
 
+/// For `switch` with the TLS options left out.
+const NO_TLS_OPTIONS: [&str; 0] = [];
+
 fn https(stub: &Stub, host: &str) -> String {
     format!("https://{host}:{}", stub.port)
 }
 
 /// A config-switch over HTTPS with `tls` options, the environment cleared of
 /// SSL_CERT_FILE unless `cert_env` is given.
-fn switch(url: &str, tls: &[&str], cert_env: Option<&str>) -> Ran {
-    let mut args: Vec<String> = tls.iter().map(|s| s.to_string()).collect();
+fn switch(url: &str, tls: &[impl AsRef<str>], cert_env: Option<&str>) -> Ran {
+    let mut args: Vec<String> = tls.iter().map(|s| s.as_ref().to_string()).collect();
     args.extend(switch_args(
         url,
         "primary",
@@ -288,7 +304,7 @@ mod with_tls {
 
     /// A config-switch that TLS stops before any request reaches the API:
     /// exit 254 (pg-backup-api cannot be used) with `message`, and no retry.
-    fn assert_refused_by_tls(stub: &Stub, tls: &[&str], message: &str) {
+    fn assert_refused_by_tls(stub: &Stub, tls: &[impl AsRef<str>], message: &str) {
         let ran = switch(&https(stub, "localhost"), tls, None);
         ran.expect_code(254)
             .expect_logged(&[message, "(not retried)"])
@@ -308,12 +324,7 @@ mod with_tls {
     fn the_server_rejects_a_certificate_from_another_ca() {
         let pki = Pki::shared();
         let stub = pki.stub("server", true);
-        let (ca, cert, key) = (
-            pki.path("ca.pem"),
-            pki.path("stranger.pem"),
-            pki.path("stranger.key"),
-        );
-        let tls = ["--ca-file", &ca, "--cert-file", &cert, "--key-file", &key];
+        let tls = pki.client_options("stranger");
         assert_refused_by_tls(&stub, &tls, "the server rejected our client certificate");
     }
 
@@ -347,11 +358,11 @@ mod with_tls {
     }
 
     /// `check` at `url` with `tls` options, SSL_CERT_FILE unset.
-    fn check(url: &str, tls: &[&str]) -> Ran {
+    fn check(url: &str, tls: &[impl AsRef<str>]) -> Ran {
         let mut command = command();
         command
             .args(["--api-url", url])
-            .args(tls)
+            .args(tls.iter().map(AsRef::as_ref))
             .args(["check", "--barman-server", "main"])
             .env_remove("SSL_CERT_FILE");
         run_command(&mut command, std::time::Duration::from_secs(30))
@@ -362,15 +373,7 @@ mod with_tls {
         let pki = Pki::shared();
         let stub = pki.stub("server", true);
         let url = https(&stub, "localhost");
-        let (ca, cert, key) = (
-            pki.path("ca.pem"),
-            pki.path("client.pem"),
-            pki.path("client.key"),
-        );
-        let ran = check(
-            &url,
-            &["--ca-file", &ca, "--cert-file", &cert, "--key-file", &key],
-        );
+        let ran = check(&url, &pki.client_options("client"));
         ran.expect_code(0).expect(
             ran.stdout
                 .starts_with(&format!("ok      {url}/status answers")),
@@ -416,20 +419,14 @@ mod with_tls {
         let pki = Pki::shared();
         let stub = pki.stub("server", true);
         let url = https(&stub, "localhost");
-        let (ca, cert, key) = (
-            pki.path("ca.pem"),
-            pki.path("v1-client.pem"),
-            pki.path("v1-client.key"),
-        );
-        let tls = ["--ca-file", &ca, "--cert-file", &cert, "--key-file", &key];
+        let mut tls = pki.client_options("v1-client");
         switch(&url, &tls, None).expect_code(0);
         assert!(stub
             .requests()
             .iter()
             .all(|r| r.client_cert_cn.as_deref() == Some("patroni-node-1")));
         // Its key is still checked where it can be: another key is refused.
-        let other = pki.path("stranger.key");
-        let tls = ["--ca-file", &ca, "--cert-file", &cert, "--key-file", &other];
+        tls[5] = pki.path("stranger.key");
         let ran = switch(&url, &tls, None);
         ran.expect_code(64)
             .expect_logged(&["the private key does not belong to the certificate"]);
@@ -506,11 +503,11 @@ mod with_tls {
         ran.expect_code(0);
         let after_first = stub.requests().len();
         assert!(after_first >= 4, "{:?}", stub.lines());
-        let ran = switch(&url, &[], Some(&ca));
+        let ran = switch(&url, &NO_TLS_OPTIONS, Some(&ca));
         ran.expect_code(0);
         let after_second = stub.requests().len();
         assert!(after_second >= after_first + 4, "{:?}", stub.lines());
-        let ran = switch(&url, &[], Some(&other));
+        let ran = switch(&url, &NO_TLS_OPTIONS, Some(&other));
         ran.expect_code(254).expect_logged(&["not trusted"]);
         assert_eq!(stub.requests().len(), after_second, "{:?}", stub.lines());
     }
@@ -562,7 +559,11 @@ mod with_tls {
         .any(|p| Path::new(p).exists())
         {
             // The system bundle is found here; the chroot test covers a host without one.
-            let ran = switch("https://localhost:9", &[], Some("/nonexistent/ca.pem"));
+            let ran = switch(
+                "https://localhost:9",
+                &NO_TLS_OPTIONS,
+                Some("/nonexistent/ca.pem"),
+            );
             ran.expect_code(64).expect_logged(&["/nonexistent/ca.pem"]);
         }
     }
@@ -572,7 +573,11 @@ mod with_tls {
 #[test]
 fn the_http_only_build_refuses_https_urls() {
     let stub = Scenario::real().start();
-    let ran = switch(&format!("https://127.0.0.1:{}", stub.port), &[], None);
+    let ran = switch(
+        &format!("https://127.0.0.1:{}", stub.port),
+        &NO_TLS_OPTIONS,
+        None,
+    );
     ran.expect_code(64)
         .expect_logged(&["https:// is not supported by this build"]);
     assert!(stub.requests().is_empty(), "{:?}", stub.lines());
