@@ -109,7 +109,7 @@ fn create_with(
             }
             PostFate::NotSent => {
                 let pause = budget
-                    .step_then(log, what, &problem, retry.wait, "retrying")
+                    .step(log, what, &problem)
                     .ok_or_else(|| problem.clone())?;
                 clock.sleep(pause);
             }
