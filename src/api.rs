@@ -183,7 +183,7 @@ impl Client {
     }
 
     /// GET /diagnose: Barman's view of its servers, models and backups,
-    /// as text for `check` to read (src/jobs/check/diagnose.rs). The body
+    /// as text for `check` to read (src/jobs/diagnose.rs). The body
     /// is taken up to `max_body` bytes (`--max-diagnose`): a few KB per
     /// backup.
     pub fn diagnose(&self, max_body: usize) -> Result<String, Problem> {

@@ -231,6 +231,14 @@ impl Record {
         Ok(())
     }
 
+    /// When the record was last written, on the kernel's clock.
+    pub fn changed(&self) -> Option<super::disk::Changed> {
+        self.file
+            .metadata()
+            .ok()
+            .map(|m| super::disk::Changed::of(&m))
+    }
+
     /// The restore it tracked succeeded: nothing to remember.
     pub fn remove(self) -> Result<(), String> {
         std::fs::remove_file(&self.path)
