@@ -1,6 +1,7 @@
 //! The progress lines of a running restore, from a thread of their own, so
 //! that neither the walk of the data directory nor the one `/diagnose`
-//! request ever holds up a poll. When and what: src/rules/progress.rs.
+//! request (for the backup's size, when the first line is due) ever holds
+//! up a poll. When and what: src/rules/progress.rs.
 
 use super::disk;
 use crate::api::Client;
@@ -54,22 +55,25 @@ impl Watch<'_> {
             at: start.elapsed(),
         };
         let mut before = look();
-        let (backup, total) = self.backup_size();
+        // Read when the first line is due: a restore done by then never
+        // costs the Barman host a /diagnose.
+        let mut size: Option<(String, Option<u64>)> = None;
         let mut pause = first_pause(self.interval);
         loop {
             let due = (start + before.at + pause).saturating_duration_since(Instant::now());
             if stopped.recv_timeout(due) != Err(RecvTimeoutError::Timeout) {
                 return;
             }
+            let (backup, total) = size.get_or_insert_with(|| self.backup_size());
             let walk_started = start.elapsed();
             let now = look();
-            // The operation may have ended during the walk: then the run's
-            // last line is pg-backup-api's word, not a stale share.
+            // The operation may have ended meanwhile: then the run's last
+            // line is pg-backup-api's word, not a stale share.
             if stopped.try_recv() != Err(TryRecvError::Empty) {
                 return;
             }
             let shown = named(self.data_directory, 200);
-            self.log.info(&line(&backup, &shown, total, before, now));
+            self.log.info(&line(backup, &shown, *total, before, now));
             pause = pause_after(self.interval, now.at.saturating_sub(walk_started));
             before = now;
         }
