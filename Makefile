@@ -179,6 +179,7 @@ size: build-all
 
 bench: build build-http-only
 	scripts/bench.sh $(BIN) $(HTTP_BIN)
+	scripts/bench-walk.sh
 
 fuzz:
 	scripts/fuzz.sh

@@ -3,13 +3,13 @@
 //! in words; the log (stderr) has the requests and their retries. Nothing is
 //! created on the Barman host.
 
+use super::diagnose::{Diagnose, Server};
 use super::recover::{missing_directories, record};
 use super::session::Session;
 use crate::cli::{Change, Check, SwitchWhen};
 use crate::failure::Problem;
 use crate::outcome::Outcome;
 use crate::text::named;
-use super::diagnose::{Diagnose, Server};
 use std::cell::Cell;
 use std::io::Write;
 use std::path::Path;

@@ -13,6 +13,7 @@ mod session;
 mod wait;
 
 pub use diagnose::Diagnose;
+pub use recover::bytes_under;
 
 use crate::api::Client;
 use crate::cli::{Command, Job, Opt};

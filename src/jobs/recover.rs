@@ -35,7 +35,7 @@ use std::cell::OnceCell;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-pub use disk::missing_directories;
+pub use disk::{bytes_under, missing_directories};
 
 /// How often a run waiting for another's record tries the lock again.
 const LOCK_POLL: Duration = Duration::from_millis(250);
@@ -183,18 +183,15 @@ impl Steps for Restore<'_> {
     }
 
     fn posting(&self, known: &[Listed]) {
-        self.guard
-            .keep(self.session.log, self.guard.pending(known));
+        self.guard.keep(self.session.log, self.guard.pending(known));
     }
 
     fn nothing_sent(&self) {
-        self.guard
-            .keep(self.session.log, self.guard.nothing_sent());
+        self.guard.keep(self.session.log, self.guard.nothing_sent());
     }
 
     fn created(&self, id: &str) {
-        self.guard
-            .keep(self.session.log, self.guard.created(id));
+        self.guard.keep(self.session.log, self.guard.created(id));
     }
 
     fn following(&self, follow: &mut dyn FnMut() -> End) -> End {
@@ -322,9 +319,8 @@ fn make_place(log: &Logger, dir: &str, place: &Path) -> Result<(), Outcome> {
     if missing.is_empty() {
         return Ok(());
     }
-    disk::make_directories(place).map_err(|e| {
-        record_unusable(log, dir, &format!("cannot make {}: {e}", place.display()))
-    })?;
+    disk::make_directories(place)
+        .map_err(|e| record_unusable(log, dir, &format!("cannot make {}: {e}", place.display())))?;
     let made: Vec<String> = missing.iter().map(|d| d.display().to_string()).collect();
     log.info(&format!(
         "Made the missing directories {} (mode 0700), where the record of the restore \

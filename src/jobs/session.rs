@@ -293,7 +293,10 @@ impl<'a> Session<'a> {
                      one: check {operations} for a new one before running again."
                 )),
             }
-            if created.as_ref().is_err_and(|problem| !problem.may_have_created()) {
+            if created
+                .as_ref()
+                .is_err_and(|problem| !problem.may_have_created())
+            {
                 steps.nothing_sent();
             }
             created

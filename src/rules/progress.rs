@@ -119,7 +119,13 @@ mod tests {
         let before = seen(41 * GIB - 212 * MIB * 60, 30);
         let now = seen(41 * GIB + 700 * MIB, 90);
         assert_eq!(
-            line("20261206T232544", "/var/lib/pg/data", Some(120 * GIB + 300 * MIB), before, now),
+            line(
+                "20261206T232544",
+                "/var/lib/pg/data",
+                Some(120 * GIB + 300 * MIB),
+                before,
+                now
+            ),
             "Restore 20261206T232544: 41.7 GiB of 120.3 GiB (34 %) in /var/lib/pg/data, \
              224 MiB/s, about 6 min left"
         );
@@ -138,7 +144,10 @@ mod tests {
         let full = line("x", "/d", Some(GIB), seen(GIB, 0), seen(GIB + 1, 60));
         assert_eq!(full, "Restore x: 1.0 GiB of 1.0 GiB (99 %) in /d, 0 B/s");
         let shrunk = line("x", "/d", Some(GIB), seen(GIB / 2, 0), seen(GIB / 4, 60));
-        assert_eq!(shrunk, "Restore x: 256.0 MiB of 1.0 GiB (25 %) in /d, 0 B/s");
+        assert_eq!(
+            shrunk,
+            "Restore x: 256.0 MiB of 1.0 GiB (25 %) in /d, 0 B/s"
+        );
     }
 
     #[test]

@@ -452,7 +452,10 @@ pub fn record_dir() -> PathBuf {
 pub fn recover_args(url: &str, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = ["--api-url", url].iter().map(|s| s.to_string()).collect();
     args.extend(["recover".to_string(), "--scope=batman".to_string()]);
-    args.push(format!("--datadir={}", scratch_dir().join("data").display()));
+    args.push(format!(
+        "--datadir={}",
+        scratch_dir().join("data").display()
+    ));
     args.extend(
         ["--barman-server=main", "--ssh-command=ssh postgres@pg1"]
             .iter()

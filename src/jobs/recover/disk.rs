@@ -51,6 +51,7 @@ impl Found {
             Found::Cluster => format!("{dir} holds PG_VERSION and global/pg_control"),
             Found::NoControl => format!("{dir} holds PG_VERSION but no global/pg_control"),
             Found::NoCluster(0) => format!("{dir} is empty"),
+            Found::NoCluster(1) => format!("{dir} holds 1 entry but no PG_VERSION"),
             Found::NoCluster(n) => format!("{dir} holds {n} entries but no PG_VERSION"),
             Found::Missing => format!("{dir} does not exist"),
         }
