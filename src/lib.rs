@@ -26,7 +26,7 @@ pub use clock::SystemClock;
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::api::{
-        created_id, decode, error_message, listed_operations, operation_state, status_text,
+        created_id, decode, error_message, operation_state, scan_bytes, status_text,
     };
     pub use crate::failure::Problem;
     pub use crate::jobs::{bytes_under, Diagnose};
@@ -55,6 +55,7 @@ pub mod fuzzing {
             endpoint: &url.endpoint(&["status"]),
             json: None,
             max_body: MAX_BODY,
+            sink: None,
         })
     }
 }

@@ -53,13 +53,15 @@ impl Guard {
         self.record.write(&entry)
     }
 
-    /// A POST is about to go, judged against `known`.
+    /// A POST is about to go, judged against `known`: what it makes, if
+    /// anything, is newer than the newest recovery there.
     pub fn pending(&self, known: &[Listed]) -> Result<(), String> {
-        let recoveries = known
+        let newest = known
             .iter()
             .filter(|op| op.api_type == Kind::Recovery.api_type())
-            .map(|op| op.id.clone());
-        self.write(State::Pending(recoveries.collect()))
+            .map(|op| &op.id)
+            .max();
+        self.write(State::Pending(newest.cloned()))
     }
 
     /// The POST failed so that nothing of it runs.
@@ -341,19 +343,25 @@ fn wait_for_earlier(
     let ids = match &earlier.state {
         State::NothingSent => return Ok(()),
         State::Created(id) => vec![id.clone()],
-        // Its POST went unanswered: what it made, if anything, is new.
-        State::Pending(before) => {
+        // Its POST went unanswered: what it made, if anything, is newer.
+        State::Pending(newest) => {
             let what = format!("GET {}", session.client.operations_url(server));
-            let listed = session
-                .retrier()
-                .call(&what, || session.client.operations(server));
+            let newer = |op: &Listed| {
+                op.api_type == Kind::Recovery.api_type() && Some(&op.id) > newest.as_ref()
+            };
+            let listed = session.retrier().call(&what, || {
+                let mut ids = Vec::new();
+                let mut keep = |op: Listed| {
+                    if newer(&op) {
+                        ids.push(op.id)
+                    }
+                };
+                session.client.scan_operations(server, &mut keep)?;
+                ids.sort_unstable();
+                Ok(ids)
+            });
             match listed {
-                Ok((listed, _)) => listed
-                    .into_iter()
-                    .filter(|op| op.api_type == Kind::Recovery.api_type())
-                    .filter(|op| !before.contains(&op.id))
-                    .map(|op| op.id)
-                    .collect(),
+                Ok(ids) => ids,
                 Err(Problem::NotFound(_)) => Vec::new(),
                 Err(problem) => {
                     session.log.error(&format!(

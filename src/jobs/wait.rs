@@ -2,7 +2,7 @@
 //! that say an operation goes on print this command: src/jobs/resume.rs).
 
 use super::session::{unknown_to_the_api, Session};
-use crate::api::Kind;
+use crate::api::{Kind, Listed};
 use crate::cli::Wait;
 use crate::failure::Problem;
 use crate::outcome::Outcome;
@@ -19,11 +19,18 @@ pub(super) fn run(session: &Session, job: &Wait) -> Outcome {
     // The list tells the kind, and whether the operation exists at all:
     // a 404 on a poll can be the real server's under load.
     let what = format!("GET {}", session.client.operations_url(server));
-    let listed = session
-        .retrier()
-        .call(&what, || session.client.operations(server));
+    let listed = session.retrier().call(&what, || {
+        let mut found = None;
+        let mut keep = |op: Listed| {
+            if op.id == id {
+                found = Some(op);
+            }
+        };
+        session.client.scan_operations(server, &mut keep)?;
+        Ok(found)
+    });
     let kind = match listed {
-        Ok((listed, _)) => match listed.into_iter().find(|op| op.id == id) {
+        Ok(found) => match found {
             Some(entry) => Kind::from_api_type(&entry.api_type),
             None => {
                 let gone = Problem::Gone("it is not in the server's list of operations".into());
