@@ -83,6 +83,10 @@ Scenario: a JSON object, every key optional.
                               same name.
   "status_body": "\\"OK\\""   raw body of GET /status
   "existing_operations": [{"server": S, "id": ID, "type": "recovery", "status": "DONE"}]
+  "history": N                N past operations of every server, DONE, one an hour from
+                              20190101T000000, every tenth a recovery and the others config
+                              switches: the list of a server that ran for years (pg-backup-api
+                              never deletes a job; 30,000 entries are 1.4 MB of JSON)
   "list_extra": [VALUE, ...]  raw JSON values appended to the "operations" array of every
                               200 answer of GET /servers/S/operations, e.g.
                               [{"id": 5}, "junk", {"id": "x\\u200by", "type": "recovery"}]
@@ -672,6 +676,13 @@ class Stub:
         result = scenario.get("others_result")
         self.others_spec = {"result": result} if result in ("DONE", "FAILED") else {"stuck": True}
         self.ops, self.created = {}, 0
+        past = [(datetime(2019, 1, 1) + timedelta(hours=n)).strftime("%Y%m%dT%H%M%S")
+                for n in range(int(scenario.get("history", 0)))]
+        for server in self.servers:
+            for n, op_id in enumerate(past):
+                self.ops.setdefault(server, {})[op_id] = {
+                    "type": "recovery" if n % 10 == 0 else "config_switch",
+                    "created": time.monotonic(), "polls": 0, "spec": {"result": "DONE"}}
         for e in scenario.get("existing_operations", []):
             self.ops.setdefault(e.get("server", self.servers[0]), {})[e["id"]] = {
                 "type": e.get("type", "recovery"), "created": time.monotonic(), "polls": 0,
