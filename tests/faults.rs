@@ -373,7 +373,9 @@ fn hostile_json_is_a_malformed_answer_in_bounded_memory() {
         (&deep, "JSON nested deeper than 64 levels"),
         (&wide, "JSON of more than 100000 values"),
     ] {
-        let stub = Scenario::real().fault(Route::Poll, Action::json(body)).start();
+        let stub = Scenario::real()
+            .fault(Route::Poll, Action::json(body))
+            .start();
         // 60 MB of address space, as in the report that found it.
         let ran = run_limited(&recover_args(&stub.url(), &[]), 60_000);
         ran.expect_code_for(why, 0)
@@ -386,9 +388,14 @@ fn hostile_json_is_a_malformed_answer_in_bounded_memory() {
     for (body, why) in [
         (&deep, "body is not JSON (unexpected text): ["),
         (&wide, "body is not JSON (unexpected text): ["),
-        (&endless, "body is not JSON (cut short): {\"operations\": [[[["),
+        (
+            &endless,
+            "body is not JSON (cut short): {\"operations\": [[[[",
+        ),
     ] {
-        let stub = Scenario::real().fault(Route::List, Action::json(body)).start();
+        let stub = Scenario::real()
+            .fault(Route::List, Action::json(body))
+            .start();
         let ran = run_limited(&recover_args(&stub.url(), &[]), 60_000);
         ran.expect_code_for(why, 0)
             .expect_logged(&[&format!("unexpected answer: {why}")]);

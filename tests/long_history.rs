@@ -28,17 +28,19 @@ fn recover_and_config_switch_read_a_list_of_30000_operations() {
     }
     let stub = long_history().start();
     let ran = run_limited(&recover_args(&stub.url(), &[]), LIMIT_KIB);
-    ran.expect_code(0)
-        .expect_not_logged(&["WARNING", "ERROR"]);
+    ran.expect_code(0).expect_not_logged(&["WARNING", "ERROR"]);
     assert_eq!(stub.posts(), 1);
     // Another stub: two POSTs in one second would collide.
     let stub = long_history().start();
     let ran = run_limited(
-        &switch_args(&stub.url(), "primary", &["--barman-model=main-pg1", "--switch-when=promoted"]),
+        &switch_args(
+            &stub.url(),
+            "primary",
+            &["--barman-model=main-pg1", "--switch-when=promoted"],
+        ),
         LIMIT_KIB,
     );
-    ran.expect_code(0)
-        .expect_not_logged(&["WARNING", "ERROR"]);
+    ran.expect_code(0).expect_not_logged(&["WARNING", "ERROR"]);
     assert_eq!(stub.posts(), 1);
 }
 
@@ -53,9 +55,8 @@ fn check_counts_and_wait_finds_its_operation_among_30000() {
         .map(|s| s.to_string())
         .collect();
     let ran = run_limited(&check, LIMIT_KIB);
-    ran.expect_code(0).expect_stdout(&[
-        "ok      server main is known to pg-backup-api, with 30000 operations",
-    ]);
+    ran.expect_code(0)
+        .expect_stdout(&["ok      server main is known to pg-backup-api, with 30000 operations"]);
     let mut wait: Vec<String> = ["--api-url", &stub.url(), "wait", "--barman-server=main"]
         .iter()
         .map(|s| s.to_string())

@@ -229,8 +229,8 @@ impl Scan {
         let usable = match self.entry.len() > MAX_ENTRY {
             true => None,
             false => {
-                let text = std::str::from_utf8(self.entry.trim_ascii())
-                    .map_err(|_| "not UTF-8 text")?;
+                let text =
+                    std::str::from_utf8(self.entry.trim_ascii()).map_err(|_| "not UTF-8 text")?;
                 let value = parse_json(text).map_err(|_| "an entry is not JSON")?;
                 entry(&value)
             }
@@ -347,7 +347,10 @@ mod tests {
             assert!(problem.to_string().len() < 220, "{problem}");
         }
         let not_text = scan_bytes(b"{\"operations\": [\"\xff\"]}", 3).unwrap_err();
-        assert!(not_text.to_string().contains("not UTF-8 text"), "{not_text}");
+        assert!(
+            not_text.to_string().contains("not UTF-8 text"),
+            "{not_text}"
+        );
     }
 
     #[test]

@@ -4,8 +4,8 @@
 
 mod list;
 
-pub use list::{scan_bytes, Scanned, MAX_LIST};
 use list::ListScan;
+pub use list::{scan_bytes, Scanned, MAX_LIST};
 
 use crate::failure::Problem;
 use crate::text::{one_line, quoted, sentence};

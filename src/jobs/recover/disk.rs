@@ -91,31 +91,42 @@ impl Changed {
 /// Whether anything under `dir` (itself included) changed at or after
 /// `since`. It stops at the first change.
 pub fn changed_since(dir: &Path, since: Changed) -> io::Result<bool> {
-    walk(dir, &mut |metadata| Changed::of(metadata) >= since)
+    walk(dir, Look::Everything, &mut |metadata| {
+        Changed::of(metadata) >= since
+    })
 }
 
 /// The bytes of the files under `dir` and its tablespaces; what cannot be
 /// read counts as nothing.
 pub fn bytes_under(dir: &Path) -> u64 {
     let mut bytes = 0u64;
-    let _ = walk(dir, &mut |metadata| {
-        if metadata.is_file() {
-            bytes = bytes.saturating_add(metadata.len());
-        }
+    let _ = walk(dir, Look::Files, &mut |metadata| {
+        bytes = bytes.saturating_add(metadata.len());
         false
     });
     bytes
 }
 
-/// Shows `visit` the metadata of `dir` and of everything under it, and of
-/// the directories that the links in its `pg_tblspc/` point to (and their
-/// trees), until `visit` says stop: `Ok(true)` then. No other link is
-/// followed, so a cycle cannot form. Entries that vanish meanwhile (rsync
-/// renames its temporary files) are skipped; a directory that cannot be
-/// read is an error. Without recursion: depth costs no stack.
-fn walk(dir: &Path, visit: &mut dyn FnMut(&Metadata) -> bool) -> io::Result<bool> {
+/// Which entries a walk shows: their metadata costs a system call each.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Look {
+    /// Every entry, directories and links included.
+    Everything,
+    /// Regular files only: directories are told by their entry's type.
+    Files,
+}
+
+/// Shows `visit` the metadata of `dir` and of everything under it (or of
+/// its regular files only, per `look`), and of the directories that the
+/// links in its `pg_tblspc/` point to (and their trees), until `visit`
+/// says stop: `Ok(true)` then. No other link is followed, so a cycle
+/// cannot form. Entries that vanish meanwhile (rsync renames its
+/// temporary files) are skipped; a directory that cannot be read is an
+/// error. Without recursion: depth costs no stack.
+fn walk(dir: &Path, look: Look, visit: &mut dyn FnMut(&Metadata) -> bool) -> io::Result<bool> {
     let tablespaces = dir.join("pg_tblspc");
-    if visit(&fs::symlink_metadata(dir)?) {
+    let everything = look == Look::Everything;
+    if everything && visit(&fs::symlink_metadata(dir)?) {
         return Ok(true);
     }
     let mut pending = vec![dir.to_path_buf()];
@@ -127,24 +138,30 @@ fn walk(dir: &Path, visit: &mut dyn FnMut(&Metadata) -> bool) -> io::Result<bool
         };
         let links_followed = next == tablespaces;
         for entry in entries {
-            let Some((path, metadata)) = vanished_or(entry.and_then(|e| {
-                let metadata = e.metadata()?;
-                Ok((e.path(), metadata))
-            }))?
-            else {
+            let Some(entry) = vanished_or(entry)? else {
                 continue;
             };
-            if visit(&metadata) {
-                return Ok(true);
+            // The entry's own type (d_type) costs no system call.
+            let Some(kind) = vanished_or(entry.file_type())? else {
+                continue;
+            };
+            let path = entry.path();
+            if everything || kind.is_file() {
+                let Some(metadata) = vanished_or(entry.metadata())? else {
+                    continue;
+                };
+                if visit(&metadata) {
+                    return Ok(true);
+                }
             }
-            if metadata.is_dir() {
+            if kind.is_dir() {
                 pending.push(path);
-            } else if links_followed && metadata.file_type().is_symlink() {
+            } else if links_followed && kind.is_symlink() {
                 let Some(target) = vanished_or(fs::metadata(&path))? else {
                     continue;
                 };
                 if target.is_dir() {
-                    if visit(&target) {
+                    if everything && visit(&target) {
                         return Ok(true);
                     }
                     pending.push(path);

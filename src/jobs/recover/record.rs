@@ -331,7 +331,10 @@ mod tests {
             state(old),
             Some(State::Pending(Some("20261203T000000".into())))
         );
-        let none = old.replace(r#"["20261202T000000","20261203T000000","20261201T000000"]"#, "[]");
+        let none = old.replace(
+            r#"["20261202T000000","20261203T000000","20261201T000000"]"#,
+            "[]",
+        );
         assert_eq!(state(&none), Some(State::Pending(None)));
         assert_eq!(state(&old.replace("\"20261201T000000\"", "5")), None);
         assert_eq!(Entry::from_text("{\"pid\": 1}"), None);
