@@ -40,7 +40,15 @@ impl Watch<'_> {
         }
         let (stop, stopped) = mpsc::channel::<()>();
         std::thread::scope(|scope| {
-            scope.spawn(|| self.run(stopped));
+            // No thread to be had (a pids limit): the restore goes on unwatched.
+            let watching = std::thread::Builder::new()
+                .stack_size(256 << 10)
+                .spawn_scoped(scope, || self.run(stopped));
+            if let Err(e) = watching {
+                self.log.warning(&format!(
+                    "No progress lines: cannot start their thread ({e})."
+                ));
+            }
             let end = follow();
             drop(stop);
             end
