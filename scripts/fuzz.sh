@@ -17,7 +17,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/../fuzz"
 seconds=${FUZZ_SECONDS:-60}
-targets=${FUZZ_TARGETS:-response command_line diagnose}
+targets=${FUZZ_TARGETS:-response command_line diagnose log_json}
 sanitizer=${FUZZ_SANITIZER:-address}
 cmin=${FUZZ_CMIN:-1}
 

@@ -1,15 +1,21 @@
-//! Log lines in the Python tool's format: `YYYY-MM-DD HH:MM:SS,mmm LEVEL: message`.
+//! Log lines in the Python tool's format: `YYYY-MM-DD HH:MM:SS,mmm LEVEL: message`,
+//! or (`--log-format json`) one JSON object per line with the keys of
+//! Patroni's JSON log (`asctime`, `levelname`, `message`) and the run's own
+//! fields (`subcommand`, `server`, `operation_id` once known, `exit_code` on
+//! the last line), for log shippers that parse Patroni's stream.
 //!
 //! Timestamps are UTC: a static binary on a scratch image has no time zone
 //! database to read, and UTC reads the same on every host of a cluster.
 
 use crate::sys::O_NONBLOCK;
-use crate::text::printable;
+use crate::text::{is_unsafe, printable};
+use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,11 +35,24 @@ impl Level {
     }
 }
 
+/// How a line is written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Format {
+    /// The Python tool's text.
+    #[default]
+    Plain,
+    /// One JSON object per line.
+    Json,
+}
+
 /// Writes log lines to stderr, or appends them to a file.
 pub struct Logger {
     file: Option<File>,
     /// Set once a write to the file failed.
     file_failed: AtomicBool,
+    format: Format,
+    /// The run's own fields of a JSON line, in order.
+    fields: Mutex<Vec<(&'static str, String)>>,
     /// Unit tests read the lines back instead of writing them anywhere.
     #[cfg(test)]
     pub captured: Option<std::sync::Mutex<Vec<String>>>,
@@ -41,9 +60,15 @@ pub struct Logger {
 
 impl Logger {
     pub fn stderr() -> Logger {
+        Logger::writing_to(None)
+    }
+
+    fn writing_to(file: Option<File>) -> Logger {
         Logger {
-            file: None,
+            file,
             file_failed: AtomicBool::new(false),
+            format: Format::Plain,
+            fields: Mutex::new(Vec::new()),
             #[cfg(test)]
             captured: None,
         }
@@ -52,9 +77,30 @@ impl Logger {
     #[cfg(test)]
     pub fn capture() -> Logger {
         Logger {
-            file: None,
-            file_failed: AtomicBool::new(false),
             captured: Some(Default::default()),
+            ..Logger::stderr()
+        }
+    }
+
+    /// The same logger, writing lines in `format`.
+    pub fn in_format(self, format: Format) -> Logger {
+        Logger { format, ..self }
+    }
+
+    /// Sets a field of every JSON line from now on.
+    pub fn field(&self, key: &'static str, value: &str) {
+        let mut fields = self.fields.lock().unwrap_or_else(|p| p.into_inner());
+        match fields.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, old)) => *old = value.to_string(),
+            None => fields.push((key, value.to_string())),
+        }
+    }
+
+    /// The run's last line, in JSON only: its exit code, for pipelines
+    /// that filter on it. The plain format stays the Python tool's.
+    pub fn exit(&self, code: u8) {
+        if self.format == Format::Json {
+            self.write_line(&self.line(Level::Info, &format!("Exit code {code}."), Some(code)));
         }
     }
 
@@ -95,12 +141,7 @@ impl Logger {
                 Some(ENXIO) => std::io::Error::other(no_such_device(path)),
                 _ => e,
             })?;
-        Ok(Logger {
-            file: Some(file),
-            file_failed: AtomicBool::new(false),
-            #[cfg(test)]
-            captured: None,
-        })
+        Ok(Logger::writing_to(Some(file)))
     }
 
     pub fn info(&self, message: &str) {
@@ -119,12 +160,12 @@ impl Logger {
     /// the log file (non-blocking), else to stderr with one non-blocking
     /// write that bypasses std's stderr lock (the main thread may hold it,
     /// blocked on a full pipe): a line there is no room for is lost.
-    pub fn last_line(&self, level: Level, message: &str) {
+    pub fn last_line(&self, level: Level, message: &str, exit_code: u8) {
         #[cfg(test)]
         if self.captured.is_some() {
             return self.log(level, message);
         }
-        let line = self.format(level, message);
+        let line = self.line(level, message, Some(exit_code));
         if let Some(file) = &self.file {
             if (&*file).write_all(line.as_bytes()).is_ok() {
                 return;
@@ -133,13 +174,26 @@ impl Logger {
         write_to_stderr_at_once(line.as_bytes());
     }
 
-    fn format(&self, level: Level, message: &str) -> String {
-        format!(
-            "{} {}: {}\n",
-            timestamp(SystemTime::now()),
-            level.name(),
-            printable(message)
-        )
+    /// One line, its newline included; the exit code is JSON's only.
+    fn line(&self, level: Level, message: &str, exit_code: Option<u8>) -> String {
+        let time = timestamp(SystemTime::now());
+        if self.format == Format::Plain {
+            return format!("{time} {}: {}\n", level.name(), printable(message));
+        }
+        let fields = self.fields.lock().unwrap_or_else(|p| p.into_inner());
+        let mut line = format!(
+            "{{\"asctime\":{},\"levelname\":{},\"message\":{}",
+            json_text(&time),
+            json_text(level.name()),
+            json_text(message)
+        );
+        for (key, value) in fields.iter() {
+            let _ = write!(line, ",{}:{}", json_text(key), json_text(value));
+        }
+        if let Some(code) = exit_code {
+            let _ = write!(line, ",\"exit_code\":{code}");
+        }
+        line + "}\n"
     }
 
     /// Writes one line with a single write, so concurrent writers to the same
@@ -154,7 +208,10 @@ impl Logger {
                 .push(format!("{}: {}", level.name(), printable(message)));
             return;
         }
-        let line = self.format(level, message);
+        self.write_line(&self.line(level, message, None));
+    }
+
+    fn write_line(&self, line: &str) {
         let Some(file) = &self.file else {
             let _ = std::io::stderr().lock().write_all(line.as_bytes());
             return;
@@ -195,6 +252,29 @@ fn write_to_stderr_at_once(bytes: &[u8]) {
             fcntl(2, F_SETFL, flags);
         }
     }
+}
+
+/// `text` as a JSON string: quotes and backslashes escaped, and every
+/// control, invisible or bidi character as `\uXXXX`, so that a line stays
+/// one line of valid JSON and shows what the server really sent.
+pub fn json_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            _ if c < ' ' || is_unsafe(c) => {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    let _ = write!(out, "\\u{unit:04x}");
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// What such an open of a FIFO without a reader fails with.

@@ -59,11 +59,26 @@ fn render(run: &Run, kept_success: Option<&str>) -> String {
         _ => kept_success.map(String::from),
     };
     let mut gauges = vec![
-        ("last_run_timestamp_seconds", "When the last run ended (Unix time).", Some(ended)),
-        (LAST_SUCCESS, "When the last run that exited 0 ended (Unix time).", success),
-        ("last_exit_code", "The exit code of the last run (README, Exit codes).",
-            Some(run.exit_code.to_string())),
-        ("last_run_duration_seconds", "How long the last run took.", Some(seconds_text(took))),
+        (
+            "last_run_timestamp_seconds",
+            "When the last run ended (Unix time).",
+            Some(ended),
+        ),
+        (
+            LAST_SUCCESS,
+            "When the last run that exited 0 ended (Unix time).",
+            success,
+        ),
+        (
+            "last_exit_code",
+            "The exit code of the last run (README, Exit codes).",
+            Some(run.exit_code.to_string()),
+        ),
+        (
+            "last_run_duration_seconds",
+            "How long the last run took.",
+            Some(seconds_text(took)),
+        ),
     ];
     if let Some(bytes) = run.restored_bytes {
         gauges.push((
@@ -109,7 +124,10 @@ fn replace(path: &Path, text: &str) -> std::io::Result<()> {
     let name = path.file_name().unwrap_or_default().to_string_lossy();
     let temporary: PathBuf = path.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     let written = File::create(&temporary)
-        .and_then(|mut file| file.write_all(text.as_bytes()).and_then(|()| file.sync_all()))
+        .and_then(|mut file| {
+            file.write_all(text.as_bytes())
+                .and_then(|()| file.sync_all())
+        })
         .and_then(|()| fs::rename(&temporary, path));
     if written.is_err() {
         let _ = fs::remove_file(&temporary);
@@ -156,9 +174,14 @@ mod tests {
         assert_eq!(kept.as_deref(), Some("1796520002.345"));
         let failed = render(&run(3), kept.as_deref());
         assert!(failed.contains("last_success_timestamp_seconds{"));
-        assert!(failed.contains("_last_exit_code{subcommand=\"config-switch\",server=\"ma\\\"in\"} 3"));
+        assert!(
+            failed.contains("_last_exit_code{subcommand=\"config-switch\",server=\"ma\\\"in\"} 3")
+        );
         let never = render(&run(3), None);
         assert!(!never.contains(LAST_SUCCESS), "{never}");
-        assert_eq!(last_success("patroni_barman_last_success_timestamp_seconds{a} 1e9"), None);
+        assert_eq!(
+            last_success("patroni_barman_last_success_timestamp_seconds{a} 1e9"),
+            None
+        );
     }
 }

@@ -34,6 +34,16 @@ extern "C" {
 /// What the run leaves behind if it ends now; the signal's line says it.
 static STATE: Mutex<String> = Mutex::new(String::new());
 
+/// What a termination does before it exits, with the exit code (write the
+/// metrics file).
+type AtExit = Box<dyn Fn(u8) + Send>;
+static AT_EXIT: Mutex<Option<AtExit>> = Mutex::new(None);
+
+/// Runs `last` before a termination ends the process.
+pub fn at_exit(last: AtExit) {
+    *AT_EXIT.lock().unwrap_or_else(|p| p.into_inner()) = Some(last);
+}
+
 /// Records what a termination now would leave behind, in words that finish
 /// "Terminated by SIGTERM: ...".
 pub fn note(state: String) {
@@ -73,8 +83,12 @@ pub fn watch(log: &'static Logger) -> Result<(), String> {
             let name = WATCHED.iter().find(|(n, _)| *n == signal).map(|w| w.1);
             let state = STATE.lock().unwrap_or_else(|p| p.into_inner()).clone();
             let line = format!("Terminated by {}: {state}", name.unwrap_or("a signal"));
-            log.last_line(Level::Error, &line);
-            std::process::exit(i32::from(Outcome::Terminated(signal as u8).exit_code()));
+            let code = Outcome::Terminated(signal as u8).exit_code();
+            log.last_line(Level::Error, &line, code);
+            if let Some(last) = AT_EXIT.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+                last(code);
+            }
+            std::process::exit(i32::from(code));
         });
     match watcher {
         Ok(_) => Ok(()),

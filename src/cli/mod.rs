@@ -19,6 +19,7 @@ pub use help::{help, shown_default, synopsis};
 pub use man::man_page;
 pub use options::{Opt, Scope, OPTIONS};
 
+use crate::log::Format;
 use crate::rules::poll::{PollPolicy, NOT_FOUND_PATIENCE};
 use crate::rules::retry::RetryPolicy;
 use crate::text::{printable, without_passwords};
@@ -48,6 +49,10 @@ pub struct Command {
     pub poll: PollPolicy,
     pub http_timeout: Duration,
     pub log_file: Option<PathBuf>,
+    pub log_format: Format,
+    /// `--metrics-file`, a `.prom` file.
+    pub metrics_file: Option<PathBuf>,
+    pub api_password_file: Option<PathBuf>,
     /// Options given but not used, by name only: their values (a connstring,
     /// say) may hold secrets.
     pub ignored: Vec<String>,
@@ -75,6 +80,27 @@ pub enum Job {
     ConfigSwitch(ConfigSwitch),
     Check(Check),
     Wait(Wait),
+}
+
+impl Job {
+    pub fn sub(&self) -> Sub {
+        match self {
+            Job::Recover(_) => Sub::Recover,
+            Job::ConfigSwitch(_) => Sub::ConfigSwitch,
+            Job::Check(_) => Sub::Check,
+            Job::Wait(_) => Sub::Wait,
+        }
+    }
+
+    /// `--barman-server`, which every subcommand takes.
+    pub fn server(&self) -> &str {
+        match self {
+            Job::Recover(job) => &job.server,
+            Job::ConfigSwitch(job) => &job.server,
+            Job::Check(job) => &job.server,
+            Job::Wait(job) => &job.server,
+        }
+    }
 }
 
 /// `check`: what to prove about this node's Barman settings.
@@ -213,6 +239,26 @@ fn parse_typed(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Strin
         }),
     };
     let path = |opt| typed.text(opt).map(PathBuf::from);
+    let log_format = match typed.text(Opt::LogFormat).unwrap_or("plain") {
+        "plain" => Format::Plain,
+        "json" => Format::Json,
+        other => {
+            return Err(format!(
+                "{} must be plain or json, not {other:?}",
+                Opt::LogFormat.flag()
+            ))
+        }
+    };
+    let metrics_file = path(Opt::MetricsFile);
+    if metrics_file
+        .as_ref()
+        .is_some_and(|p| p.extension().is_none_or(|e| e != "prom"))
+    {
+        return Err(format!(
+            "{} must name a .prom file (node_exporter's textfile collector reads only those)",
+            Opt::MetricsFile.flag()
+        ));
+    }
     Ok(Parsed::Run(Box::new(Command {
         api_url,
         ca_file: path(Opt::CaFile),
@@ -222,6 +268,9 @@ fn parse_typed(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Strin
         poll,
         http_timeout,
         log_file: path(Opt::LogFile),
+        log_format,
+        metrics_file,
+        api_password_file: path(Opt::ApiPasswordFile),
         ignored: typed.ignored,
         job,
     })))
@@ -370,6 +419,25 @@ mod tests {
 
     fn parse_words(words: &str) -> Result<Parsed, String> {
         parse(words.split(' ').map(OsString::from))
+    }
+
+    #[test]
+    fn the_python_tools_abbreviations_keep_their_meaning_beside_newer_options() {
+        // --api-password-file, --log-format and --max-wait came later.
+        let line = "--api http://b --log /tmp/l --max 3 wait --barman-server s --operation-id i";
+        let Ok(Parsed::Run(command)) = parse_words(line) else {
+            panic!("{:?}", parse_words(line))
+        };
+        assert_eq!(command.log_file, Some(PathBuf::from("/tmp/l")));
+        assert_eq!(command.retry.attempts, 3);
+        assert_eq!(command.log_format, Format::Plain);
+        // A prefix of two newer options only is still ambiguous.
+        let newer = "--api-url http://b --metrics-f /m.prom --log-fo json check --barman-server s";
+        assert!(parse_words(newer).is_ok(), "{:?}", parse_words(newer));
+        let bad = parse_words("--api-url http://b --metrics-file /m.txt check --barman-server s");
+        assert!(bad.unwrap_err().contains("must name a .prom file"));
+        let bad = parse_words("--api-url http://b --log-format xml check --barman-server s");
+        assert!(bad.unwrap_err().contains("must be plain or json"));
     }
 
     #[test]

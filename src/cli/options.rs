@@ -175,6 +175,36 @@ option_table! {
         help: "append log lines here instead of stderr",
     },
     Spec {
+        opt: Opt::LogFormat,
+        names: &["log-format"],
+        scope: Scope::Global,
+        takes: Takes::Text("FORMAT"),
+        default: DefaultValue::Is("plain"),
+        required_in: &[],
+        unused_in: &[],
+        help: "plain (the Python tool's lines) or json (one object per\nline, with the keys of Patroni's JSON log)",
+    },
+    Spec {
+        opt: Opt::MetricsFile,
+        names: &["metrics-file"],
+        scope: Scope::Global,
+        takes: Takes::Text("PATH"),
+        default: DefaultValue::None,
+        required_in: &[],
+        unused_in: &[],
+        help: "write how the run ended here at its end, for\nnode_exporter's textfile collector (a .prom file)",
+    },
+    Spec {
+        opt: Opt::ApiPasswordFile,
+        names: &["api-password-file"],
+        scope: Scope::Global,
+        takes: Takes::Text("PATH"),
+        default: DefaultValue::None,
+        required_in: &[],
+        unused_in: &[],
+        help: "the password for --api-url's user, read from this file\n(its first line), so that no process list shows it",
+    },
+    Spec {
         opt: Opt::Help,
         names: &["help"],
         scope: Scope::Global,
@@ -321,6 +351,26 @@ option_table! {
         help: "the largest /diagnose answer read, in MiB: a few KB\nper backup",
     },
 }
+
+/// The options of Patroni's Python tool. Its users abbreviate them as
+/// argparse lets them (`--api`, `--log`): when a newer option shares such a
+/// prefix, the prefix still means the Python tool's option.
+pub const PYTHON_OPTIONS: &[Opt] = &[
+    Opt::ApiUrl,
+    Opt::CertFile,
+    Opt::KeyFile,
+    Opt::RetryWait,
+    Opt::MaxRetries,
+    Opt::LogFile,
+    Opt::BarmanServer,
+    Opt::BackupId,
+    Opt::SshCommand,
+    Opt::DataDirectory,
+    Opt::LoopWait,
+    Opt::BarmanModel,
+    Opt::Reset,
+    Opt::SwitchWhen,
+];
 
 impl Opt {
     pub fn spec(self) -> &'static Spec {

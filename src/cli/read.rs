@@ -2,7 +2,7 @@
 //! read as its option's kind (`options::Takes`), with the option's name in
 //! every error.
 
-use super::options::{Least, Opt, Spec, Takes, OPTIONS};
+use super::options::{Least, Opt, Spec, Takes, OPTIONS, PYTHON_OPTIONS};
 use crate::sub::Sub;
 use crate::text::{parse_seconds, printable};
 use lexopt::Arg;
@@ -249,10 +249,16 @@ fn resolve(name: &str, sub: Option<Sub>) -> Result<Option<&'static Spec>, String
         .flat_map(|spec| spec.names.iter().map(move |n| (spec, *n)))
         .filter(|(_, n)| n.starts_with(name))
         .collect();
-    match candidates.as_slice() {
-        [] => Ok(None),
-        [(one, _)] => Ok(Some(one)),
-        many => {
+    let python: Vec<&(&'static Spec, &str)> = candidates
+        .iter()
+        .filter(|(spec, _)| PYTHON_OPTIONS.contains(&spec.opt))
+        .collect();
+    match (candidates.as_slice(), python.as_slice()) {
+        ([], _) => Ok(None),
+        ([(one, _)], _) => Ok(Some(one)),
+        // What the Python tool took as its own abbreviation.
+        (_, [(one, _)]) => Ok(Some(one)),
+        (many, _) => {
             let names: Vec<&str> = many.iter().map(|(_, n)| *n).collect();
             Err(format!(
                 "--{name} is ambiguous: it could be --{}",

@@ -19,29 +19,83 @@ use crate::api::Client;
 use crate::cli::{Command, Job, Opt};
 use crate::clock::Clock;
 use crate::log::Logger;
+use crate::metrics;
 use crate::outcome::Outcome;
+use crate::secrets;
 use crate::signals;
+use crate::sub::Sub;
 use crate::text::capitalized;
 use crate::transport::{Transport, TransportConfig};
 use crate::url::Scheme;
 use session::Session;
+use std::path::Path;
+use std::time::SystemTime;
 
 /// Opens the log, starts watching for termination, prepares the transport
-/// and runs the job. `Err` is a usage error (a certificate file cannot be
-/// used): nothing is sent.
+/// and runs the job, then writes the metrics file. `Err` is a usage error
+/// (a certificate or password file cannot be used): nothing is sent.
 pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
+    let started = SystemTime::now();
     let log = match &command.log_file {
         Some(path) => Logger::to_file_or_stderr(path),
         None => Logger::stderr(),
     };
     // The signal thread logs too, until the process ends.
-    let log: &'static Logger = Box::leak(Box::new(log));
+    let log: &'static Logger = Box::leak(Box::new(log.in_format(command.log_format)));
+    let (sub, server) = (command.job.sub(), command.job.server().to_string());
+    log.field("subcommand", sub.name());
+    log.field("server", &server);
+    if let Some(path) = command.metrics_file.clone() {
+        let server = server.clone();
+        signals::at_exit(Box::new(move |code| {
+            write_metrics(&path, log, sub, &server, started, code, None);
+        }));
+    }
     signals::note("no operation was created.".into());
     if let Err(why) = signals::watch(log) {
         log.warning(&format!("{}.", capitalized(&why)));
     }
+    let result = prepare_and_run(&command, clock, log);
+    // A usage error found here (a file that cannot be used) is a run that
+    // ended 64: an alert must see it too. main words it, on stderr.
+    let code = result.as_ref().map_or(Outcome::Usage, |o| *o).exit_code();
+    if let Some(path) = &command.metrics_file {
+        let restored = match &command.job {
+            Job::Recover(job) => Some(bytes_under(Path::new(&job.data_directory))),
+            _ => None,
+        };
+        write_metrics(path, log, sub, &server, started, code, restored);
+    }
+    if result.is_ok() {
+        log.exit(code);
+    }
+    result
+}
+
+fn prepare_and_run(command: &Command, clock: &dyn Clock, log: &Logger) -> Result<Outcome, String> {
+    let secret_files = [
+        (Opt::ApiPasswordFile, &command.api_password_file),
+        (Opt::KeyFile, &command.key_file),
+        // A certificate file without a key file holds the key.
+        (
+            Opt::CertFile,
+            &command
+                .cert_file
+                .clone()
+                .filter(|_| command.key_file.is_none()),
+        ),
+    ];
+    for (opt, path) in secret_files {
+        if let Some(warning) = path.as_ref().and_then(|p| secrets::exposed(&opt.flag(), p)) {
+            log.warning(&warning);
+        }
+    }
+    let api_url = match &command.api_password_file {
+        Some(path) => secrets::with_password_from(&command.api_url, path)?,
+        None => command.api_url.clone(),
+    };
     let transport = Transport::new(&TransportConfig {
-        url: &command.api_url,
+        url: &api_url,
         timeout: command.http_timeout,
         ca_file: command.ca_file.as_deref(),
         cert_file: command.cert_file.as_deref(),
@@ -76,4 +130,24 @@ pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
         Job::Check(job) => check::run(&session, job),
         Job::Wait(job) => wait::run(&session, job),
     })
+}
+
+fn write_metrics(
+    path: &Path,
+    log: &Logger,
+    sub: Sub,
+    server: &str,
+    started: SystemTime,
+    exit_code: u8,
+    restored_bytes: Option<u64>,
+) {
+    let run = metrics::Run {
+        subcommand: sub.name(),
+        server,
+        started,
+        ended: SystemTime::now(),
+        exit_code,
+        restored_bytes,
+    };
+    metrics::write(path, &run, log);
 }

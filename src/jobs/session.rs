@@ -308,8 +308,10 @@ impl<'a> Session<'a> {
         created.map_err(|p| failed(&p))
     }
 
-    /// From now on, a termination leaves operation `id` running.
+    /// From now on, a termination leaves operation `id` running, and JSON
+    /// log lines name it.
     pub(super) fn note_following(&self, noun: &str, server: &str, id: &str) {
+        self.log.field("operation_id", id);
         signals::note(format!(
             "the {noun} {id} goes on on the Barman host; follow it at {}. {}",
             self.client.operation_url(server, id),
