@@ -252,7 +252,7 @@ fn parse_typed(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Strin
     let metrics_file = path(Opt::MetricsFile);
     if metrics_file
         .as_ref()
-        .is_some_and(|p| p.extension().is_none_or(|e| e != "prom"))
+        .is_some_and(|p| p.extension().map_or(true, |e| e != "prom"))
     {
         return Err(format!(
             "{} must name a .prom file (node_exporter's textfile collector reads only those)",
