@@ -12,12 +12,15 @@
 use crate::log::Logger;
 use std::fmt::Write as _;
 use std::fs::{self, File};
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const PREFIX: &str = "patroni_barman_";
 const LAST_SUCCESS: &str = "last_success_timestamp_seconds";
+/// The most of a previous file read for its last success: this tool's
+/// files are under 2 KiB.
+const MAX_FILE: u64 = 64 << 10;
 
 /// What the file says of one run.
 pub struct Run<'a> {
@@ -34,8 +37,10 @@ pub struct Run<'a> {
 /// Writes `run` to `path`, keeping the last success of the file there
 /// when this run failed; a WARNING on `log` when it cannot.
 pub fn write(path: &Path, run: &Run, log: &Logger) {
-    let previous = fs::read_to_string(path).ok();
-    let kept = previous.as_deref().and_then(last_success);
+    let mut previous = String::new();
+    let read =
+        File::open(path).and_then(|file| (&file).take(MAX_FILE).read_to_string(&mut previous));
+    let kept = read.ok().and_then(|_| last_success(&previous));
     let text = render(run, kept.as_deref());
     if let Err(why) = replace(path, &text) {
         log.warning(&format!(

@@ -32,7 +32,7 @@ pub fn with_password_from(url: &ApiUrl, path: &Path) -> Result<ApiUrl, String> {
     let mut text = String::new();
     use std::io::Read;
     std::fs::File::open(path)
-        .and_then(|file| file.take(MAX_PASSWORD_FILE).read_to_string(&mut text))
+        .and_then(|file| (&file).take(MAX_PASSWORD_FILE).read_to_string(&mut text))
         .map_err(|e| format!("cannot read --api-password-file {shown}: {e}"))?;
     let password = text.lines().next().unwrap_or_default();
     if password.is_empty() {

@@ -12,12 +12,42 @@ use crate::rules::poll::End;
 use crate::rules::progress::{first_pause, line, pause_after, Seen};
 use crate::text::named;
 use std::path::Path;
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// The largest `/diagnose` read for the backup's size: `check`'s default
 /// `--max-diagnose`.
 const MAX_DIAGNOSE: usize = 64 << 20;
+
+/// The end of the watch, told across threads.
+#[derive(Default)]
+struct Stop {
+    stopped: Mutex<bool>,
+    told: Condvar,
+}
+
+impl Stop {
+    fn now(&self) {
+        *self.stopped.lock().unwrap_or_else(|p| p.into_inner()) = true;
+        self.told.notify_all();
+    }
+
+    /// Waits until `until`: whether the watch ended meanwhile (or before).
+    fn waited(&self, until: Instant) -> bool {
+        let mut stopped = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
+        while !*stopped {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            stopped = match self.told.wait_timeout(stopped, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        true
+    }
+}
 
 /// What the watch looks at, and where it says it.
 pub struct Watch<'a> {
@@ -38,24 +68,24 @@ impl Watch<'_> {
         if self.interval.is_zero() {
             return follow();
         }
-        let (stop, stopped) = mpsc::channel::<()>();
+        let stop = Stop::default();
         std::thread::scope(|scope| {
             // No thread to be had (a pids limit): the restore goes on unwatched.
             let watching = std::thread::Builder::new()
                 .stack_size(256 << 10)
-                .spawn_scoped(scope, || self.run(stopped));
+                .spawn_scoped(scope, || self.run(&stop));
             if let Err(e) = watching {
                 self.log.warning(&format!(
                     "No progress lines: cannot start their thread ({e})."
                 ));
             }
             let end = follow();
-            drop(stop);
+            stop.now();
             end
         })
     }
 
-    fn run(&self, stopped: Receiver<()>) {
+    fn run(&self, stop: &Stop) {
         let start = Instant::now();
         let dir = Path::new(self.data_directory);
         let look = || Seen {
@@ -68,8 +98,7 @@ impl Watch<'_> {
         let mut size: Option<(String, Option<u64>)> = None;
         let mut pause = first_pause(self.interval);
         loop {
-            let due = (start + before.at + pause).saturating_duration_since(Instant::now());
-            if stopped.recv_timeout(due) != Err(RecvTimeoutError::Timeout) {
+            if stop.waited(start + before.at + pause) {
                 return;
             }
             let (backup, total) = size.get_or_insert_with(|| self.backup_size());
@@ -77,7 +106,7 @@ impl Watch<'_> {
             let now = look();
             // The operation may have ended meanwhile: then the run's last
             // line is pg-backup-api's word, not a stale share.
-            if stopped.try_recv() != Err(TryRecvError::Empty) {
+            if stop.waited(Instant::now()) {
                 return;
             }
             let shown = named(self.data_directory, 200);
