@@ -37,15 +37,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # qemu-user that leaves out qemu-user-binfmt, so nothing changes machine-wide.
 APT_INSTALL := $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends
 
-# ring builds C for the target: musl-gcc (Debian's musl-tools) for x86_64,
-# clang for aarch64. Both are linked by the toolchain's own rust-lld, the
-# same way (LINK): fixed-address static executables, as rust-lld made the
-# aarch64 ones already (a static-pie x86_64 binary carried 19 KiB of
-# relocations), with identical functions folded. README, "Size and speed".
-export CC_x86_64_unknown_linux_musl := musl-gcc
-export CC_aarch64_unknown_linux_musl := clang
-export CARGO_TARGET_X86_64_UNKNOWN_LINUX_MUSL_LINKER := rust-lld
-export CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER := rust-lld
+# The linker, relocation model and C compilers of the musl targets are in
+# .cargo/config.toml, so that cargo alone builds the same binaries. LINK is
+# repeated here because the RUSTFLAGS below replace that file's rustflags.
 LINK := -C relocation-model=static -C link-arg=--icf=all
 
 # Reproducible binaries: panic locations name source files, so every absolute

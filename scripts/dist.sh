@@ -50,8 +50,9 @@ done | tar --null -T - -cf - | tar -C "$work/stage/$src" -xf -
 # accepts offline. 25 MB instead of 99 MB.
 cargo vendor-filterer --versioned-dirs "${platforms[@]/#/--platform=}" \
     "$work/stage/$src/vendor" >/dev/null
-cat > "$work/stage/$src/.cargo/config.toml" <<'EOF'
-# Written by `make dist`: dependencies come from vendor/, never the network.
+cat >> "$work/stage/$src/.cargo/config.toml" <<'EOF'
+
+# Added by `make dist`: dependencies come from vendor/, never the network.
 [source.crates-io]
 replace-with = "vendored-sources"
 
