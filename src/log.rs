@@ -7,7 +7,7 @@
 //! Timestamps are UTC: a static binary on a scratch image has no time zone
 //! database to read, and UTC reads the same on every host of a cluster.
 
-use crate::sys::O_NONBLOCK;
+use crate::sys::{fcntl, write, F_GETFL, F_SETFL, O_NONBLOCK};
 use crate::text::{is_unsafe, printable};
 use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
@@ -231,16 +231,9 @@ impl Logger {
     }
 }
 
-extern "C" {
-    fn write(fd: i32, buf: *const u8, count: usize) -> isize;
-    fn fcntl(fd: i32, cmd: i32, ...) -> i32;
-}
-
 /// Writes `bytes` to fd 2 with one write(2), made non-blocking for it, then
 /// puts the flags back (the pipe may be shared with other processes).
 fn write_to_stderr_at_once(bytes: &[u8]) {
-    const F_GETFL: i32 = 3;
-    const F_SETFL: i32 = 4;
     // SAFETY: fcntl and write on fd 2 with a valid buffer; errors ignored.
     unsafe {
         let flags = fcntl(2, F_GETFL);

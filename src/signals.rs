@@ -10,26 +10,14 @@
 
 use crate::log::{Level, Logger};
 use crate::outcome::Outcome;
+use crate::sys::{
+    pthread_sigmask, sigaddset, sigemptyset, sigwait, SigSet, SIG_BLOCK, SIG_UNBLOCK,
+};
 use std::ffi::c_int;
 use std::sync::Mutex;
 
 /// Linux's signal numbers, the same on x86_64 and aarch64.
 const WATCHED: [(c_int, &str); 3] = [(1, "SIGHUP"), (2, "SIGINT"), (15, "SIGTERM")];
-/// `pthread_sigmask`'s `how`.
-const SIG_BLOCK: c_int = 0;
-const SIG_UNBLOCK: c_int = 1;
-
-/// `sigset_t`: 128 bytes in musl and glibc.
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct SigSet([u64; 16]);
-
-extern "C" {
-    fn sigemptyset(set: *mut SigSet) -> c_int;
-    fn sigaddset(set: *mut SigSet, signal: c_int) -> c_int;
-    fn pthread_sigmask(how: c_int, set: *const SigSet, old: *mut SigSet) -> c_int;
-    fn sigwait(set: *const SigSet, signal: *mut c_int) -> c_int;
-}
 
 /// What the run leaves behind if it ends now; the signal's line says it.
 static STATE: Mutex<String> = Mutex::new(String::new());

@@ -269,10 +269,7 @@ fn check_record_place(dir: &str, record_dir: Option<&str>, report: &Report) {
 
 /// Whether this user may create files in `dir`.
 fn writable_directory(dir: &Path) -> Result<(), &'static str> {
-    extern "C" {
-        fn access(path: *const std::ffi::c_char, mode: std::ffi::c_int) -> std::ffi::c_int;
-    }
-    const W_OK_X_OK: std::ffi::c_int = 2 | 1;
+    use crate::sys::{access, W_OK_X_OK};
     if !dir.is_dir() {
         return Err("is not a directory");
     }

@@ -30,8 +30,8 @@
 //! it however the process ends), and a successful run removes the record.
 
 use crate::log::timestamp;
+use crate::sys::{flock, LOCK_EX, LOCK_NB};
 use miniserde::json::{self, Array, Number, Object, Value};
-use std::ffi::c_int;
 use std::fs::{File, OpenOptions};
 use std::io::Read;
 use std::os::unix::fs::{FileExt, MetadataExt, OpenOptionsExt};
@@ -177,12 +177,6 @@ pub enum Busy {
     HeldBy(Option<u32>),
     Failed(String),
 }
-
-extern "C" {
-    fn flock(fd: c_int, operation: c_int) -> c_int;
-}
-const LOCK_EX: c_int = 2;
-const LOCK_NB: c_int = 4;
 
 impl Record {
     /// Opens (creating it empty if needed) and locks the record at `path`,
