@@ -6,8 +6,11 @@
 #![allow(dead_code)]
 
 mod scenario;
+mod transcript;
 #[allow(unused_imports)]
 pub use scenario::{Action, Course, Route, Scenario};
+#[allow(unused_imports)]
+pub use transcript::expect_transcript;
 
 use miniserde::json::{self, Value};
 use std::io::{BufRead, BufReader};
