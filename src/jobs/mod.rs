@@ -73,6 +73,19 @@ pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
 }
 
 fn prepare_and_run(command: &Command, clock: &dyn Clock, log: &Logger) -> Result<Outcome, String> {
+    let api_url = match &command.api_password_file {
+        Some(path) => secrets::with_password_from(&command.api_url, path)?,
+        None => command.api_url.clone(),
+    };
+    let transport = Transport::new(&TransportConfig {
+        url: &api_url,
+        timeout: command.http_timeout,
+        ca_file: command.ca_file.as_deref(),
+        cert_file: command.cert_file.as_deref(),
+        key_file: command.key_file.as_deref(),
+        user_agent: None,
+    })?;
+    // Once the files are known to be usable: a usage error stays one line.
     let secret_files = [
         (Opt::ApiPasswordFile, &command.api_password_file),
         (Opt::KeyFile, &command.key_file),
@@ -90,18 +103,6 @@ fn prepare_and_run(command: &Command, clock: &dyn Clock, log: &Logger) -> Result
             log.warning(&warning);
         }
     }
-    let api_url = match &command.api_password_file {
-        Some(path) => secrets::with_password_from(&command.api_url, path)?,
-        None => command.api_url.clone(),
-    };
-    let transport = Transport::new(&TransportConfig {
-        url: &api_url,
-        timeout: command.http_timeout,
-        ca_file: command.ca_file.as_deref(),
-        cert_file: command.cert_file.as_deref(),
-        key_file: command.key_file.as_deref(),
-        user_agent: None,
-    })?;
     let tls_options = command.tls_options();
     if command.api_url.scheme == Scheme::Http && !tls_options.is_empty() {
         let unused: Vec<String> = tls_options.iter().map(|(opt, _)| opt.flag()).collect();
