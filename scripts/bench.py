@@ -58,7 +58,7 @@ def main():
             line = stub.stdout.readline().split()
             if len(line) != 2 or line[0] != "PORT":
                 sys.exit(f"bench: the stub did not start (said {line!r})")
-            results = measure(args.spawn, tools, int(line[1]))
+            results = measure(args.spawn, tools, int(line[1]), os.path.join(tmp, "data"))
             results["requests"] = audit(record, results.pop("expected"))
         finally:
             stub.terminate()
@@ -90,7 +90,7 @@ def run(spawn, argv):
     return wall_ns / 1e9, rss_kib, (user_us + sys_us) / 1e6
 
 
-def measure(spawn, tools, port):
+def measure(spawn, tools, port, data_dir):
     url, counter = f"http://127.0.0.1:{port}", iter(range(10**6))
     expected = {}  # server -> (tool, number of polls the stub must see from that run or None)
 
@@ -105,7 +105,7 @@ def measure(spawn, tools, port):
         expected[server] = (name, POLLS)
         # The Python tool's --loop-wait is an int; it accepts 0 (no sleep at all between polls).
         return [tools[name], "--api-url", url, "recover", "--barman-server", server, "--backup-id", "latest",
-                "--ssh-command", "ssh postgres@pg1", "--data-directory", "/tmp/x",
+                "--ssh-command", "ssh postgres@pg1", "--data-directory", data_dir,
                 "--loop-wait", "0.001" if name == "ours" else "0"]
 
     def alternate(label, rounds, make_argv, warmup=0):
@@ -309,7 +309,7 @@ def render(args, tools, r, elapsed):
     ours_cmd = ("BIN --api-url http://127.0.0.1:PORT config-switch --barman-server sN --barman-model m "
                 "--switch-when always on_role_change primary batman")
     rec_cmd = ('BIN --api-url http://127.0.0.1:PORT recover --barman-server sN --backup-id latest '
-               '--ssh-command "ssh postgres@pg1" --data-directory /tmp/x --loop-wait L')
+               '--ssh-command "ssh postgres@pg1" --data-directory TMP/data --loop-wait L')
     lines = [
         "# patroni_barman benchmark: ours vs. Patroni 4.1.5's Python patroni_barman", "",
         f"- Date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC}",
