@@ -181,24 +181,28 @@ mod tests {
             Outcome::Terminated(2),
             Outcome::Terminated(15),
         ];
-        match sub {
-            Sub::Check => endings.push(Outcome::CheckFailed),
-            _ => endings.extend([
-                Outcome::OperationFailed(sub),
-                Outcome::ApiError(sub),
-                Outcome::StillRunning,
-            ]),
-        }
-        if sub == Sub::ConfigSwitch {
-            endings.extend([Outcome::Skipped, Outcome::InvalidModel]);
-        }
-        if sub == Sub::Recover {
-            endings.extend([
-                Outcome::EarlierRestoreRunning,
-                Outcome::RecordUnusable,
-                Outcome::RestoreNotHere,
-            ]);
-        }
+        // No `_` arm: a new subcommand does not build until its endings are here.
+        let following = [
+            Outcome::OperationFailed(sub),
+            Outcome::ApiError(sub),
+            Outcome::StillRunning,
+        ];
+        endings.extend(match sub {
+            Sub::Check => vec![Outcome::CheckFailed],
+            Sub::Wait => following.to_vec(),
+            Sub::ConfigSwitch => {
+                [&following[..], &[Outcome::Skipped, Outcome::InvalidModel]].concat()
+            }
+            Sub::Recover => [
+                &following[..],
+                &[
+                    Outcome::EarlierRestoreRunning,
+                    Outcome::RecordUnusable,
+                    Outcome::RestoreNotHere,
+                ],
+            ]
+            .concat(),
+        });
         endings
     }
 

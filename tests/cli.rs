@@ -23,15 +23,22 @@ fn each_subcommands_help_shows_only_its_own_options_and_exit_codes() {
     let check = run(&["check", "--help"]).stdout;
     assert!(check.contains("ok, FAIL or WARNING"), "{check}");
     assert!(!check.contains("--loop-wait SECS"), "{check}");
-    for sub in ["recover", "config-switch", "wait"] {
-        let text = run(&[sub, "--help"]).stdout;
+    // Every subcommand's codes, and none of another's (named "other:").
+    for sub in patroni_barman::sub::Sub::ALL {
+        let text = run(&[sub.name(), "--help"]).stdout;
         let codes = text.split("Exit codes:").nth(1).unwrap();
-        for other in ["check", "every check", "wait:", "recover:"] {
+        for other in patroni_barman::sub::Sub::ALL.iter().filter(|o| **o != sub) {
+            let named = format!("{}:", other.name());
             assert!(
-                !codes.contains(other),
-                "{sub} --help names {other:?}:{codes}"
+                !codes.contains(&named),
+                "{} --help names {named:?}:{codes}",
+                sub.name()
             );
         }
+        assert!(
+            !codes.contains("every check") || sub.name() == "check",
+            "{codes}"
+        );
     }
     let recover = run(&["recover", "--help"]).stdout;
     assert!(recover.contains("\n  7 "), "{recover}");
