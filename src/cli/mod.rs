@@ -239,7 +239,7 @@ fn parse_typed(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Strin
         }),
     };
     let path = |opt| typed.text(opt).map(PathBuf::from);
-    let log_format = match typed.text(Opt::LogFormat).unwrap_or("plain") {
+    let log_format = match typed.text_or_default(Opt::LogFormat).unwrap_or_default() {
         "plain" => Format::Plain,
         "json" => Format::Json,
         other => {
@@ -339,7 +339,7 @@ fn check(typed: &Typed) -> Result<Check, String> {
         ssh_command,
         record_dir: typed.text(Opt::RecordDir).map(String::from),
         switch_when: typed.text(Opt::SwitchWhen).map(switch_when).transpose()?,
-        max_diagnose: max_diagnose(typed.text(Opt::MaxDiagnose).unwrap_or("64"))?,
+        max_diagnose: max_diagnose(typed.text_or_default(Opt::MaxDiagnose).unwrap_or_default())?,
     })
 }
 

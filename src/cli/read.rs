@@ -33,7 +33,7 @@ impl Typed {
     }
 
     /// The value, or the option's default for this subcommand.
-    fn text_or_default(&self, opt: Opt) -> Option<&str> {
+    pub fn text_or_default(&self, opt: Opt) -> Option<&str> {
         let default = self.sub.and_then(|sub| opt.spec().default_for(sub));
         self.text(opt).or(default)
     }
