@@ -7,8 +7,6 @@ use common::*;
 use miniserde::json::{self, Number, Object, Value};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 /// Every line of `text` as a JSON object; panics on a line that is not one.
 fn objects(text: &str) -> Vec<Object> {
@@ -140,19 +138,7 @@ fn json_fields_keep_a_strange_server_name_as_it_is_on_one_line() {
 fn the_signals_last_line_is_json_with_its_exit_code() {
     let stub = Scenario::real().course(Course::Stuck).start();
     let args = recover_args(&stub.url(), &["--log-format", "json"]);
-    let child = command()
-        .args(&args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while !stub.requests().iter().any(|r| r.route == "poll") {
-        assert!(started.elapsed() < Duration::from_secs(10), "never polled");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    send_signal(&child, "TERM");
-    let ran = finish(child, started);
+    let ran = signalled_after_polls(&args, &stub, 0, "TERM");
     ran.expect_code(143);
     let lines = objects(&ran.stderr);
     let last = lines.last().unwrap();
@@ -297,19 +283,8 @@ fn recovers_metrics_give_the_bytes_restored_and_a_signal_writes_them_too() {
     assert_eq!(bytes, 100_000 + 3 + 8192, "{restored}");
     // Terminated while it polls a stuck operation: 143 in the file.
     let polled = stub.requests().iter().filter(|r| r.route == "poll").count();
-    let child = command()
-        .args(recover_args(&stub.url(), &[&flag]))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while stub.requests().iter().filter(|r| r.route == "poll").count() <= polled {
-        assert!(started.elapsed() < Duration::from_secs(10), "never polled");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    send_signal(&child, "TERM");
-    finish(child, started).expect_code(143);
+    let args = recover_args(&stub.url(), &[&flag]);
+    signalled_after_polls(&args, &stub, polled, "TERM").expect_code(143);
     let text = std::fs::read_to_string(&metrics).unwrap();
     assert!(
         text.contains("patroni_barman_last_exit_code{subcommand=\"recover\",server=\"main\"} 143"),

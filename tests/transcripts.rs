@@ -5,8 +5,6 @@
 
 mod common;
 use common::*;
-use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 fn switch(stub: &Stub, role: &str, extra: &[&str]) -> Ran {
     let mut args = vec!["--barman-model=main-pg1", "--switch-when=promoted"];
@@ -44,19 +42,8 @@ fn recover_stories() {
 fn recover_terminated_while_it_polls() {
     let stub = Scenario::real().course(Course::Stuck).start();
     // The pause after the first poll is 0.25 s: the signal comes in it.
-    let child = command()
-        .args(recover_args(&stub.url(), &["--loop-wait=10"]))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while !stub.requests().iter().any(|r| r.route == "poll") {
-        assert!(started.elapsed() < Duration::from_secs(10), "never polled");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    send_signal(&child, "TERM");
-    let ran = finish(child, started);
+    let args = recover_args(&stub.url(), &["--loop-wait=10"]);
+    let ran = signalled_after_polls(&args, &stub, 0, "TERM");
     // How many polls came before the signal varies: not the requests.
     expect_transcript("recover-terminated", &ran, None);
 }

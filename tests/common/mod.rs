@@ -380,6 +380,26 @@ pub fn send_signal(child: &Child, signal: &str) {
     assert!(sent.success());
 }
 
+/// Runs the binary with `args`, sends it `signal` ("TERM", ...) as soon as
+/// `stub` has seen more than `seen` polls (10 s at most), and collects how
+/// it ended.
+pub fn signalled_after_polls(args: &[String], stub: &Stub, seen: usize, signal: &str) -> Ran {
+    let child = command()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let polls = || stub.requests().iter().filter(|r| r.route == "poll").count();
+    while polls() <= seen {
+        assert!(started.elapsed() < Duration::from_secs(10), "never polled");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    send_signal(&child, signal);
+    finish(child, started)
+}
+
 /// Waits for `child`, started at `started`, and collects how it ended.
 pub fn finish(child: Child, started: Instant) -> Ran {
     let output = child.wait_with_output().unwrap();
