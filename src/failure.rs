@@ -82,8 +82,10 @@ pub enum PostFate {
     /// 1 s) plus a random part under 2, 4, 8, then 16 s, once the list was
     /// read (a new entry is named in a WARNING, never followed; a list that
     /// cannot be read stops the run). It counts against `--max-retries` only
-    /// when fewer than two operations appeared meanwhile (with two, one is
-    /// surely another client's); `MAX_COLLISIONS` and `--max-wait` bound it.
+    /// when exactly one operation appeared meanwhile, which may be its own
+    /// job whose worker never started (none: pg-backup-api wrote nothing, as
+    /// in its configuration race under `serve` load; two: one is surely
+    /// another client's); `MAX_COLLISIONS` and `--max-wait` bound it.
     Answered,
     /// pg-backup-api answered 2xx without a usable id: it is done with the
     /// POST, so its list shows at once what it made. The one new operation

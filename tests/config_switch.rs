@@ -168,3 +168,32 @@ fn status_not_ok_exits_254() {
         .expect_logged(&["body is not JSON: not json"]);
     assert_eq!(stub.lines(), vec!["GET /status", "GET /status"]);
 }
+
+#[test]
+fn posts_answered_500_that_left_nothing_are_ridden_out_past_max_retries() {
+    // pg-backup-api serve under load (make e2e, scenario 6): its
+    // configuration race answers a POST 500 before any job file is written,
+    // for longer than --max-retries x --retry-wait. Nothing was created, so
+    // nothing counts; the list after each one shows it.
+    let stub = Scenario::real()
+        .fault_at(Route::Create, 0, 4, Action::empty(500))
+        .start();
+    let ran = run_strings(&switch_args(
+        &stub.url(),
+        "primary",
+        &[
+            "--barman-model=main-pg1",
+            "--switch-when=promoted",
+            "--max-retries=2",
+        ],
+    ));
+    ran.expect_code(0)
+        .expect_not_logged(&["Attempt ", "ERROR"])
+        .expect_logged(&["(collision 4)"]);
+    let routes: Vec<String> = stub.requests().into_iter().map(|r| r.route).collect();
+    assert_eq!(
+        routes.iter().filter(|r| *r == "create").count(),
+        5,
+        "{routes:?}"
+    );
+}
