@@ -35,9 +35,14 @@ pub struct Seen {
 pub fn line(backup: &str, dir: &str, total: Option<u64>, before: Seen, now: Seen) -> String {
     let rate = rate(before, now);
     let mut text = format!("Restore {backup}: {}", size(now.bytes));
-    if let Some(total) = total.filter(|t| *t > 0) {
-        let share = (u128::from(now.bytes) * 100 / u128::from(total)).min(99);
-        text += &format!(" of {} ({share} %)", size(total));
+    match total.filter(|t| *t > 0) {
+        Some(total) if now.bytes < total => {
+            let share = (u128::from(now.bytes) * 100 / u128::from(total)).min(99);
+            text += &format!(" of {} ({share} %)", size(total));
+        }
+        // Barman copies WAL into pg_wal after the backup's own files.
+        Some(total) => text += &format!(", past the backup's {} (WAL follows it)", size(total)),
+        None => {}
     }
     text += &format!(" in {dir}, {}/s", size_rounded(rate));
     if let Some(left) = total
@@ -141,8 +146,13 @@ mod tests {
 
     #[test]
     fn never_100_percent_before_done_and_no_time_left_when_nothing_grows() {
-        let full = line("x", "/d", Some(GIB), seen(GIB, 0), seen(GIB + 1, 60));
-        assert_eq!(full, "Restore x: 1.0 GiB of 1.0 GiB (99 %) in /d, 0 B/s");
+        let almost = line("x", "/d", Some(GIB), seen(0, 0), seen(GIB - 1, 60));
+        assert!(almost.contains(" of 1.0 GiB (99 %) in /d, "), "{almost}");
+        let past = line("x", "/d", Some(GIB), seen(GIB, 0), seen(GIB + 1, 60));
+        assert_eq!(
+            past,
+            "Restore x: 1.0 GiB, past the backup's 1.0 GiB (WAL follows it) in /d, 0 B/s"
+        );
         let shrunk = line("x", "/d", Some(GIB), seen(GIB / 2, 0), seen(GIB / 4, 60));
         assert_eq!(
             shrunk,
