@@ -23,12 +23,14 @@ PREFIX    ?= /usr/local
 DESTDIR   ?=
 # The man page: `make man` writes it; `dist` and `install` ship it.
 MAN_PAGE  ?= target/patroni_barman.1
-# Size budgets in bytes, the same on both architectures: default <= 1.6 MiB,
-# HTTP-only <= 650 KiB. The HTTP-only budget was 600 KiB until check, wait,
+# Size budgets in bytes, the same on both architectures: default <= 1.65 MiB,
+# HTTP-only <= 700 KiB. The HTTP-only budget was 600 KiB until check, wait,
 # the option table and the own HTTP/1.1 client (minreq could abort) took the
-# x86_64 build from 593 to 641 KiB (README, "Size and speed").
-HTTP_BUDGET    := 665600
-DEFAULT_BUDGET := 1677721
+# x86_64 build from 593 to 641 KiB, then 650 KiB (1.6 MiB by default) until
+# the restore's progress and proof and the years-in-production work were
+# given 50 KiB between them (README, "Size and speed"; CHANGELOG).
+HTTP_BUDGET    := 716800
+DEFAULT_BUDGET := 1730150
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages, installed only when missing. No recommended packages: for
@@ -179,6 +181,7 @@ size: build-all
 
 bench: build build-http-only
 	scripts/bench.sh $(BIN) $(HTTP_BIN)
+	scripts/bench-walk.sh
 
 fuzz:
 	scripts/fuzz.sh

@@ -93,6 +93,15 @@ Scenario: a JSON object, every key optional.
         "in_progress_polls": N   first N polls answer IN_PROGRESS, then "result"
         "done_after": SECONDS    IN_PROGRESS until that long after creation, then "result"
         "result": "DONE"|"FAILED" (default DONE);  "stuck": true  IN_PROGRESS forever
+        A recovery writes what Barman restores into its destination_directory, as the real
+        one does over --ssh-command (made with its parents): "restore_bytes" (default 65536)
+        in base/1/, then PG_VERSION and global/pg_control last; with "tablespace_bytes": M
+        (default 0) first a tablespace, DEST.tblspc-16385 with M bytes, linked from
+        pg_tblspc/16385. With "done_after" the bytes arrive in ten steps over its first 80 %
+        (the tablespace at once); otherwise all of it when the result is first answered.
+        Nothing is written for a FAILED result, or with "restore_to": "nowhere" (Barman
+        reached another host); a destination that cannot be written ends the operation
+        FAILED, as Barman's rsync would.
         default [{"in_progress_polls": 0, "result": "DONE"}]
   "faults": [RULE, ...]   RULE = {"route": "status"|"create"|"poll"|"list"|"diagnose"|"any"
         (default any), "skip": K (default 0), "times": N (default 1, -1 = forever),
@@ -576,6 +585,77 @@ def resolve_backup(backups, backup_id):
     return backup_id if backup_id in backups else None
 
 
+class Restore:
+    """What Barman writes into a recovery's destination_directory (see "operations")."""
+
+    def __init__(self, body, spec):
+        dest = body.get("destination_directory")
+        self.dest = dest if isinstance(dest, str) and dest else None
+        if spec.get("restore_to", "destination") != "destination":
+            self.dest = None
+        self.bytes = int(spec.get("restore_bytes", 65536))
+        self.tablespace = int(spec.get("tablespace_bytes", 0))
+        self.steps_done, self.ok, self.lock = 0, True, threading.Lock()
+        self.done = threading.Event()
+        period = float(spec.get("done_after", 0))
+        self.spreading = self.dest is not None and period > 0
+        if self.dest is None:
+            self.done.set()
+        elif self.spreading:
+            threading.Thread(target=self.spread, args=(period * 0.8,), daemon=True).start()
+
+    STEPS = 10
+
+    def spread(self, seconds):
+        start = time.monotonic()
+        for step in range(self.STEPS + 1):
+            time.sleep(max(0.0, start + seconds * step / self.STEPS - time.monotonic()))
+            self.step()
+
+    def step(self):
+        """The tablespace, then one tenth of the base files per call, then the control files."""
+        with self.lock:
+            if self.done.is_set():
+                return
+            try:
+                if self.steps_done == 0:
+                    os.makedirs(os.path.join(self.dest, "base", "1"), exist_ok=True)
+                    if self.tablespace:
+                        target = f"{self.dest}.tblspc-16385"
+                        os.makedirs(os.path.join(target, "PG_15_202209061", "1"), exist_ok=True)
+                        with open(os.path.join(target, "PG_15_202209061", "1", "16400"), "wb") as f:
+                            f.write(b"\0" * self.tablespace)
+                        os.makedirs(os.path.join(self.dest, "pg_tblspc"), exist_ok=True)
+                        link = os.path.join(self.dest, "pg_tblspc", "16385")
+                        if not os.path.islink(link):
+                            os.symlink(target, link)
+                if self.steps_done < self.STEPS:
+                    share = self.bytes // self.STEPS + (self.bytes % self.STEPS if self.steps_done == 0 else 0)
+                    with open(os.path.join(self.dest, "base", "1", str(16384 + self.steps_done)), "wb") as f:
+                        f.write(b"\0" * share)
+                else:
+                    with open(os.path.join(self.dest, "PG_VERSION"), "w") as f:
+                        f.write("15\n")
+                    os.makedirs(os.path.join(self.dest, "global"), exist_ok=True)
+                    with open(os.path.join(self.dest, "global", "pg_control"), "wb") as f:
+                        f.write(b"\0" * 8192)
+                    self.done.set()
+                self.steps_done += 1
+            except OSError as e:
+                log(f"restore into {self.dest} failed: {e}", always=True)
+                self.ok = False
+                self.done.set()
+
+    def finish(self):
+        """Writes what is left (the spreading thread's last steps are due already); whether
+        it worked."""
+        if self.spreading:
+            self.done.wait(10)
+        while not self.done.is_set():
+            self.step()
+        return self.ok
+
+
 class Stub:
     def __init__(self, scenario, record, ctx):
         self.prefix = scenario.get("prefix", "").rstrip("/")
@@ -721,7 +801,11 @@ class Stub:
         if op["polls"] < spec.get("in_progress_polls", 0):
             op["polls"] += 1
             return "IN_PROGRESS"
-        return spec.get("result", "DONE")
+        result = spec.get("result", "DONE")
+        restore = op.get("restore")
+        if result == "DONE" and restore is not None and not restore.finish():
+            spec["result"] = result = "FAILED"
+        return result
 
     def check_create(self, req, server):
         """Step 1 of a POST: (error answer, None) if refused, else (None, operation type)."""
@@ -778,6 +862,9 @@ class Stub:
             else:
                 spec = {"stuck": True}
             ops[op_id] = {"type": op_type, "created": time.monotonic(), "spec": spec, "polls": 0}
+            if worker_starts and op_type == "recovery" and spec.get("result", "DONE") == "DONE" \
+                    and not spec.get("stuck"):
+                ops[op_id]["restore"] = Restore(json.loads(req["body"]), spec)
         if not worker_starts:
             return html_error(500), None
         return json_answer(202, {"operation_id": op_id}), op_id

@@ -19,16 +19,17 @@ mod url;
 
 pub use clock::SystemClock;
 
-/// What the fuzz targets and tests/transport.rs drive besides `cli::parse`:
-/// the decoding of pg-backup-api's answers, the limits it keeps, and the
-/// transport over a real socket. Not an API.
+/// What the fuzz targets, tests/transport.rs and the benchmarks drive
+/// besides `cli::parse`: the decoding of pg-backup-api's answers, the limits
+/// it keeps, the transport over a real socket, and the walk of a data
+/// directory (examples/walk.rs). Not an API.
 #[doc(hidden)]
 pub mod fuzzing {
     pub use crate::api::{
-        created_id, decode, error_message, listed_operations, operation_state, status_text,
+        created_id, decode, error_message, operation_state, scan_bytes, status_text,
     };
     pub use crate::failure::Problem;
-    pub use crate::jobs::Diagnose;
+    pub use crate::jobs::{bytes_under, Diagnose};
     pub use crate::text::one_line;
     pub use crate::transport::http1::parse_response_bytes;
     use crate::transport::{Method, Request, Transport, TransportConfig};
@@ -54,6 +55,7 @@ pub mod fuzzing {
             endpoint: &url.endpoint(&["status"]),
             json: None,
             max_body: MAX_BODY,
+            sink: None,
         })
     }
 }

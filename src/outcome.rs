@@ -32,6 +32,9 @@ pub enum Outcome {
     /// recover: the record of the data directory's restore cannot be
     /// written or locked; nothing was sent.
     RecordUnusable,
+    /// recover: pg-backup-api said DONE, but no cluster arrived in the data
+    /// directory on this host (Barman restored elsewhere).
+    RestoreNotHere,
     /// Any other command-line error; nothing was sent.
     Usage,
     /// pg-backup-api could not be used: `/status` failed or is not "OK".
@@ -59,6 +62,7 @@ impl Outcome {
             Outcome::CheckFailed => 6,
             Outcome::EarlierRestoreRunning => 7,
             Outcome::RecordUnusable => 8,
+            Outcome::RestoreNotHere => 9,
             Outcome::Usage => 64,
             Outcome::ApiNotOk => 254,
             Outcome::NoSubcommand => 255,
@@ -107,6 +111,7 @@ pub const EXIT_CODES: &[ExitRow] = &[
     row("6", CHECK, "a check failed"),
     row("7", RECOVER, "--max-wait ran out while an earlier restore into the data directory still ran; nothing was sent"),
     row("8", RECOVER, "the record of the data directory's restore cannot be written; nothing was sent"),
+    row("9", RECOVER, "pg-backup-api said DONE, but no cluster arrived in the data directory on this host"),
     row("64", EVERY, "any other command-line error; nothing was sent"),
     row("129, 130, 143", WAITING, "terminated by SIGHUP, SIGINT or SIGTERM, after a line that says what goes on on the Barman host"),
     row("129, 130, 143", CHECK, "terminated by SIGHUP, SIGINT or SIGTERM"),
@@ -151,6 +156,7 @@ mod tests {
             (Outcome::CheckFailed, 6),
             (Outcome::EarlierRestoreRunning, 7),
             (Outcome::RecordUnusable, 8),
+            (Outcome::RestoreNotHere, 9),
             (Outcome::OperationFailed(Sub::Wait), 1),
             (Outcome::ApiError(Sub::Wait), 2),
             (Outcome::Usage, 64),
@@ -187,7 +193,11 @@ mod tests {
             endings.extend([Outcome::Skipped, Outcome::InvalidModel]);
         }
         if sub == Sub::Recover {
-            endings.extend([Outcome::EarlierRestoreRunning, Outcome::RecordUnusable]);
+            endings.extend([
+                Outcome::EarlierRestoreRunning,
+                Outcome::RecordUnusable,
+                Outcome::RestoreNotHere,
+            ]);
         }
         endings
     }

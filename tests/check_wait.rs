@@ -176,14 +176,19 @@ fn the_api_down_is_254() {
 #[test]
 fn a_data_directory_whose_record_cannot_be_kept_fails() {
     let stub = Scenario::real().start();
-    let ran = check(&stub, &["--datadir=/nonexistent/pg/data"]);
+    // A file where a directory of its path would go: recover cannot make it.
+    let file = scratch_dir().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let data = file.join("pg/data");
+    let ran = check(&stub, &[&format!("--datadir={}", data.display())]);
     expect_failed(
         &ran,
-        &[
-            "FAIL    record of /nonexistent/pg/data: /nonexistent/pg is not a directory: \
-           recover would exit 8 before sending anything; give --record-dir a directory it \
-           can write",
-        ],
+        &[&format!(
+            "FAIL    record of {}: {} is not a directory: recover would exit 8 before \
+             sending anything; give --record-dir a directory it can write",
+            data.display(),
+            file.display()
+        )],
     );
 }
 

@@ -237,6 +237,7 @@ fn twenty_nodes_restoring_from_one_server_at_once_all_get_their_own_operation() 
     let stub = Scenario::real().course(Course::DoneAfter(0.2)).start();
     let url = stub.url();
     let records = format!("--record-dir={}", record_dir().display());
+    let data = scratch_dir();
     let runs: Vec<_> = (0..RUNS)
         .map(|n| {
             let args: Vec<String> = [
@@ -245,7 +246,7 @@ fn twenty_nodes_restoring_from_one_server_at_once_all_get_their_own_operation() 
                 "recover",
                 "--barman-server=main",
                 "--ssh-command=ssh postgres@pg1",
-                &format!("--datadir=/var/lib/pg/node{n}"),
+                &format!("--datadir={}/node{n}", data.display()),
                 &records,
             ]
             .iter()
@@ -265,7 +266,7 @@ fn twenty_nodes_restoring_from_one_server_at_once_all_get_their_own_operation() 
         // The id it followed is the one its own POST (its directory) created.
         let own: Vec<&str> = requests
             .iter()
-            .filter(|r| r.body.contains(&format!("/var/lib/pg/node{n}\"")))
+            .filter(|r| r.body.contains(&format!("/node{n}\"")))
             .filter_map(|r| r.created.as_deref())
             .collect();
         assert_eq!(own.len(), 1, "{n}: {own:?}");

@@ -16,7 +16,8 @@ fn created_id(ran: &Ran) -> String {
 #[test]
 fn done_exits_0_after_polling_with_exact_requests() {
     let stub = Scenario::real().course(Course::DoneAfterPolls(2)).start();
-    let ran = run_strings(&recover_args(&stub.url(), &[]));
+    let args = recover_args(&stub.url(), &[]);
+    let ran = run_strings(&args);
     ran.expect_code(0);
     let id = created_id(&ran);
     assert_eq!(
@@ -43,9 +44,12 @@ fn done_exits_0_after_polling_with_exact_requests() {
     );
     let post = &stub.requests()[2];
     assert_eq!(post.header("content-type"), Some("application/json"));
+    let data = data_dir_in(&args).display().to_string();
     assert_eq!(
         post.json(),
-        r#"{"backup_id":"latest","destination_directory":"/var/lib/pg/data","remote_ssh_command":"ssh postgres@pg1","type":"recovery"}"#
+        format!(
+            r#"{{"backup_id":"latest","destination_directory":"{data}","remote_ssh_command":"ssh postgres@pg1","type":"recovery"}}"#
+        )
     );
 }
 

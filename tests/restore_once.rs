@@ -46,15 +46,6 @@ fn posts(stub: &Stub) -> Vec<Seen> {
         .collect()
 }
 
-/// The record dir that `recover_args` put in `args`.
-fn records_in(args: &[String]) -> std::path::PathBuf {
-    let dir = args
-        .iter()
-        .find_map(|a| a.strip_prefix("--record-dir="))
-        .expect("recover_args names a record dir");
-    dir.into()
-}
-
 /// The second run followed the first run's operation to its end, then made
 /// and followed its own, and removed the record.
 fn expect_waited_then_restored(stub: &Stub, second: &Ran, args: &[String]) {
@@ -74,11 +65,10 @@ fn expect_waited_then_restored(stub: &Stub, second: &Ran, args: &[String]) {
         .map(|r| r.path.rsplit('/').next().unwrap().to_string())
         .find(|id| *id != own)
         .expect("the first operation was polled");
+    let data = data_dir_in(args).display().to_string();
     second.expect_logged(&[
-        &format!("recovery operation {first_id} into /var/lib/pg/data: following it to its end"),
-        &format!(
-            "The earlier recovery operation {first_id} into /var/lib/pg/data has ended (DONE)"
-        ),
+        &format!("recovery operation {first_id} into {data}: following it to its end"),
+        &format!("The earlier recovery operation {first_id} into {data} has ended (DONE)"),
     ]);
     // Its own POST came only once the first operation had ended.
     assert!(
@@ -174,15 +164,13 @@ fn max_wait_bounds_the_wait_for_an_earlier_restore_with_its_own_exit_code() {
 #[test]
 fn a_record_that_cannot_be_kept_is_exit_8_before_any_request() {
     let stub = Scenario::real().start();
-    // Beside a data directory whose parent does not exist, and in a
-    // --record-dir that is a file.
+    // Beside a data directory whose parent cannot be made (a file is in
+    // its way), and in a --record-dir that is a file.
     let file = record_dir().join("a-file");
     std::fs::write(&file, "").unwrap();
     let in_file = format!("--record-dir={}", file.display());
-    for extra in [
-        vec!["--datadir=/nonexistent/pg/data"],
-        vec![in_file.as_str()],
-    ] {
+    let under_file = format!("--datadir={}", file.join("pg/data").display());
+    for extra in [vec![under_file.as_str()], vec![in_file.as_str()]] {
         let mut args = recover_args(&stub.url(), &[]);
         args.retain(|a| !a.starts_with("--record-dir"));
         args.extend(extra.iter().map(|s| s.to_string()));
@@ -198,7 +186,8 @@ fn a_record_that_cannot_be_kept_is_exit_8_before_any_request() {
 fn a_record_written_by_another_program_is_not_taken_for_one() {
     let stub = Scenario::real().start();
     let args = recover_args(&stub.url(), &[]);
-    let record = records_in(&args).join("%2Fvar%2Flib%2Fpg%2Fdata.patroni_barman");
+    let encoded = data_dir_in(&args).display().to_string().replace('/', "%2F");
+    let record = records_in(&args).join(format!("{encoded}.patroni_barman"));
     std::fs::write(&record, "not a record\n").unwrap();
     let ran = run_strings(&args);
     ran.expect_code(8).expect_logged(&[

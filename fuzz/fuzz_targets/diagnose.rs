@@ -1,4 +1,4 @@
-//! Bytes -> the walk of a `/diagnose` answer (src/jobs/check/diagnose.rs), then every
+//! Bytes -> the walk of a `/diagnose` answer (src/jobs/diagnose.rs), then every
 //! question `check` asks of it.
 //!
 //! Besides "never panics" (no recursion, so no depth can overflow the

@@ -10,7 +10,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use patroni_barman::fuzzing::{
-    created_id, decode, error_message, listed_operations, operation_state, parse_response_bytes,
+    created_id, decode, error_message, operation_state, parse_response_bytes, scan_bytes,
     status_text, Problem, MAX_BODY,
 };
 
@@ -35,6 +35,16 @@ fuzz_target!(|data: &[u8]| {
     let message = error_message(&response);
     check_one_line("error message", &message, MAX_MESSAGE);
 
+    // The list, read as it arrives, in pieces cut where the first byte says.
+    let piece = usize::from(response.body.first().copied().unwrap_or(1)).max(1);
+    match scan_bytes(&response.body, piece) {
+        // A listed id may be adopted as the operation to follow.
+        Ok((listed, _scanned)) => listed
+            .iter()
+            .for_each(|op| check_printable("listed id", &op.id)),
+        Err(problem) => check_problem(&problem),
+    }
+
     let answer = match decode(response) {
         Ok(answer) => answer,
         Err(problem) => return check_problem(&problem),
@@ -49,13 +59,6 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Err(problem) = operation_state(&answer) {
         check_problem(&problem);
-    }
-    match listed_operations(&answer) {
-        // A listed id may be adopted as the operation to follow.
-        Ok((listed, _skipped)) => listed
-            .iter()
-            .for_each(|op| check_printable("listed id", &op.id)),
-        Err(problem) => check_problem(&problem),
     }
 });
 

@@ -112,6 +112,8 @@ pub struct Recover {
     /// `--record-dir`: where the restore's record goes instead of beside
     /// the data directory (src/jobs/recover/record.rs).
     pub record_dir: Option<String>,
+    /// `--progress-interval`: the pace of the progress lines; zero for none.
+    pub progress_interval: Duration,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -320,6 +322,7 @@ fn recover(typed: &Typed) -> Result<Recover, String> {
             })?
             .to_string(),
         record_dir: typed.text(Opt::RecordDir).map(String::from),
+        progress_interval: typed.seconds(Opt::ProgressInterval)?.unwrap_or_default(),
     })
 }
 
@@ -435,6 +438,7 @@ mod tests {
                 ssh_command: "ssh postgres@pg1 -p 22".into(),
                 data_directory: "/pg/data".into(),
                 record_dir: None,
+                progress_interval: Duration::from_secs(60),
             })
         );
         assert_eq!(command.ignored, vec!["--scope", "--connstring"]);

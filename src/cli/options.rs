@@ -246,6 +246,16 @@ option_table! {
         help: "where the record of the data directory's restore is\nkept [default: beside it, .NAME.patroni_barman in its\nparent]",
     },
     Spec {
+        opt: Opt::ProgressInterval,
+        names: &["progress-interval"],
+        scope: Scope::Of(RECOVER),
+        takes: Takes::Seconds(Least::Zero),
+        default: DefaultValue::PerSub(&[(Sub::Recover, "60")]),
+        required_in: &[],
+        unused_in: &[Sub::Check],
+        help: "log the restore's progress on this host every SECS\n(the first line after half of it); 0: never",
+    },
+    Spec {
         opt: Opt::LoopWait,
         names: &["loop-wait"],
         scope: Scope::Of(POLLING),

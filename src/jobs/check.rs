@@ -3,15 +3,13 @@
 //! in words; the log (stderr) has the requests and their retries. Nothing is
 //! created on the Barman host.
 
-pub mod diagnose;
-
-use super::recover::record;
+use super::diagnose::{Diagnose, Server};
+use super::recover::{missing_directories, record};
 use super::session::Session;
 use crate::cli::{Change, Check, SwitchWhen};
 use crate::failure::Problem;
 use crate::outcome::Outcome;
 use crate::text::named;
-use diagnose::{Diagnose, Server};
 use std::cell::Cell;
 use std::io::Write;
 use std::path::Path;
@@ -87,13 +85,14 @@ pub(super) fn run(session: &Session, job: &Check) -> Outcome {
 fn check_server(session: &Session, job: &Check, report: &Report) {
     let server = &job.server;
     let url = session.client.operations_url(server);
-    let listed = session
-        .retrier()
-        .call_going_on(&format!("GET {url}"), || session.client.operations(server));
+    // Counted as they arrive: a long history costs no memory.
+    let listed = session.retrier().call_going_on(&format!("GET {url}"), || {
+        session.client.scan_operations(server, &mut |_| {})
+    });
     match listed {
-        Ok((listed, _)) => report.ok(&format!(
+        Ok(scanned) => report.ok(&format!(
             "server {server} is known to pg-backup-api, with {} operations",
-            listed.len()
+            scanned.entries - scanned.skipped
         )),
         Err(problem) => report.fail(&format!("server {server}: {problem}")),
     }
@@ -233,22 +232,36 @@ fn check_options(job: &Check, report: &Report) {
 
 /// Where recover would keep the record of `dir`'s restore: its directory
 /// must take a new file (src/jobs/recover/record.rs), else recover exits 8.
+/// On a fresh volume recover makes the directories missing there.
 fn check_record_place(dir: &str, record_dir: Option<&str>, report: &Report) {
     let path = match record::path_for(Path::new(dir), record_dir.map(Path::new)) {
         Ok(path) => path,
         Err(why) => return report.fail(&format!("record of {}: {why}", named(dir, 80))),
     };
-    let parent = path.parent().unwrap_or(Path::new("/"));
-    if let Err(why) = writable_directory(parent) {
+    let place = path.parent().unwrap_or(Path::new("/"));
+    let missing = missing_directories(place);
+    // The directory recover must write in: the nearest that exists.
+    let existing = missing
+        .first()
+        .and_then(|outermost| outermost.parent())
+        .unwrap_or(place);
+    if let Err(why) = writable_directory(existing) {
         return report.fail(&format!(
             "record of {}: {} {why}: recover would exit 8 before sending anything; give \
              --record-dir a directory it can write",
             named(dir, 80),
-            parent.display()
+            existing.display()
         ));
     }
+    let made = match missing.is_empty() {
+        true => String::new(),
+        false => {
+            let names: Vec<String> = missing.iter().map(|d| d.display().to_string()).collect();
+            format!("; recover would make {} (mode 0700)", names.join(", "))
+        }
+    };
     report.ok(&format!(
-        "record of {}: kept at {}",
+        "record of {}: kept at {}{made}",
         named(dir, 80),
         path.display()
     ));

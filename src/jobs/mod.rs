@@ -6,11 +6,14 @@
 
 mod check;
 mod config_switch;
+mod diagnose;
 mod recover;
+mod resume;
 mod session;
 mod wait;
 
-pub use check::diagnose::Diagnose;
+pub use diagnose::Diagnose;
+pub use recover::bytes_under;
 
 use crate::api::Client;
 use crate::cli::{Command, Job, Opt};
@@ -65,7 +68,7 @@ pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
         clock,
         command.retry,
         command.poll,
-        wait::command_base(&command.api_url, &tls_options),
+        resume::command_base(&command.api_url, &tls_options),
     );
     Ok(match &command.job {
         Job::Recover(job) => recover::run(&session, job),

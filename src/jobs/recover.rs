@@ -8,10 +8,17 @@
 //! result, and only then starts its own restore. `--max-wait` bounds that
 //! whole wait (exit 7). The record is kept in step with every POST, and a
 //! successful run removes it.
+//!
+//! pg-backup-api's DONE is not taken on trust: Barman writes wherever
+//! `--ssh-command` reaches. While the operation runs, the run logs what has
+//! arrived in the data directory on this host (src/jobs/recover/progress.rs);
+//! at DONE it looks for the cluster there (exit 9 when none arrived).
 
+mod disk;
+mod progress;
 pub mod record;
 
-use super::session::Session;
+use super::session::{Session, Steps};
 use crate::api::{Kind, Listed, NewOperation, Status};
 use crate::cli::{Opt, Recover};
 use crate::failure::Problem;
@@ -21,9 +28,14 @@ use crate::rules::poll::{self, End, Followed, PollPolicy};
 use crate::signals;
 use crate::sub::Sub;
 use crate::text::{named, seconds};
+use disk::{Changed, Found};
+use progress::Watch;
 use record::{Busy, Entry, Record, State};
+use std::cell::OnceCell;
 use std::path::Path;
 use std::time::{Duration, Instant};
+
+pub use disk::{bytes_under, missing_directories};
 
 /// How often a run waiting for another's record tries the lock again.
 const LOCK_POLL: Duration = Duration::from_millis(250);
@@ -41,13 +53,15 @@ impl Guard {
         self.record.write(&entry)
     }
 
-    /// A POST is about to go, judged against `known`.
+    /// A POST is about to go, judged against `known`: what it makes, if
+    /// anything, is newer than the newest recovery there.
     pub fn pending(&self, known: &[Listed]) -> Result<(), String> {
-        let recoveries = known
+        let newest = known
             .iter()
             .filter(|op| op.api_type == Kind::Recovery.api_type())
-            .map(|op| op.id.clone());
-        self.write(State::Pending(recoveries.collect()))
+            .map(|op| &op.id)
+            .max();
+        self.write(State::Pending(newest.cloned()))
     }
 
     /// The POST failed so that nothing of it runs.
@@ -124,15 +138,136 @@ pub(super) fn run(session: &Session, job: &Recover) -> Outcome {
         }
     }
     let operation = NewOperation::recovery(&job.backup_id, &job.ssh_command, &job.data_directory);
-    let outcome = session.create_and_follow(Sub::Recover, &job.server, &operation, Some(&guard));
+    let steps = Restore {
+        guard: &guard,
+        session,
+        job,
+        before: OnceCell::new(),
+    };
+    let outcome = session.create_and_follow(Sub::Recover, &job.server, &operation, &steps);
     if outcome == Outcome::Success {
         guard.succeeded(session.log);
     }
     outcome
 }
 
+/// Recover's steps between the session's: the record kept in step with
+/// every POST, the progress lines while the operation runs, and the look
+/// at this host's data directory once pg-backup-api says DONE.
+struct Restore<'a> {
+    guard: &'a Guard,
+    session: &'a Session<'a>,
+    job: &'a Recover,
+    before: OnceCell<Before>,
+}
+
+/// The data directory just before the first POST.
+struct Before {
+    found: Result<Found, String>,
+    /// The record's change time, written just then: any change the
+    /// restore makes comes at or after it, on the kernel's own clock.
+    mark: Option<Changed>,
+}
+
+impl Steps for Restore<'_> {
+    fn before_posts(&self, known: &[Listed]) -> Result<(), Outcome> {
+        let (guard, log) = (self.guard, self.session.log);
+        // Before anything is sent: a record that cannot be written would
+        // leave a restore nobody can track.
+        guard
+            .pending(known)
+            .map_err(|why| guard.unusable(log, &why))?;
+        let _ = self.before.set(Before {
+            found: disk::look(Path::new(&self.job.data_directory)).map_err(|e| e.to_string()),
+            mark: guard.record.changed(),
+        });
+        Ok(())
+    }
+
+    fn posting(&self, known: &[Listed]) {
+        self.guard.keep(self.session.log, self.guard.pending(known));
+    }
+
+    fn nothing_sent(&self) {
+        self.guard.keep(self.session.log, self.guard.nothing_sent());
+    }
+
+    fn created(&self, id: &str) {
+        self.guard.keep(self.session.log, self.guard.created(id));
+    }
+
+    fn following(&self, follow: &mut dyn FnMut() -> End) -> End {
+        let watch = Watch {
+            log: self.session.log,
+            client: &self.session.client,
+            server: &self.job.server,
+            backup_id: &self.job.backup_id,
+            data_directory: &self.job.data_directory,
+            interval: self.job.progress_interval,
+        };
+        watch.during(follow)
+    }
+
+    fn done(&self, id: &str) -> Result<(), Outcome> {
+        let Some(before) = self.before.get() else {
+            return Ok(());
+        };
+        let dir = &self.job.data_directory;
+        let path = Path::new(dir);
+        let log = self.session.log;
+        let reported = format!("The Barman host reports recovery operation {id} DONE, but");
+        let ssh = format!(
+            "{} {}",
+            Opt::SshCommand.flag(),
+            named(&self.job.ssh_command, 120)
+        );
+        let cannot_look = |why: &str| {
+            log.warning(&format!(
+                "Cannot look into {dir} on this host to confirm that the restore arrived: \
+                 {why}; going by pg-backup-api's DONE."
+            ))
+        };
+        // A cluster was there before the POST (keep_data, or leftovers):
+        // the restore must have changed something under it.
+        if before.found.as_ref().is_ok_and(Found::has_version) {
+            let Some(mark) = before.mark else {
+                cannot_look("the record's change time is unknown");
+                return Ok(());
+            };
+            match disk::changed_since(path, mark) {
+                Ok(true) => {}
+                Ok(false) => log.warning(&format!(
+                    "{reported} nothing under {dir} changed on this host since the POST: the \
+                     cluster there is the one that was there before. If {ssh} reaches \
+                     another host or another path, this is not the restored cluster."
+                )),
+                Err(e) => cannot_look(&e.to_string()),
+            }
+            return Ok(());
+        }
+        match disk::look(path) {
+            Ok(Found::Cluster) => Ok(()),
+            Ok(found) => {
+                log.error(&format!(
+                    "{reported} nothing arrived in {dir} on this host ({}): {ssh} reaches \
+                     another host, or another path there. Fix {}; Patroni can try its next \
+                     replica method meanwhile.",
+                    found.describe(dir),
+                    Opt::SshCommand.flag()
+                ));
+                Err(Outcome::RestoreNotHere)
+            }
+            Err(e) => {
+                cannot_look(&e.to_string());
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Locks the directory's record, waiting (until `deadline`) while
-/// another run holds it.
+/// another run holds it. The record's place is made first when a fresh
+/// volume lacks it.
 fn lock_record(
     session: &Session,
     job: &Recover,
@@ -142,6 +277,7 @@ fn lock_record(
     let record_dir = job.record_dir.as_deref().map(Path::new);
     let path = record::path_for(Path::new(dir), record_dir)
         .map_err(|why| record_unusable(session.log, dir, &why))?;
+    make_place(session.log, dir, path.parent().unwrap_or(Path::new("/")))?;
     let mut waiting = false;
     loop {
         let holder = match Record::try_lock(&path) {
@@ -177,6 +313,25 @@ fn lock_record(
     }
 }
 
+/// Makes the missing directories of the record's `place`, as `mkdir -p`
+/// would: a first bootstrap on a new volume, where Barman makes the data
+/// directory's own path.
+fn make_place(log: &Logger, dir: &str, place: &Path) -> Result<(), Outcome> {
+    let missing = disk::missing_directories(place);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    disk::make_directories(place)
+        .map_err(|e| record_unusable(log, dir, &format!("cannot make {}: {e}", place.display())))?;
+    let made: Vec<String> = missing.iter().map(|d| d.display().to_string()).collect();
+    log.info(&format!(
+        "Made the missing directories {} (mode 0700), where the record of the restore \
+         into {dir} goes.",
+        made.join(", ")
+    ));
+    Ok(())
+}
+
 /// Follows to its end every operation that an earlier run's record
 /// says may still write into the directory.
 fn wait_for_earlier(
@@ -188,19 +343,25 @@ fn wait_for_earlier(
     let ids = match &earlier.state {
         State::NothingSent => return Ok(()),
         State::Created(id) => vec![id.clone()],
-        // Its POST went unanswered: what it made, if anything, is new.
-        State::Pending(before) => {
+        // Its POST went unanswered: what it made, if anything, is newer.
+        State::Pending(newest) => {
             let what = format!("GET {}", session.client.operations_url(server));
-            let listed = session
-                .retrier()
-                .call(&what, || session.client.operations(server));
+            let newer = |op: &Listed| {
+                op.api_type == Kind::Recovery.api_type() && Some(&op.id) > newest.as_ref()
+            };
+            let listed = session.retrier().call(&what, || {
+                let mut ids = Vec::new();
+                let mut keep = |op: Listed| {
+                    if newer(&op) {
+                        ids.push(op.id)
+                    }
+                };
+                session.client.scan_operations(server, &mut keep)?;
+                ids.sort_unstable();
+                Ok(ids)
+            });
             match listed {
-                Ok((listed, _)) => listed
-                    .into_iter()
-                    .filter(|op| op.api_type == Kind::Recovery.api_type())
-                    .filter(|op| !before.contains(&op.id))
-                    .map(|op| op.id)
-                    .collect(),
+                Ok(ids) => ids,
                 Err(Problem::NotFound(_)) => Vec::new(),
                 Err(problem) => {
                     session.log.error(&format!(

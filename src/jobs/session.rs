@@ -1,8 +1,7 @@
 //! What every job is made of: check /status, create one operation, follow
 //! it, and say how it ended, through one API client and one retry policy.
 
-use super::recover::Guard;
-use super::wait;
+use super::resume;
 use crate::api::{Client, Kind, Listed, NewOperation, Status};
 use crate::clock::Clock;
 use crate::failure::Problem;
@@ -15,6 +14,42 @@ use crate::signals;
 use crate::sub::Sub;
 use crate::text::{capitalized, named, quoted, seconds};
 use std::cell::Cell;
+
+/// What a job does between the session's steps (recover: its record, its
+/// progress lines and the proof that the restore landed here), in the
+/// order the session calls them. Each does nothing unless the job says.
+pub(super) trait Steps {
+    /// The list is read and nothing is sent yet: `Err` ends the run (its
+    /// cause logged).
+    fn before_posts(&self, _known: &[Listed]) -> Result<(), Outcome> {
+        Ok(())
+    }
+
+    /// A POST is about to go, judged against `known`.
+    fn posting(&self, _known: &[Listed]) {}
+
+    /// The POST failed so that nothing of it runs.
+    fn nothing_sent(&self) {}
+
+    /// The operation exists.
+    fn created(&self, _id: &str) {}
+
+    /// Runs `follow`, the polls to the operation's end.
+    fn following(&self, follow: &mut dyn FnMut() -> End) -> End {
+        follow()
+    }
+
+    /// pg-backup-api says DONE: `Err` is the run's outcome instead of
+    /// success (its cause logged).
+    fn done(&self, _id: &str) -> Result<(), Outcome> {
+        Ok(())
+    }
+}
+
+/// The steps of a job that has none of its own.
+pub(super) struct NoSteps;
+
+impl Steps for NoSteps {}
 
 pub struct Session<'a> {
     pub(super) client: Client,
@@ -63,28 +98,39 @@ impl<'a> Session<'a> {
         if let Err(outcome) = self.check_status() {
             return outcome;
         }
-        self.create_and_follow(sub, server, operation, None)
+        self.create_and_follow(sub, server, operation, &NoSteps)
     }
 
     /// Creates the operation once, waits for its end, and says how it
-    /// ended; `guard` keeps a recover's record (src/jobs/recover.rs) in step.
+    /// ended; `steps` are the job's own, in between.
     pub(super) fn create_and_follow(
         &self,
         sub: Sub,
         server: &str,
         operation: &NewOperation,
-        guard: Option<&Guard>,
+        steps: &dyn Steps,
     ) -> Outcome {
-        let id = match self.create(sub, server, operation, guard) {
+        let id = match self.create(sub, server, operation, steps) {
             Ok(id) => id,
             Err(outcome) => return outcome,
         };
         let noun = format!("{} operation", operation.kind.label());
-        self.follow(sub, &noun, server, &id)
+        self.follow_with(sub, &noun, server, &id, steps)
     }
 
     /// Polls `noun` `id` until it ends, and says how it ended.
     pub(super) fn follow(&self, sub: Sub, noun: &str, server: &str, id: &str) -> Outcome {
+        self.follow_with(sub, noun, server, id, &NoSteps)
+    }
+
+    fn follow_with(
+        &self,
+        sub: Sub,
+        noun: &str,
+        server: &str,
+        id: &str,
+        steps: &dyn Steps,
+    ) -> Outcome {
         self.note_following(noun, server, id);
         let what = format!("GET {}", self.client.operation_url(server, id));
         let followed = Followed {
@@ -92,9 +138,16 @@ impl<'a> Session<'a> {
             id,
             what: &what,
         };
-        let end = poll::wait_for(self.retrier(), self.poll, &followed, |limit| {
-            self.client.operation_status(server, id, limit)
+        let end = steps.following(&mut || {
+            poll::wait_for(self.retrier(), self.poll, &followed, |limit| {
+                self.client.operation_status(server, id, limit)
+            })
         });
+        if end == End::Finished(Status::Done) {
+            if let Err(outcome) = steps.done(id) {
+                return outcome;
+            }
+        }
         self.report(sub, noun, server, id, end)
     }
 
@@ -149,7 +202,7 @@ impl<'a> Session<'a> {
     /// "Resume with: patroni_barman ... wait ...", the end of a log line:
     /// no period after it, so that it pastes as it is.
     fn resume_with(&self, server: &str, id: &str) -> String {
-        let command = wait::command(&self.resume, server, id);
+        let command = resume::command(&self.resume, server, id);
         format!("Resume with: {command}")
     }
 
@@ -198,14 +251,14 @@ impl<'a> Session<'a> {
     }
 
     /// Creates the operation (src/rules/create.rs), and keeps the termination
-    /// line and the record (`guard`) true while a POST is out. `Err` is the
-    /// run's outcome, its cause logged.
+    /// line and the job's `steps` (recover's record) true while a POST is
+    /// out. `Err` is the run's outcome, its cause logged.
     fn create(
         &self,
         sub: Sub,
         server: &str,
         operation: &NewOperation,
-        guard: Option<&Guard>,
+        steps: &dyn Steps,
     ) -> Result<String, Outcome> {
         let operations = self.client.operations_url(server);
         let (post_what, list_what) = (format!("POST {operations}"), format!("GET {operations}"));
@@ -225,17 +278,9 @@ impl<'a> Session<'a> {
         };
         let mut list = || self.list(server, operation.kind);
         let known = create::read_list(&setting, &mut list).map_err(|p| failed(&p))?;
-        if let Some(guard) = guard {
-            // Before anything is sent: a record that cannot be written
-            // would leave a restore nobody can track.
-            guard
-                .pending(&known)
-                .map_err(|why| guard.unusable(self.log, &why))?;
-        }
+        steps.before_posts(&known)?;
         let post = |known: &[Listed]| {
-            if let Some(guard) = guard {
-                guard.keep(self.log, guard.pending(known));
-            }
+            steps.posting(known);
             signals::note(format!(
                 "a POST that creates a {label} operation was out: check {operations} \
                  for a new one before running again."
@@ -248,16 +293,17 @@ impl<'a> Session<'a> {
                      one: check {operations} for a new one before running again."
                 )),
             }
-            if let (Some(guard), Err(problem)) = (guard, &created) {
-                if !problem.may_have_created() {
-                    guard.keep(self.log, guard.nothing_sent());
-                }
+            if created
+                .as_ref()
+                .is_err_and(|problem| !problem.may_have_created())
+            {
+                steps.nothing_sent();
             }
             created
         };
         let created = create::create_once(&setting, known, post, list);
-        if let (Some(guard), Ok(id)) = (guard, &created) {
-            guard.keep(self.log, guard.created(id));
+        if let Ok(id) = &created {
+            steps.created(id);
         }
         created.map_err(|p| failed(&p))
     }

@@ -3,7 +3,7 @@
 //! a socket. Failures are `Cause`s: an I/O error is kept as it came, for
 //! `super::problem` to sort with the phase.
 
-use super::{problem, Cause, Method, Phase, Request, Response, TransportError};
+use super::{problem, BodySink, Cause, Method, Phase, Request, Response, TransportError};
 use super::{MAX_BODY, MAX_HEADERS, MAX_STATUS_LINE};
 use crate::failure::Problem;
 use crate::text::start_of;
@@ -34,17 +34,24 @@ pub fn write_request(out: &mut impl Write, request: &Request, headers: &str) -> 
 
 /// Parses a whole answer held in memory: the entry point for fuzzing.
 pub fn parse_response_bytes(mut data: &[u8]) -> Result<Response, Problem> {
-    read_response(&mut data, MAX_BODY).map_err(|error| problem(error, Duration::ZERO))
+    read_response(&mut data, MAX_BODY, None).map_err(|error| problem(error, Duration::ZERO))
 }
 
-/// Reads one answer, with a body of at most `max_body` bytes.
-pub fn read_response(input: &mut impl Read, max_body: usize) -> Result<Response, TransportError> {
+/// Reads one answer, with a body of at most `max_body` bytes; a 2xx body
+/// goes to `sink`, when there is one (`Request::sink`).
+pub fn read_response(
+    input: &mut impl Read,
+    max_body: usize,
+    sink: Option<&dyn BodySink>,
+) -> Result<Response, TransportError> {
     let mut input = Input {
         max_body,
         inner: input,
         buf: vec![0; 8 << 10],
         start: 0,
         end: 0,
+        sink: None,
+        handed: 0,
     };
     let head = |cause| Phase::AwaitAnswer.failed(cause);
     let Head {
@@ -74,8 +81,14 @@ pub fn read_response(input: &mut impl Read, max_body: usize) -> Result<Response,
         (Some(n), false) => Framing::Length(n),
         (None, false) => Framing::UntilClose,
     };
+    input.sink = sink.filter(|_| (200..300).contains(&status));
+    // An error page is kept whole, so within the usual limit.
+    if sink.is_some() && input.sink.is_none() {
+        input.max_body = input.max_body.min(MAX_BODY);
+    }
     input
         .body(framing, &mut response.body)
+        .and_then(|()| input.hand_over(&mut response.body))
         .map_err(|cause| Phase::ReadBody.failed(cause))?;
     Ok(response)
 }
@@ -171,7 +184,13 @@ struct Input<'a, R> {
     buf: Vec<u8>,
     start: usize,
     end: usize,
+    /// Where the body goes, piece by piece, and how much went there.
+    sink: Option<&'a dyn BodySink>,
+    handed: usize,
 }
+
+/// The size of the pieces a sink is handed.
+const PIECE: usize = 64 << 10;
 
 impl<R: Read> Input<'_, R> {
     /// The status line and headers of the final answer, after skipping the
@@ -203,21 +222,46 @@ impl<R: Read> Input<'_, R> {
             Framing::Length(n) => match self.exact(n as usize, body)? {
                 true => Ok(()),
                 false => Err(Cause::ClosedAfter {
-                    got: body.len(),
+                    got: self.handed + body.len(),
                     of: n,
                 }),
             },
             Framing::UntilClose => {
                 while self.fill()? {
-                    if body.len() + (self.end - self.start) > self.max_body {
+                    if self.read(body) + (self.end - self.start) > self.max_body {
                         return Err(Cause::TooLarge(self.max_body));
                     }
                     body.extend_from_slice(&self.buf[self.start..self.end]);
                     self.start = self.end;
+                    self.hand_piece(body)?;
                 }
                 Ok(())
             }
         }
+    }
+
+    /// The body bytes read so far, handed over or not.
+    fn read(&self, body: &[u8]) -> usize {
+        self.handed + body.len()
+    }
+
+    /// Hands `body` to the sink once it holds a piece.
+    fn hand_piece(&mut self, body: &mut Vec<u8>) -> Result<(), Cause> {
+        match body.len() >= PIECE {
+            true => self.hand_over(body),
+            false => Ok(()),
+        }
+    }
+
+    /// Hands what `body` holds to the sink, if there is one.
+    fn hand_over(&mut self, body: &mut Vec<u8>) -> Result<(), Cause> {
+        let Some(sink) = self.sink else {
+            return Ok(());
+        };
+        sink.take(body).map_err(Cause::Malformed)?;
+        self.handed += body.len();
+        body.clear();
+        Ok(())
     }
 
     /// Makes sure some bytes are buffered; false at the end of the stream.
@@ -294,6 +338,7 @@ impl<R: Read> Input<'_, R> {
             let take = n.min(self.end - self.start);
             body.extend_from_slice(&self.buf[self.start..self.start + take]);
             (self.start, n) = (self.start + take, n - take);
+            self.hand_piece(body)?;
         }
         Ok(true)
     }
@@ -318,7 +363,7 @@ impl<R: Read> Input<'_, R> {
                 .and_then(|d| u64::from_str_radix(d, 16).ok());
             match size {
                 Some(0) => return self.header_block("trailers").map(drop),
-                Some(n) if n <= (self.max_body - body.len()) as u64 => {
+                Some(n) if n <= (self.max_body - self.read(body)) as u64 => {
                     if !self.exact(n as usize, body)? {
                         return Err(Cause::Closed);
                     }
@@ -360,6 +405,7 @@ mod tests {
             endpoint: &endpoint,
             json: Some("{}"),
             max_body: MAX_BODY,
+            sink: None,
         };
         let mut out = Vec::new();
         let headers = "Host: h:8443\r\nAccept: application/json\r\n";

@@ -55,8 +55,20 @@ pub struct Request<'a> {
     pub endpoint: &'a Endpoint,
     /// A JSON body, sent with `Content-Type: application/json`.
     pub json: Option<&'a str>,
-    /// The largest answer body taken (`MAX_BODY`, or more for `/diagnose`).
+    /// The largest answer body taken (`MAX_BODY`, or more for `/diagnose`
+    /// and the list of operations).
     pub max_body: usize,
+    /// Takes a 2xx answer's body piece by piece as it arrives, instead of
+    /// `Response::body` (which stays empty): a body of any size within
+    /// `max_body`, in the memory of one piece. An error page is kept whole.
+    pub sink: Option<&'a dyn BodySink>,
+}
+
+/// What reads a body as it arrives (src/api/list.rs).
+pub trait BodySink {
+    /// The next bytes of the body; `Err` (why) stops reading: a malformed
+    /// answer.
+    fn take(&self, bytes: &[u8]) -> Result<(), String>;
 }
 
 #[derive(Debug, Default)]
@@ -188,7 +200,7 @@ fn exchange(
     headers: &str,
 ) -> Result<Response, TransportError> {
     http1::write_request(wire, request, headers).map_err(|e| Phase::Send.failed(Cause::Io(e)))?;
-    http1::read_response(wire, request.max_body)
+    http1::read_response(wire, request.max_body, request.sink)
 }
 
 /// Where a request was when it failed.

@@ -446,24 +446,45 @@ pub fn record_dir() -> PathBuf {
 }
 
 /// `recover` as Patroni's bootstrap calls it, against `stub`, with `extra`
-/// options, keeping its record in a fresh `record_dir()`.
+/// options, keeping its record in a fresh `record_dir()`. The data
+/// directory is `data` in a fresh scratch directory: the stub restores
+/// into it, as Barman does (`data_dir_in`).
 pub fn recover_args(url: &str, extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = ["--api-url", url].iter().map(|s| s.to_string()).collect();
+    args.extend(["recover".to_string(), "--scope=batman".to_string()]);
+    args.push(format!(
+        "--datadir={}",
+        scratch_dir().join("data").display()
+    ));
     args.extend(
-        [
-            "recover",
-            "--scope=batman",
-            "--datadir=/var/lib/pg/data",
-            "--barman-server=main",
-            "--ssh-command=ssh postgres@pg1",
-        ]
-        .iter()
-        .map(|s| s.to_string()),
+        ["--barman-server=main", "--ssh-command=ssh postgres@pg1"]
+            .iter()
+            .map(|s| s.to_string()),
     );
     args.push(format!("--record-dir={}", record_dir().display()));
     args.extend(FAST.iter().map(|s| s.to_string()));
     args.extend(extra.iter().map(|s| s.to_string()));
     args
+}
+
+/// The data directory that `recover_args` put in `args`.
+pub fn data_dir_in(args: &[String]) -> PathBuf {
+    let dir = args
+        .iter()
+        .rev()
+        .find_map(|a| a.strip_prefix("--datadir="))
+        .expect("recover_args names a data directory");
+    dir.into()
+}
+
+/// The record dir that `recover_args` put in `args`.
+pub fn records_in(args: &[String]) -> PathBuf {
+    let dir = args
+        .iter()
+        .rev()
+        .find_map(|a| a.strip_prefix("--record-dir="))
+        .expect("recover_args names a record dir");
+    dir.into()
 }
 
 /// `config-switch` as Patroni's on_role_change callback calls it.

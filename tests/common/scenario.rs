@@ -122,6 +122,7 @@ impl<'a> Action<'a> {
 }
 
 /// One operation's course, in creation order (the last one repeats).
+#[derive(Clone, Copy)]
 pub enum Course {
     /// IN_PROGRESS for this many polls, then DONE.
     DoneAfterPolls(u64),
@@ -130,6 +131,17 @@ pub enum Course {
     /// IN_PROGRESS for this many polls, then FAILED.
     FailedAfterPolls(u64),
     Stuck,
+    /// A recovery DONE after `seconds`, whose bytes arrive in the data
+    /// directory over that time: `bytes` of base files, and first a
+    /// tablespace of `tablespace` bytes when not zero.
+    Restores {
+        seconds: f64,
+        bytes: u64,
+        tablespace: u64,
+    },
+    /// DONE after `seconds`, with nothing written on this host: Barman
+    /// restored where --ssh-command reached, somewhere else.
+    DoneElsewhere(f64),
 }
 
 #[derive(Default)]
@@ -183,6 +195,19 @@ impl Scenario {
                 object(&[("in_progress_polls", number(n)), ("result", text("FAILED"))])
             }
             Course::Stuck => object(&[("stuck", Value::Bool(true))]),
+            Course::Restores {
+                seconds,
+                bytes,
+                tablespace,
+            } => object(&[
+                ("done_after", float(seconds)),
+                ("restore_bytes", number(bytes)),
+                ("tablespace_bytes", number(tablespace)),
+            ]),
+            Course::DoneElsewhere(seconds) => object(&[
+                ("done_after", float(seconds)),
+                ("restore_to", text("nowhere")),
+            ]),
         };
         self.courses.push(Value::Object(spec));
         self
@@ -234,6 +259,23 @@ impl Scenario {
             _ => {
                 let backups = Value::Array([backup].into_iter().collect());
                 spec.insert("backups".into(), backups);
+            }
+        }
+        self
+    }
+
+    /// In /diagnose, a DONE backup of `server` whose `key` ("size" or
+    /// "cluster_size") is `bytes`; replaces the default backups as `backup`.
+    /// With "size", its `cluster_size` is null, as Barman shows a backup
+    /// it did not measure so.
+    pub fn backup_of_size(mut self, server: &str, id: &str, key: &str, bytes: u64) -> Scenario {
+        self = self.backup(server, id, "DONE");
+        if let Some(Value::Array(backups)) = self.diagnose_server(server).get_mut("backups") {
+            if let Some(Value::Object(backup)) = backups.last_mut() {
+                backup.insert(key.into(), number(bytes));
+                if key == "size" {
+                    backup.insert("cluster_size".into(), Value::Null);
+                }
             }
         }
         self

@@ -15,12 +15,16 @@
 //!
 //! ```text
 //! {"data_directory":"/var/lib/pg/data","server":"main","pid":4242,"started":"2026-12-03 04:00:00,123","operation_id":"20261203T040001"}
-//! {"data_directory":"/var/lib/pg/data","server":"main","pid":4242,"started":"...","listed_before":["20261202T..."]}
+//! {"data_directory":"/var/lib/pg/data","server":"main","pid":4242,"started":"...","newest_before":"20261202T..."}
 //! ```
 //!
 //! The second form is pending: a POST was, or may have been, sent, and
-//! its answer not read; `listed_before` is the server's list just before
-//! it, so that the operation it made, if any, is the new one. A record
+//! its answer not read; `newest_before` is the newest recovery the
+//! server listed just before it (`null`: none), so that the operation it
+//! made, if any, is a newer one: ids are the API host's time, and two
+//! operations of a server never share a second. One id, whatever the
+//! server's history holds (a record of 0.1.0 listed every recovery id,
+//! `listed_before`: it still reads, as its newest). A record
 //! with neither key says that no POST was sent. A run holds
 //! an exclusive `flock` on the record for its whole life (the kernel drops
 //! it however the process ends), and a successful run removes the record.
@@ -51,8 +55,9 @@ pub enum State {
     /// No POST was sent (yet): nothing of this run can be at work.
     #[default]
     NothingSent,
-    /// A POST was or may have been sent, with these ids listed before it.
-    Pending(Vec<String>),
+    /// A POST was or may have been sent; the newest recovery listed
+    /// before it, if any.
+    Pending(Option<String>),
     /// The operation created (or adopted) for the directory.
     Created(String),
 }
@@ -79,10 +84,10 @@ impl Entry {
         match &self.state {
             State::NothingSent => None,
             State::Created(id) => object.insert("operation_id".into(), text(id)),
-            State::Pending(ids) => {
-                let ids: Array = ids.iter().map(|id| text(id)).collect();
-                object.insert("listed_before".into(), Value::Array(ids))
-            }
+            State::Pending(newest) => object.insert(
+                "newest_before".into(),
+                newest.as_deref().map_or(Value::Null, text),
+            ),
         };
         json::to_string(&Value::Object(object)) + "\n"
     }
@@ -102,17 +107,15 @@ impl Entry {
             Some(Value::Number(Number::U64(n))) => u32::try_from(*n).ok()?,
             _ => return None,
         };
-        let state = match (text("operation_id"), object.get("listed_before")) {
+        let state = match (text("operation_id"), object.get("newest_before")) {
             (Some(id), _) => State::Created(id),
-            (None, Some(Value::Array(ids))) => State::Pending(
-                ids.iter()
-                    .map(|id| match id {
-                        Value::String(s) => Some(s.clone()),
-                        _ => None,
-                    })
-                    .collect::<Option<Vec<String>>>()?,
-            ),
-            (None, None) => State::NothingSent,
+            (None, Some(Value::String(id))) => State::Pending(Some(id.clone())),
+            (None, Some(Value::Null)) => State::Pending(None),
+            (None, None) => match object.get("listed_before") {
+                Some(Value::Array(ids)) => State::Pending(newest_of(ids)?),
+                Some(_) => return None,
+                None => State::NothingSent,
+            },
             _ => return None,
         };
         Some(Entry {
@@ -123,6 +126,17 @@ impl Entry {
             state,
         })
     }
+}
+
+/// The newest of the ids a record of 0.1.0 listed; `None` inside when it
+/// listed none, outside when one is not an id.
+fn newest_of(ids: &Array) -> Option<Option<String>> {
+    let mut newest: Option<&String> = None;
+    for id in ids {
+        let Value::String(id) = id else { return None };
+        newest = newest.max(Some(id));
+    }
+    Some(newest.cloned())
 }
 
 /// Where the record of `data_directory` goes: beside it, or in `dir`.
@@ -231,6 +245,14 @@ impl Record {
         Ok(())
     }
 
+    /// When the record was last written, on the kernel's clock.
+    pub fn changed(&self) -> Option<super::disk::Changed> {
+        self.file
+            .metadata()
+            .ok()
+            .map(|m| super::disk::Changed::of(&m))
+    }
+
     /// The restore it tracked succeeded: nothing to remember.
     pub fn remove(self) -> Result<(), String> {
         std::fs::remove_file(&self.path)
@@ -240,7 +262,7 @@ impl Record {
     }
 }
 
-/// The longest record read: a pending one lists the server's operations.
+/// The longest record read: one of 0.1.0 listed every recovery id.
 const MAX_RECORD: u64 = 4 << 20;
 
 fn read_entry(file: &File) -> Result<Option<Entry>, String> {
@@ -296,13 +318,22 @@ mod tests {
         for state in [
             State::NothingSent,
             State::Created("20261203T040001".into()),
-            State::Pending(vec!["20261202T000000".into(), "x\"y".into()]),
-            State::Pending(vec![]),
+            State::Pending(Some("x\"y".into())),
+            State::Pending(None),
         ] {
             let entry = Entry::new("/var/lib/pg/data", "main", state);
             let text = entry.to_line() + "{\"tail of\": an older, longer record}";
             assert_eq!(Entry::from_text(&text), Some(entry));
         }
+        let old = r#"{"data_directory":"/d","server":"main","pid":1,"started":"s","listed_before":["20261202T000000","20261203T000000","20261201T000000"]}"#;
+        let state = |text| Entry::from_text(text).map(|e| e.state);
+        assert_eq!(
+            state(old),
+            Some(State::Pending(Some("20261203T000000".into())))
+        );
+        let none = old.replace(r#"["20261202T000000","20261203T000000","20261201T000000"]"#, "[]");
+        assert_eq!(state(&none), Some(State::Pending(None)));
+        assert_eq!(state(&old.replace("\"20261201T000000\"", "5")), None);
         assert_eq!(Entry::from_text("{\"pid\": 1}"), None);
         assert_eq!(Entry::from_text("garbage"), None);
     }

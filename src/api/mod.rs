@@ -1,5 +1,11 @@
 //! The pg-backup-api client: which endpoint, which body, and what the answer
-//! must look like. Anything unexpected becomes a `Problem`.
+//! must look like. Anything unexpected becomes a `Problem`. The list of a
+//! server's operations is read as it arrives (src/api/list.rs).
+
+mod list;
+
+pub use list::{scan_bytes, Scanned, MAX_LIST};
+use list::ListScan;
 
 use crate::failure::Problem;
 use crate::text::{one_line, quoted, sentence};
@@ -152,6 +158,7 @@ impl Client {
             endpoint: &endpoint,
             json: Some(&operation.json),
             max_body: MAX_BODY,
+            sink: None,
         };
         let response = self.transport.send(&request)?;
         // Past the transport, an answer that is not what was expected was
@@ -178,12 +185,13 @@ impl Client {
             endpoint: &endpoint,
             json: None,
             max_body: MAX_BODY,
+            sink: None,
         };
         operation_state(&decode(self.transport.send_within(&request, limit)?)?)
     }
 
     /// GET /diagnose: Barman's view of its servers, models and backups,
-    /// as text for `check` to read (src/jobs/check/diagnose.rs). The body
+    /// as text for `check` to read (src/jobs/diagnose.rs). The body
     /// is taken up to `max_body` bytes (`--max-diagnose`): a few KB per
     /// backup.
     pub fn diagnose(&self, max_body: usize) -> Result<String, Problem> {
@@ -193,6 +201,7 @@ impl Client {
             endpoint: &endpoint,
             json: None,
             max_body,
+            sink: None,
         })?;
         // An error page gets the usual limit: its message is searched whole.
         if !(200..300).contains(&response.status) {
@@ -210,7 +219,30 @@ impl Client {
     /// GET /servers/S/operations: every operation the server knows, and
     /// how many odd entries were skipped.
     pub fn operations(&self, server: &str) -> Result<(Vec<Listed>, usize), Problem> {
-        listed_operations(&self.get(&self.operations_endpoint(server))?)
+        let mut listed = Vec::new();
+        let scanned = self.scan_operations(server, &mut |entry| listed.push(entry))?;
+        Ok((listed, scanned.skipped))
+    }
+
+    /// GET /servers/S/operations, read as it arrives (src/api/list.rs):
+    /// each usable entry goes to `keep`, which keeps what its caller needs.
+    pub fn scan_operations(
+        &self,
+        server: &str,
+        keep: &mut dyn FnMut(Listed),
+    ) -> Result<Scanned, Problem> {
+        let scan = ListScan::new(keep);
+        let response = self.transport.send(&Request {
+            method: Method::Get,
+            endpoint: &self.operations_endpoint(server),
+            json: None,
+            max_body: MAX_LIST,
+            sink: Some(&scan),
+        })?;
+        if !(200..300).contains(&response.status) {
+            answer_text(&response)?;
+        }
+        scan.finish(response.status)
     }
 
     fn get(&self, endpoint: &Endpoint) -> Result<Value, Problem> {
@@ -219,6 +251,7 @@ impl Client {
             endpoint,
             json: None,
             max_body: MAX_BODY,
+            sink: None,
         })?)
     }
 }
@@ -256,25 +289,6 @@ pub fn operation_state(answer: &Value) -> Result<Status, Problem> {
     }
 }
 
-/// A server's operations: `{"operations": [{"id": ..., "type": ...}, ...]}`,
-/// and how many entries were skipped: anything but such an object with an
-/// id that could be an operation's is not one this tool can follow.
-pub fn listed_operations(answer: &Value) -> Result<(Vec<Listed>, usize), Problem> {
-    let Some(Value::Array(items)) = field(answer, "operations") else {
-        return Err(missing("operations"));
-    };
-    let listed: Vec<Listed> = items
-        .iter()
-        .filter_map(|item| {
-            let id = loggable(string_field(item, "id")?, "").ok()?;
-            let api_type = string_field(item, "type")?;
-            Some(Listed { id, api_type })
-        })
-        .collect();
-    let skipped = items.len() - listed.len();
-    Ok((listed, skipped))
-}
-
 /// Turns an answer into JSON, or into a `Problem` carrying the API's message.
 pub fn decode(response: Response) -> Result<Value, Problem> {
     parse_json(answer_text(&response)?)
@@ -282,7 +296,8 @@ pub fn decode(response: Response) -> Result<Value, Problem> {
 
 /// The deepest nesting taken: pg-backup-api's answers nest 3 levels.
 pub const MAX_DEPTH: usize = 64;
-/// The most values taken in one answer: a list of 30,000 operations.
+/// The most values taken in one answer (the list of operations is read
+/// entry by entry instead: src/api/list.rs).
 pub const MAX_VALUES: usize = 100_000;
 
 /// JSON text as a tree, once its shape is known to be bounded: a tree
@@ -659,24 +674,10 @@ mod tests {
             assert!(matches!(problem, Problem::Malformed(_)), "{bad}");
             assert!(problem.to_string().len() < 160, "{problem}");
         }
-        let good = value(r#"{"operations": [{"id": "20261125T171025", "type": "recovery"}]}"#);
-        assert_eq!(listed_operations(&good).unwrap().0[0].id, "20261125T171025");
+        let good = br#"{"operations": [{"id": "20261125T171025", "type": "recovery"}]}"#;
+        assert_eq!(scan_bytes(good, 7).unwrap().0[0].id, "20261125T171025");
         let good = value(r#"{"operation_id": "20261125T171025"}"#);
         assert_eq!(created_id(&good).unwrap(), "20261125T171025");
-    }
-
-    #[test]
-    fn odd_list_entries_are_skipped_and_counted() {
-        let list = json::from_str::<Value>(
-            r#"{"operations": [{"id": "2026\u001b[31m", "type": "recovery"}, 5, "junk",
-                {"id": 7, "type": "recovery"}, {"id": "20261125T171025"},
-                {"id": "20261125T171026", "type": "recovery"}]}"#,
-        )
-        .unwrap();
-        let (listed, skipped) = listed_operations(&list).unwrap();
-        assert_eq!(skipped, 5);
-        assert_eq!(listed.len(), 1);
-        assert_eq!(listed[0].id, "20261125T171026");
     }
 
     #[test]

@@ -1,7 +1,8 @@
-//! `GET /diagnose`: what `check` needs of `barman diagnose`, and nothing
-//! more. The answer grows with servers and backups (a few KB per backup, tens
-//! of MiB in all), so no tree of it is ever built: `Json` walks its text,
-//! and only the few fields used are copied out.
+//! `GET /diagnose`: what `check` and `recover`'s progress lines need of
+//! `barman diagnose`, and nothing more. The answer grows with servers and
+//! backups (a few KB per backup, tens of MiB in all), so no tree of it is
+//! ever built: `Json` walks its text, and only the few fields used are
+//! copied out.
 
 use miniserde::json;
 use std::collections::BTreeMap;
@@ -30,6 +31,9 @@ pub struct Model {
 pub struct Backup {
     pub status: Option<String>,
     pub end_time: Option<String>,
+    /// The bytes a restore writes: Barman's `cluster_size` where it has
+    /// one, else `size`.
+    pub size: Option<u64>,
 }
 
 impl Diagnose {
@@ -76,9 +80,15 @@ impl Server {
             for (id, backup) in listed.members()? {
                 let backup = backup.members()?;
                 let field = |key| member(&backup, key).and_then(Json::string);
-                let status = field("status");
-                let end_time = field("end_time");
-                backups.insert(id, Backup { status, end_time });
+                let number = |key| member(&backup, key).and_then(Json::number);
+                backups.insert(
+                    id,
+                    Backup {
+                        status: field("status"),
+                        end_time: field("end_time"),
+                        size: number("cluster_size").or_else(|| number("size")),
+                    },
+                );
             }
         }
         Some(Server {
@@ -170,6 +180,11 @@ impl<'a> Json<'a> {
         }
     }
 
+    /// A whole number that fits in 64 bits; `None` for anything else.
+    fn number(self) -> Option<u64> {
+        self.0.parse().ok()
+    }
+
     fn boolean(self) -> Option<bool> {
         match self.0 {
             "true" => Some(true),
@@ -257,7 +272,7 @@ mod tests {
                 "active_model": "main-pg1",
                 "backups": {
                     "20261101T000000": {"status": "DONE", "end_time": "2026-11-01 00:10:00+00:00", "size": 1},
-                    "20261102T000000": {"status": "DONE", "end_time": "2026-11-02 00:10:00+00:00"},
+                    "20261102T000000": {"status": "DONE", "end_time": "2026-11-02 00:10:00+00:00", "size": 5, "cluster_size": 7},
                     "20261103T000000": {"status": "FAILED", "end_time": null},
                     "20261104T000000": {"status": "WAITING_FOR_WALS", "end_time": "2026-11-04T00:10:00+00:00"},
                     "20261105T000000": {"status": "STARTED", "end_time": null}
@@ -303,6 +318,10 @@ mod tests {
         assert_eq!(id("20991231T000000"), None);
         let bare = diagnose.server("bare").unwrap();
         assert!(bare.resolve_backup("latest").is_none());
+        let size = |id| main.resolve_backup(id).and_then(|(_, b)| b.size);
+        assert_eq!(size("oldest"), Some(1));
+        assert_eq!(size("20261102T000000"), Some(7), "cluster_size first");
+        assert_eq!(size("latest"), None);
     }
 
     #[test]
