@@ -12,6 +12,8 @@ scripts/e2e/setup.sh "$E2E_BARMAN" -- "$E2E_PATRONI"
 case ${E2E_ONLY:-} in
 '') set -- -m 'not longlist' ;;
 10 | longlist) set -- -m longlist ;;
+# make e2e-matrix: bootstrap, replica, switchover, load
+matrix) set -- -m 'not longlist' -k 'test_1_ or test_2_ or test_3_ or test_6_' ;;
 [0-9]*) set -- -m 'not longlist' -k "test_${E2E_ONLY}_" ;;
 *) set -- -m 'not longlist' -k "$E2E_ONLY" ;;
 esac

@@ -293,12 +293,10 @@ create_slot = auto
         data = json.loads(cp.stdout)
         info = data.get(SERVER, data)
         bid = info.get("backup_id") or info.get("base_backup_information", {}).get("backup_id")
-        size = None
-        for key in ("size_bytes", "size"):
-            v = info.get("base_backup_information", {}).get(key) or info.get(key)
-            if isinstance(v, (int, float)):
-                size = int(v)
-                break
+        base = info.get("base_backup_information", {})
+        # Barman 3.19 gives backup_size_bytes; older ones size_bytes or size
+        size = next((int(v) for v in (base.get("backup_size_bytes"), info.get("size_bytes"), info.get("size"))
+                     if isinstance(v, (int, float))), None)
         return bid, size, info
 
     # ground truth: pg-backup-api's files under barman_home/SERVER/
