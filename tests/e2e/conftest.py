@@ -111,7 +111,11 @@ def pytest_runtest_makereport(item, call):
             extra = f"; {'; '.join(f.notes)}" if f and f.notes else ""
             line = ("FAIL", _first_line(rep) + extra)
     elif rep.when == "teardown" and rep.failed:
-        line = ("ERROR", f"teardown: {_first_line(rep)}")
+        msg = _first_line(rep)
+        if msg.startswith("cleanup:"):
+            n, name, line = "-", "cleanup", ("FAIL", msg[len("cleanup:"):].strip())
+        else:
+            line = ("ERROR", f"teardown: {msg}")
     if line:
         RESULTS.append((n, name, line[0], line[1]))
         tr = item.config.pluginmanager.get_plugin("terminalreporter")
@@ -299,6 +303,11 @@ def build_stack(s):
         shutil.copy(BIN, os.path.join(ROOT, "bin", "patroni_barman.new"))
         os.chmod(os.path.join(ROOT, "bin", "patroni_barman.new"), 0o755)
         os.replace(os.path.join(ROOT, "bin", "patroni_barman.new"), os.path.join(ROOT, "bin", "patroni_barman"))
+        # the binary that the broken-on-purpose wrappers (scripts/e2e/broken/) run
+        built = os.path.join(REPO, "target", "x86_64-unknown-linux-musl", "release", "patroni_barman")
+        if os.path.exists(built):
+            os.makedirs(os.path.join(ROOT, "bin", "real"), exist_ok=True)
+            shutil.copy(built, os.path.join(ROOT, "bin", "real", "patroni_barman"))
     s.pki = Pki().make()
     s.tool = Tool(s.v, s.pki)
     if run([s.tool.path, "--help"], 30).returncode != 0:
