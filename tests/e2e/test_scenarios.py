@@ -133,10 +133,9 @@ def test_3_switchover(healthy, figures):
     figures.metric("promo_to_model_http", f"{http_s:.2f}")
     figures.metric("promo_to_model_mtls", f"{mtls_s:.2f}")
     figures.metric("config_switch_wall", f"{wall:.2f}")
-    role = "master" if s.v.patroni_major < 4 else "primary"
     assert codes == [0, 0, 0], f"promotion -> model {http_s:.2f} s / {mtls_s:.2f} s; config-switch by hand exits {codes}"
     figures.text = (f"promotion -> model active: {http_s:.2f} s (HTTP), {mtls_s:.2f} s (nginx mTLS), "
-                    f"callback role {role}; config-switch by hand: exits 0 0 0, {wall:.2f} s wall (median of 3)")
+                    f"config-switch by hand: exits 0 0 0, {wall:.2f} s wall (median of 3)")
 
 
 # ------------------------------------------------------------------ 4 ---
