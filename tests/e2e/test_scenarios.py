@@ -552,8 +552,12 @@ def test_9_elsewhere(healthy, figures):
             why.append(error)
         if st != "DONE":
             why.append(f"Barman's job {new[0]} is {st}, not DONE")
-        if not grep(log, r"exited with code=9|Error creating replica using method barman"):
-            why.append(f"Patroni's log shows no failed barman method ('{last(log, 'created using|Error creating|exited with code')}')")
+        if not grep(log, r"Error creating replica using method barman.* exited with code=9"):
+            why.append(f"Patroni's log shows no barman method that exited 9 ('{last(log, 'Error creating|exited with code', 'none')}')")
+        if grep(log, "replica has been created using barman"):
+            why.append("Patroni's log says 'replica has been created using barman' (with nothing in the data directory)")
+        if len(new) != 1:
+            why.append(f"{len(new)} restores into {d} ({' '.join(f'{j}:{b.status(j)}' for j in new)}), want 1")
         if not grep(log, "replica has been created using basebackup"):
             why.append(f"no 'replica has been created using basebackup' in Patroni's log ('{last(log, 'created using')}')")
         if not err or "pg-node2-elsewhere" not in err[-1]:
