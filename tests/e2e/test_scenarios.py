@@ -634,7 +634,8 @@ def test_10_longlist(healthy, figures):
         rc, wall = manual_switch(s, "tool-longlist.log")
         assert not error and grep(log, "replica has been created using barman") and rst == "DONE" and rc == 0, (
             f"{error or ''}; Patroni: '{last(log, 'created using|Error creating')}'; restore {new[-1] if new else 'none'} "
-            f"{rst}; config-switch exited {rc} ({last(open(os.path.join(LOGS, 'tool-longlist.log')).read(), 'ERROR', '')})")
+            f"{rst}; config-switch exited {rc} ({last(read_from(os.path.join(LOGS, 'tool-longlist.log'), 0), 'ERROR', '')}"
+            f"{last(read_from(os.path.join(LOGS, 'tool-longlist.log.stderr'), 0), 'ERROR', '')})")
         figures.text = (f"{len(ids)} old jobs, list {len(body) / 2**20:.1f} MiB: replica by barman in {took:.1f} s "
                         f"({new[-1]} DONE); config-switch exit 0 in {wall:.1f} s")
     finally:
