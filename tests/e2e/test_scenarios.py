@@ -40,7 +40,7 @@ def grep(text, pattern):
 
 def last(text, pattern, default=""):
     found = grep(text, pattern)
-    return found[-1][24:][:200] if found else default
+    return re.sub(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d[,.]\d+ ", "", found[-1])[:200] if found else default
 
 
 def manual_switch(s, log="tool-manual.log", role="primary"):
