@@ -222,18 +222,31 @@ clean:
 	cargo clean
 	rm -rf dist
 
-# `make e2e`: the real stack on 127.0.0.1 (PostgreSQL 15, Barman 3.19 with
+# `make e2e`: the real stack on 127.0.0.1 (PostgreSQL 15, Barman with
 # pg-backup-api 2.2.0 under gunicorn and `serve`, nginx mTLS, etcd, two
-# Patroni 4.1.5 nodes, sshd) and eight scenarios against it; root only, about
-# 5 minutes once installed. E2E_ONLY=N runs one scenario (and what it needs),
-# E2E_TOOL=python runs Patroni's own patroni_barman instead, E2E_BIN names
-# another binary under test (no build then). See docs/e2e.md.
+# Patroni nodes, sshd) and its scenarios as pytest tests (tests/e2e/), root
+# only. scripts/e2e/setup.sh installs what is missing (Debian packages, one
+# venv per Barman and Patroni version, pytest). One combination per run:
+# E2E_PATRONI and E2E_BARMAN (default 4.1.5 and 3.19.1). E2E_ONLY=N (or a
+# name) runs one scenario and what it needs; E2E_ONLY=longlist the 30,000-job
+# scenario, which the default run leaves out. E2E_TOOL=python runs Patroni's
+# own patroni_barman; E2E_BIN names another binary under test (no build
+# then); E2E_TIMEOUT_MULTIPLIER scales every deadline. `make e2e-matrix`: the
+# older combinations, both tools. See docs/e2e.md.
 E2E_ONLY ?=
 E2E_TOOL ?= rust
 E2E_BIN  ?=
+E2E_PATRONI ?= 4.1.5
+E2E_BARMAN  ?= 3.19.1
+E2E_TIMEOUT_MULTIPLIER ?= 1
 PG_BACKUP_API_SRC ?= $(abspath $(CURDIR)/../shared/vendor/pg-backup-api-2.2.0.tar.gz)
+E2E_ENV = E2E_BIN=$(or $(E2E_BIN),$(CURDIR)/$(call bin,x86_64)) E2E_TIMEOUT_MULTIPLIER=$(E2E_TIMEOUT_MULTIPLIER) \
+          PG_BACKUP_API_SRC=$(PG_BACKUP_API_SRC)
 
-.PHONY: e2e
+.PHONY: e2e e2e-matrix
 e2e: $(if $(or $(E2E_BIN),$(filter python,$(E2E_TOOL))),,build)
-	E2E_BIN=$(or $(E2E_BIN),$(CURDIR)/$(call bin,x86_64)) E2E_ONLY=$(E2E_ONLY) E2E_TOOL=$(E2E_TOOL) \
-	    PG_BACKUP_API_SRC=$(PG_BACKUP_API_SRC) scripts/e2e/run.sh
+	$(E2E_ENV) E2E_ONLY=$(E2E_ONLY) E2E_TOOL=$(E2E_TOOL) E2E_PATRONI=$(E2E_PATRONI) E2E_BARMAN=$(E2E_BARMAN) \
+	    scripts/e2e/run.sh
+
+e2e-matrix: $(if $(E2E_BIN),,build)
+	$(E2E_ENV) scripts/e2e/matrix.sh
