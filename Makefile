@@ -229,7 +229,7 @@ clean:
 # venv per Barman and Patroni version, pytest). One combination per run:
 # E2E_PATRONI and E2E_BARMAN (default 4.1.5 and 3.19.1). E2E_ONLY=N (or a
 # name) runs one scenario and what it needs; E2E_ONLY=longlist the 30,000-job
-# scenario, which the default run leaves out. E2E_TOOL=python runs Patroni's
+# scenario alone (the default run ends with it). E2E_TOOL=python runs Patroni's
 # own patroni_barman; E2E_BIN names another binary under test (no build
 # then); E2E_TIMEOUT_MULTIPLIER scales every deadline. `make e2e-matrix`: the
 # older combinations, both tools. See docs/e2e.md.

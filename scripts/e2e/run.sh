@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 export E2E_ROOT E2E_PATRONI E2E_BARMAN
 scripts/e2e/setup.sh "$E2E_BARMAN" -- "$E2E_PATRONI"
 case ${E2E_ONLY:-} in
-'') set -- -m 'not longlist' ;;
+'') set -- ;;
 10 | longlist) set -- -m longlist ;;
 # make e2e-matrix: bootstrap, replica, switchover, load
 matrix) set -- -m 'not longlist' -k 'test_1_ or test_2_ or test_3_ or test_6_' ;;

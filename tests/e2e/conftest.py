@@ -46,7 +46,7 @@ METRICS = {}        # figure name -> value, for the side-by-side table
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "scenario(n, name): the scenario's number and name in the PASS/FAIL lines")
-    config.addinivalue_line("markers", "longlist: 30,000 job files (scenario 10); deselected unless asked for")
+    config.addinivalue_line("markers", "longlist: 30,000 job files (scenario 10); E2E_ONLY=longlist runs it alone")
     # SIGTERM and SIGHUP end the run as Ctrl-C does: the finalizers still stop everything
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _interrupt)
