@@ -6,24 +6,10 @@ use common::*;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Starts the binary, waits until the stub has seen what `ready` wants,
-/// sends `signal`, and returns how the run ended.
+/// `signal_when` of tests/common, 0.1 s into the request or the pause
+/// that follows what the stub saw.
 fn signal_when(args: &[String], stub: &Stub, ready: impl Fn(&[Seen]) -> bool, signal: &str) -> Ran {
-    let started = Instant::now();
-    let child = command()
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    while !ready(&stub.requests()) {
-        assert!(started.elapsed() < Duration::from_secs(10), "never ready");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    // Into the request or the pause that follows what the stub saw.
-    std::thread::sleep(Duration::from_millis(100));
-    send_signal(&child, signal);
-    finish(child, started)
+    common::signal_when(args, stub, ready, Duration::from_millis(100), signal)
 }
 
 fn polled(requests: &[Seen]) -> bool {

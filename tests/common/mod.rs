@@ -380,24 +380,36 @@ pub fn send_signal(child: &Child, signal: &str) {
     assert!(sent.success());
 }
 
-/// Runs the binary with `args`, sends it `signal` ("TERM", ...) as soon as
-/// `stub` has seen more than `seen` polls (10 s at most), and collects how
-/// it ended.
-pub fn signalled_after_polls(args: &[String], stub: &Stub, seen: usize, signal: &str) -> Ran {
+/// Runs the binary with `args`, waits (10 s at most) until the stub has
+/// seen what `ready` wants, then `after` more, sends `signal` ("TERM", ...)
+/// and collects how the run ended.
+pub fn signal_when(
+    args: &[String],
+    stub: &Stub,
+    ready: impl Fn(&[Seen]) -> bool,
+    after: Duration,
+    signal: &str,
+) -> Ran {
+    let started = Instant::now();
     let child = command()
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    let polls = || stub.requests().iter().filter(|r| r.route == "poll").count();
-    while polls() <= seen {
-        assert!(started.elapsed() < Duration::from_secs(10), "never polled");
+    while !ready(&stub.requests()) {
+        assert!(started.elapsed() < Duration::from_secs(10), "never ready");
         std::thread::sleep(Duration::from_millis(10));
     }
+    std::thread::sleep(after);
     send_signal(&child, signal);
     finish(child, started)
+}
+
+/// As `signal_when`, at once once `stub` has seen more than `seen` polls.
+pub fn signalled_after_polls(args: &[String], stub: &Stub, seen: usize, signal: &str) -> Ran {
+    let polls = |r: &[Seen]| r.iter().filter(|r| r.route == "poll").count() > seen;
+    signal_when(args, stub, polls, Duration::ZERO, signal)
 }
 
 /// Waits for `child`, started at `started`, and collects how it ended.
