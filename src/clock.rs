@@ -13,9 +13,26 @@ pub trait Clock {
 
 pub struct SystemClock;
 
+/// The time left until `deadline` on the system's monotonic clock. What
+/// waits in real time (a socket, the progress thread's condvar) cannot run
+/// on a test clock, so it reads real time here, the one place that does.
+pub fn left_until(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
+}
+
+/// Now, on the system's monotonic clock.
+pub fn system_now() -> Instant {
+    Instant::now()
+}
+
+/// The instant `timeout` from now, on the system's monotonic clock.
+pub fn from_now(timeout: Duration) -> Instant {
+    Instant::now() + timeout
+}
+
 impl Clock for SystemClock {
     fn now(&self) -> Instant {
-        Instant::now()
+        system_now()
     }
 
     fn sleep(&self, duration: Duration) {

@@ -1,12 +1,16 @@
 //! Every way a request can fail, and the one table that says what each
-//! failure means: `Problem::rule`, one arm per kind of failure, tested row
-//! by row below. Callers ask `retried`, `may_have_created` and `post_fate`;
-//! none matches a status code.
+//! failure of each request means: `Problem::rule(request)`, one arm per
+//! kind of failure (and per request where that differs), tested row by row
+//! below. A row says whether the failure is retried (counted, or patiently
+//! for pg-backup-api's false 404s on polls), what a POST failing so may
+//! have done (`PostFate`, what src/rules/create.rs acts on), the words of
+//! the WARNING that rides it out, and the hint of the run's last line.
+//! Callers ask the rule; none matches a status code.
 //!
 //! A failure is made by the transport (src/transport/: no connection, a
 //! timeout, a broken or unreadable answer, TLS), by the API client
-//! (src/api.rs: a status, a body that is not the JSON expected) or by a job
-//! (`Gone`). `post_fate` is what src/rules/create.rs acts on after a failed POST.
+//! (src/api/: a status, a body that is not the JSON expected) or by a job
+//! (`Gone`).
 
 use crate::text::seconds;
 use std::fmt;
@@ -49,22 +53,29 @@ pub enum Problem {
     },
 }
 
-/// Which request failed, where that changes what a failure means.
+/// Which request failed: the table's column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RequestKind {
-    /// `/status`, the list, the POST, `/diagnose`.
-    Other,
+pub enum Request {
+    /// GET /status, before anything is created.
+    Status,
+    /// The GET of a server's operations list.
+    List,
+    /// The POST that creates an operation.
+    Post,
     /// The GET of the operation this run created or follows.
     Poll,
+    /// GET /diagnose (`check`, and the size a restore's progress is told in).
+    Diagnose,
 }
 
 /// Whether another attempt may do better.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Retried {
-    Always,
-    /// Only for the operation this run follows, whose URL answered a
-    /// moment ago.
-    WhilePolling,
+    /// Yes, counted against `--max-retries`.
+    Counted,
+    /// Yes, and not counted while the operation answered within
+    /// `PollPolicy::not_found_patience`; counted after that.
+    Patiently,
     Never,
 }
 
@@ -75,18 +86,19 @@ pub enum PostFate {
     /// It never reached pg-backup-api, or was turned away before it acted:
     /// send it again after `--retry-wait`.
     NotSent,
-    /// pg-backup-api answered its own 500 and left no running operation:
-    /// most often another POST for the server came in the same second (one
-    /// POST per server per second), else a job whose worker never started
-    /// (it reads IN_PROGRESS forever). Sent again after max(`--retry-wait`,
-    /// 1 s) plus a random part under 2, 4, 8, then 16 s, once the list was
-    /// read (a new entry is named in a WARNING, never followed; a list that
-    /// cannot be read stops the run). It counts against `--max-retries` only
-    /// when exactly one operation appeared meanwhile, which may be its own
-    /// job whose worker never started (none: pg-backup-api wrote nothing, as
-    /// in its configuration race under `serve` load; two: one is surely
-    /// another client's); `MAX_COLLISIONS` and `--max-wait` bound it.
-    Answered,
+    /// pg-backup-api answered and left no running operation: for its own
+    /// 500, most often another POST for the server came in the same second
+    /// (one POST per server per second), else a job whose worker never
+    /// started (it reads IN_PROGRESS forever). Sent again after
+    /// max(`--retry-wait`, 1 s) plus a random part under 2, 4, 8, then
+    /// 16 s, once the list was read (a new entry is named in a WARNING,
+    /// never followed; a list that cannot be read stops the run). It counts
+    /// against `--max-retries` only when exactly one operation appeared
+    /// meanwhile, which may be its own job whose worker never started
+    /// (none: pg-backup-api wrote nothing, as in its configuration race
+    /// under `serve` load; two: one is surely another client's);
+    /// `MAX_COLLISIONS` and `--max-wait` bound it.
+    Collided,
     /// pg-backup-api answered 2xx without a usable id: it is done with the
     /// POST, so its list shows at once what it made. The one new operation
     /// of the type is followed; none: sent again after max(`--retry-wait`,
@@ -105,62 +117,105 @@ pub enum PostFate {
     Refused,
 }
 
+/// What the run's last line adds to a failure that ends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hint {
+    None,
+    /// A path with no route at /status: the path of `--api-url`.
+    ApiPath,
+    /// pg-backup-api's own 404: it does not know the server (or, on a
+    /// POST, the backup).
+    UnknownName,
+}
+
 /// One row of the table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rule {
     pub retried: Retried,
+    /// What it means after a POST; `Refused` for other requests.
     pub post_fate: PostFate,
+    /// Why a failure ridden out is (a `Collided` POST, a `Patiently` poll),
+    /// in the WARNING that says so; empty otherwise.
+    pub why: &'static str,
+    pub hint: Hint,
+}
+
+const fn row(retried: Retried, post_fate: PostFate) -> Rule {
+    Rule {
+        retried,
+        post_fate,
+        why: "",
+        hint: Hint::None,
+    }
 }
 
 impl Rule {
-    const fn new(retried: Retried, post_fate: PostFate) -> Rule {
-        Rule { retried, post_fate }
+    const fn why(self, why: &'static str) -> Rule {
+        Rule { why, ..self }
+    }
+
+    const fn hint(self, hint: Hint) -> Rule {
+        Rule { hint, ..self }
     }
 }
 
 impl Problem {
-    /// The table: how each failure is retried and what a POST failing so
-    /// may have done. Every other question is answered from it.
-    pub fn rule(&self) -> Rule {
+    /// The table: how each failure of each request is retried, what a POST
+    /// failing so may have done, and the words for it. Every other
+    /// question is answered from it.
+    pub fn rule(&self, request: Request) -> Rule {
         use PostFate::*;
+        use Request::*;
         use Retried::*;
-        match self {
-            Problem::Unreachable(_) => Rule::new(Always, NotSent),
-            Problem::Timeout(_) | Problem::Broken(_) => Rule::new(Always, InFlight),
+        match (request, self) {
+            (_, Problem::Unreachable(_)) => row(Counted, NotSent),
+            (_, Problem::Timeout(_) | Problem::Broken(_)) => row(Counted, InFlight),
             // It may be a 202 that cannot be read.
-            Problem::Malformed(_) => Rule::new(Always, InFlight),
-            Problem::NoId(_) => Rule::new(Always, Unread),
-            // Under load the real server says so of servers that exist
-            // (docs/pg-backup-api.md); it answers before any job file.
-            Problem::NotFound(_) => Rule::new(Always, NotSent),
+            (_, Problem::Malformed(_)) => row(Counted, InFlight),
+            (_, Problem::NoId(_)) => row(Counted, Unread),
+            // Under load the real server says so of operations, and of
+            // servers, that exist (docs/pg-backup-api.md).
+            (Poll, Problem::NotFound(_)) => row(Patiently, Refused)
+                .why("pg-backup-api says so of operations that exist when it is busy")
+                .hint(Hint::UnknownName),
+            // It answers before any job file.
+            (_, Problem::NotFound(_)) => row(Counted, NotSent).hint(Hint::UnknownName),
             // It may be a 202 not read; a second read would not be smaller.
-            Problem::TooLarge(_) => Rule::new(Never, InFlight),
-            Problem::Tls(_) | Problem::Gone(_) => Rule::new(Never, Refused),
+            (_, Problem::TooLarge(_)) => row(Never, InFlight),
+            (_, Problem::Tls(_) | Problem::Gone(_)) => row(Never, Refused),
             // Turned away before acting: a timeout of the request, or a
             // rate limit.
-            Problem::Status {
-                code: 408 | 429, ..
-            } => Rule::new(Always, NotSent),
+            (
+                _,
+                Problem::Status {
+                    code: 408 | 429, ..
+                },
+            ) => row(Counted, NotSent),
             // pg-backup-api's own error: it never leaves a running operation.
-            Problem::Status { code: 500, .. } => Rule::new(Always, Answered),
+            (Post, Problem::Status { code: 500, .. }) => row(Counted, Collided).why(
+                "pg-backup-api ran nothing for it, most often because another POST for the \
+                 server came in the same second",
+            ),
+            (_, Problem::Status { code: 500, .. }) => row(Counted, Refused),
             // A proxy's: the request may have reached pg-backup-api.
-            Problem::Status {
-                code: 502..=504, ..
-            } => Rule::new(Always, InFlight),
-            // A path with no route (Werkzeug's, or a proxy's page).
-            Problem::Status { code: 404, .. } => Rule::new(WhilePolling, Refused),
+            (
+                _,
+                Problem::Status {
+                    code: 502..=504, ..
+                },
+            ) => row(Counted, InFlight),
+            // A path with no route (Werkzeug's, or a proxy's page): the
+            // operation's URL answered a moment ago.
+            (Poll, Problem::Status { code: 404, .. }) => row(Counted, Refused),
+            (Status, Problem::Status { code: 404, .. }) => row(Never, Refused).hint(Hint::ApiPath),
             // Other 4xx, 3xx (not followed), 501, 505.
-            Problem::Status { .. } => Rule::new(Never, Refused),
+            (_, Problem::Status { .. }) => row(Never, Refused),
         }
     }
 
-    /// Whether another attempt at a request of `kind` may do better.
-    pub fn retried(&self, kind: RequestKind) -> bool {
-        match self.rule().retried {
-            Retried::Always => true,
-            Retried::WhilePolling => kind == RequestKind::Poll,
-            Retried::Never => false,
-        }
+    /// Whether another attempt at `request` may do better.
+    pub fn retried(&self, request: Request) -> bool {
+        self.rule(request).retried != Retried::Never
     }
 
     /// Whether the operation polled does not exist, so that nothing goes on.
@@ -176,7 +231,24 @@ impl Problem {
 
     /// What a POST that failed this way may have done.
     pub fn post_fate(&self) -> PostFate {
-        self.rule().post_fate
+        self.rule(Request::Post).post_fate
+    }
+
+    /// The server's own words, or the cause, without what kind of failure
+    /// it is.
+    pub fn detail(&self) -> &str {
+        match self {
+            Problem::Timeout(_) => "",
+            Problem::Status { message, .. } => message,
+            Problem::Unreachable(why)
+            | Problem::Broken(why)
+            | Problem::Malformed(why)
+            | Problem::NoId(why)
+            | Problem::NotFound(why)
+            | Problem::TooLarge(why)
+            | Problem::Tls(why)
+            | Problem::Gone(why) => why,
+        }
     }
 }
 
@@ -209,6 +281,7 @@ impl fmt::Display for Problem {
 mod tests {
     use super::*;
     use PostFate::*;
+    use Request::*;
     use Retried::*;
 
     fn status(code: u16) -> Problem {
@@ -219,53 +292,133 @@ mod tests {
         }
     }
 
-    /// The table, row by row: every kind of failure, and every status
-    /// class the rule tells apart.
+    const ALL: [Request; 5] = [Status, List, Post, Poll, Diagnose];
+
+    /// The table, row by row: every kind of failure, every status class
+    /// the rule tells apart, and the requests where its row differs.
     #[test]
     fn every_failure_has_one_row() {
-        let rows = [
-            (Problem::Unreachable("refused".into()), Always, NotSent),
-            (Problem::Timeout(Duration::from_secs(1)), Always, InFlight),
-            (Problem::Broken("closed".into()), Always, InFlight),
-            (Problem::Malformed("not JSON".into()), Always, InFlight),
-            (Problem::NoId("no operation_id".into()), Always, Unread),
+        let mut rows = vec![
             (
-                Problem::NotFound("Server 'pg1' does not exist".into()),
-                Always,
+                ALL,
+                Problem::Unreachable("refused".into()),
+                Counted,
                 NotSent,
             ),
-            (Problem::TooLarge("body".into()), Never, InFlight),
-            (Problem::Tls("unknown issuer".into()), Never, Refused),
-            (Problem::Gone("not listed".into()), Never, Refused),
-            (status(408), Always, NotSent),
-            (status(429), Always, NotSent),
-            (status(500), Always, Answered),
-            (status(502), Always, InFlight),
-            (status(503), Always, InFlight),
-            (status(504), Always, InFlight),
-            (status(404), WhilePolling, Refused),
-            (status(400), Never, Refused),
-            (status(403), Never, Refused),
-            (status(405), Never, Refused),
-            (status(409), Never, Refused),
-            (status(415), Never, Refused),
-            (status(301), Never, Refused),
-            (status(302), Never, Refused),
-            (status(501), Never, Refused),
-            (status(505), Never, Refused),
-            (status(507), Never, Refused),
+            (
+                ALL,
+                Problem::Timeout(Duration::from_secs(1)),
+                Counted,
+                InFlight,
+            ),
+            (ALL, Problem::Broken("closed".into()), Counted, InFlight),
+            (
+                ALL,
+                Problem::Malformed("not JSON".into()),
+                Counted,
+                InFlight,
+            ),
+            (
+                ALL,
+                Problem::NoId("no operation_id".into()),
+                Counted,
+                Unread,
+            ),
+            (ALL, Problem::TooLarge("body".into()), Never, InFlight),
+            (ALL, Problem::Tls("unknown issuer".into()), Never, Refused),
+            (ALL, Problem::Gone("not listed".into()), Never, Refused),
+            (ALL, status(502), Counted, InFlight),
+            (ALL, status(503), Counted, InFlight),
+            (ALL, status(504), Counted, InFlight),
         ];
-        for (problem, retried, post_fate) in rows {
-            assert_eq!(problem.rule(), Rule::new(retried, post_fate), "{problem:?}");
+        for code in [408, 429] {
+            rows.push((ALL, status(code), Counted, NotSent));
+        }
+        for code in [400, 403, 405, 409, 415, 301, 302, 501, 505, 507] {
+            rows.push((ALL, status(code), Never, Refused));
+        }
+        for (requests, problem, retried, post_fate) in rows {
+            for request in requests {
+                let rule = problem.rule(request);
+                assert_eq!(
+                    (rule.retried, rule.post_fate),
+                    (retried, post_fate),
+                    "{request:?} {problem:?}"
+                );
+                assert_eq!(
+                    (rule.why, rule.hint),
+                    ("", Hint::None),
+                    "{request:?} {problem:?}"
+                );
+            }
+        }
+    }
+
+    /// The rows that depend on the request, with their words.
+    #[test]
+    fn some_rows_know_the_request() {
+        let not_found = Problem::NotFound("Server 'pg1' does not exist".into());
+        let rows = [
+            (
+                Poll,
+                &not_found,
+                Patiently,
+                Refused,
+                true,
+                Hint::UnknownName,
+            ),
+            (
+                Status,
+                &not_found,
+                Counted,
+                NotSent,
+                false,
+                Hint::UnknownName,
+            ),
+            (List, &not_found, Counted, NotSent, false, Hint::UnknownName),
+            (Post, &not_found, Counted, NotSent, false, Hint::UnknownName),
+            (
+                Diagnose,
+                &not_found,
+                Counted,
+                NotSent,
+                false,
+                Hint::UnknownName,
+            ),
+            (Post, &status(500), Counted, Collided, true, Hint::None),
+            (Status, &status(500), Counted, Refused, false, Hint::None),
+            (List, &status(500), Counted, Refused, false, Hint::None),
+            (Poll, &status(500), Counted, Refused, false, Hint::None),
+            (Diagnose, &status(500), Counted, Refused, false, Hint::None),
+            (Poll, &status(404), Counted, Refused, false, Hint::None),
+            (Status, &status(404), Never, Refused, false, Hint::ApiPath),
+            (List, &status(404), Never, Refused, false, Hint::None),
+            (Post, &status(404), Never, Refused, false, Hint::None),
+            (Diagnose, &status(404), Never, Refused, false, Hint::None),
+        ];
+        for (request, problem, retried, post_fate, has_why, hint) in rows {
+            let rule = problem.rule(request);
+            let got = (
+                rule.retried,
+                rule.post_fate,
+                !rule.why.is_empty(),
+                rule.hint,
+            );
+            assert_eq!(
+                got,
+                (retried, post_fate, has_why, hint),
+                "{request:?} {problem:?}"
+            );
         }
     }
 
     #[test]
-    fn retried_follows_the_kind_of_request() {
-        assert!(status(404).retried(RequestKind::Poll));
-        assert!(!status(404).retried(RequestKind::Other));
-        assert!(status(503).retried(RequestKind::Other));
-        assert!(!status(403).retried(RequestKind::Poll));
+    fn retried_follows_the_request() {
+        assert!(status(404).retried(Poll));
+        assert!(!status(404).retried(List));
+        assert!(status(503).retried(Post));
+        assert!(!status(403).retried(Poll));
+        assert!(Problem::NotFound("x".into()).retried(Poll));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::diagnose::{Diagnose, Server};
 use super::recover::{missing_directories, record};
 use super::session::Session;
 use crate::cli::{Change, Check, SwitchWhen};
-use crate::failure::Problem;
+use crate::failure::{Problem, Request};
 use crate::outcome::Outcome;
 use crate::text::named;
 use std::cell::Cell;
@@ -62,12 +62,15 @@ pub(super) fn run(session: &Session, job: &Check) -> Outcome {
     report.ok(&format!("{status_url} answers \"OK\""));
     check_server(session, job, &report);
     let what = format!("GET {}", session.client.diagnose_url());
-    let diagnose = session.retrier().call_going_on(&what, || {
-        let text = session.client.diagnose(job.max_diagnose)?;
-        Diagnose::parse(&text).ok_or_else(|| {
-            Problem::Malformed("/diagnose did not answer barman diagnose's JSON".into())
-        })
-    });
+    let diagnose = session
+        .retrier()
+        .going_on()
+        .call(Request::Diagnose, &what, || {
+            let text = session.client.diagnose(job.max_diagnose)?;
+            Diagnose::parse(&text).ok_or_else(|| {
+                Problem::Malformed("/diagnose did not answer barman diagnose's JSON".into())
+            })
+        });
     match diagnose {
         Ok(diagnose) => check_diagnose(job, &diagnose, &report),
         Err(problem @ Problem::TooLarge(_)) => report.fail(&format!(
@@ -84,13 +87,10 @@ pub(super) fn run(session: &Session, job: &Check) -> Outcome {
 /// The server is known to pg-backup-api, with its operations.
 fn check_server(session: &Session, job: &Check, report: &Report) {
     let server = &job.server;
-    let url = session.client.operations_url(server);
     // Counted as they arrive: a long history costs no memory.
-    let listed = session.retrier().call_going_on(&format!("GET {url}"), || {
-        session.client.scan_operations(server, &mut |_| {})
-    });
+    let listed = session.read_list(session.retrier().going_on(), server, |(), _| {});
     match listed {
-        Ok(scanned) => report.ok(&format!(
+        Ok(((), scanned)) => report.ok(&format!(
             "server {server} is known to pg-backup-api, with {} operations",
             scanned.entries - scanned.skipped
         )),

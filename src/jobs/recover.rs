@@ -21,7 +21,7 @@ pub mod record;
 use super::session::{Session, Steps};
 use crate::api::{Kind, Listed, NewOperation, Status};
 use crate::cli::{Opt, Recover};
-use crate::failure::Problem;
+use crate::failure::{Hint, Request};
 use crate::log::Logger;
 use crate::outcome::Outcome;
 use crate::rules::poll::{self, End, Followed, PollPolicy};
@@ -345,24 +345,23 @@ fn wait_for_earlier(
         State::Created(id) => vec![id.clone()],
         // Its POST went unanswered: what it made, if anything, is newer.
         State::Pending(newest) => {
-            let what = format!("GET {}", session.client.operations_url(server));
-            let newer = |op: &Listed| {
-                op.api_type == Kind::Recovery.api_type() && Some(&op.id) > newest.as_ref()
-            };
-            let listed = session.retrier().call(&what, || {
-                let mut ids = Vec::new();
-                let mut keep = |op: Listed| {
-                    if newer(&op) {
+            let listed = session.read_list(
+                session.retrier(),
+                server,
+                |ids: &mut Vec<String>, op: Listed| {
+                    let newer = Some(&op.id) > newest.as_ref();
+                    if newer && op.api_type == Kind::Recovery.api_type() {
                         ids.push(op.id)
                     }
-                };
-                session.client.scan_operations(server, &mut keep)?;
-                ids.sort_unstable();
-                Ok(ids)
-            });
+                },
+            );
             match listed {
-                Ok(ids) => ids,
-                Err(Problem::NotFound(_)) => Vec::new(),
+                Ok((mut ids, _)) => {
+                    ids.sort_unstable();
+                    ids
+                }
+                // The server is unknown: no earlier restore there.
+                Err(problem) if problem.rule(Request::List).hint == Hint::UnknownName => Vec::new(),
                 Err(problem) => {
                     session.log.error(&format!(
                         "Cannot read the list of server {}, so cannot tell whether a \
@@ -420,6 +419,12 @@ fn wait_for_earlier_operation(
         session.client.operation_status(server, id, limit)
     });
     signals::note("no operation was created.".into());
+    earlier_ended(session, earlier, id, end)
+}
+
+/// What the end of an earlier run's operation means for this run.
+fn earlier_ended(session: &Session, earlier: &Entry, id: &str, end: End) -> Result<(), Outcome> {
+    let (server, dir) = (earlier.server.as_str(), &earlier.data_directory);
     match end {
         End::Finished(status) => {
             let word = if status == Status::Done {
@@ -433,7 +438,7 @@ fn wait_for_earlier_operation(
             ));
             Ok(())
         }
-        End::Error(Problem::NotFound(_)) => {
+        End::Error(problem) if problem.rule(Request::Poll).hint == Hint::UnknownName => {
             session.log.info(&format!(
                 "pg-backup-api does not know the earlier recovery operation {id}: \
                  nothing of it runs; this run starts its own restore."

@@ -2,9 +2,9 @@
 //! it, and say how it ended, through one API client and one retry policy.
 
 use super::resume;
-use crate::api::{Client, Kind, Listed, NewOperation, Status};
+use crate::api::{Client, Kind, Listed, NewOperation, Scanned, Status};
 use crate::clock::Clock;
-use crate::failure::Problem;
+use crate::failure::{Hint, Problem, Request};
 use crate::log::Logger;
 use crate::outcome::Outcome;
 use crate::rules::create::{self, Setting};
@@ -89,6 +89,7 @@ impl<'a> Session<'a> {
             policy: self.retry,
             clock: self.clock,
             log: self.log,
+            goes_on: false,
         }
     }
 
@@ -211,7 +212,9 @@ impl<'a> Session<'a> {
     pub(super) fn check_status(&self) -> Result<(), Outcome> {
         let endpoint = self.client.status_url();
         let what = format!("GET {endpoint}");
-        let status = self.retrier().call(&what, || self.client.status());
+        let status = self
+            .retrier()
+            .call(Request::Status, &what, || self.client.status());
         match status {
             Ok(status) if status == "OK" => Ok(()),
             Ok(status) => {
@@ -222,8 +225,8 @@ impl<'a> Session<'a> {
                 Err(Outcome::ApiNotOk)
             }
             Err(problem) => {
-                let hint = match problem {
-                    Problem::Status { code: 404, .. } => self.wrong_path_hint(),
+                let hint = match problem.rule(Request::Status).hint {
+                    Hint::ApiPath => self.wrong_path_hint(),
                     _ => String::new(),
                 };
                 self.log.error(&format!(
@@ -261,23 +264,23 @@ impl<'a> Session<'a> {
         steps: &dyn Steps,
     ) -> Result<String, Outcome> {
         let operations = self.client.operations_url(server);
-        let (post_what, list_what) = (format!("POST {operations}"), format!("GET {operations}"));
+        let post_what = format!("POST {operations}");
         let label = operation.kind.label();
         let setting = Setting {
             retrier: self.retrier(),
             max_wait: self.poll.max_wait,
             kind: operation.kind,
             post_what: &post_what,
-            list_what: &list_what,
         };
         let failed = |problem: &Problem| {
-            if let Problem::NotFound(message) = problem {
-                self.log.error(&unknown_to_the_api(server, message));
+            if problem.rule(Request::Post).hint == Hint::UnknownName {
+                self.log
+                    .error(&unknown_to_the_api(server, problem.detail()));
             }
             Outcome::ApiError(sub)
         };
-        let mut list = || self.list(server, operation.kind);
-        let known = create::read_list(&setting, &mut list).map_err(|p| failed(&p))?;
+        let list = || self.list(server, operation.kind);
+        let known = list().map_err(|p| failed(&p))?;
         steps.before_posts(&known)?;
         let post = |known: &[Listed]| {
             steps.posting(known);
@@ -319,9 +322,31 @@ impl<'a> Session<'a> {
         ));
     }
 
-    /// The server's operations; odd entries are skipped, and said once.
+    /// The one reader of a server's list, with retries (`retrier`'s, for
+    /// `Request::List`): each attempt starts from `T::default()` and shows
+    /// every usable entry to `keep`, so that a long history costs only what
+    /// `keep` keeps.
+    pub(super) fn read_list<T: Default>(
+        &self,
+        retrier: Retrier,
+        server: &str,
+        mut keep: impl FnMut(&mut T, Listed),
+    ) -> Result<(T, Scanned), Problem> {
+        let what = format!("GET {}", self.client.operations_url(server));
+        retrier.call(Request::List, &what, || {
+            let mut kept = T::default();
+            let scanned = self
+                .client
+                .scan_operations(server, &mut |entry| keep(&mut kept, entry))?;
+            Ok((kept, scanned))
+        })
+    }
+
+    /// The server's operations, for the creation driver; odd entries are
+    /// skipped, and said once.
     fn list(&self, server: &str, kind: Kind) -> Result<Vec<Listed>, Problem> {
-        let (operations, skipped) = self.client.operations(server)?;
+        let (operations, scanned) = self.read_list(self.retrier(), server, Vec::push)?;
+        let skipped = scanned.skipped;
         if skipped > 0 && !self.odd_entries_logged.replace(true) {
             self.log.warning(&format!(
                 "Skipped {skipped} entries of the server's operations list that are not \

@@ -4,7 +4,7 @@
 use super::session::{unknown_to_the_api, Session};
 use crate::api::{Kind, Listed};
 use crate::cli::Wait;
-use crate::failure::Problem;
+use crate::failure::{Hint, Problem, Request};
 use crate::outcome::Outcome;
 use crate::rules::poll::End;
 use crate::sub::Sub;
@@ -18,27 +18,23 @@ pub(super) fn run(session: &Session, job: &Wait) -> Outcome {
     }
     // The list tells the kind, and whether the operation exists at all:
     // a 404 on a poll can be the real server's under load.
-    let what = format!("GET {}", session.client.operations_url(server));
-    let listed = session.retrier().call(&what, || {
-        let mut found = None;
-        let mut keep = |op: Listed| {
-            if op.id == id {
-                found = Some(op);
-            }
-        };
-        session.client.scan_operations(server, &mut keep)?;
-        Ok(found)
+    let listed = session.read_list(session.retrier(), server, |found, op: Listed| {
+        if op.id == id {
+            *found = Some(op);
+        }
     });
     let kind = match listed {
-        Ok(found) => match found {
+        Ok((found, _)) => match found {
             Some(entry) => Kind::from_api_type(&entry.api_type),
             None => {
                 let gone = Problem::Gone("it is not in the server's list of operations".into());
                 return session.report(Sub::Wait, "operation", server, id, End::Error(gone));
             }
         },
-        Err(Problem::NotFound(message)) => {
-            session.log.error(&unknown_to_the_api(server, &message));
+        Err(problem) if problem.rule(Request::List).hint == Hint::UnknownName => {
+            session
+                .log
+                .error(&unknown_to_the_api(server, problem.detail()));
             return Outcome::ApiError(Sub::Wait);
         }
         // Unread: polls may still get through.

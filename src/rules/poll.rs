@@ -1,10 +1,11 @@
 //! Waiting for an operation: when to poll, and when to stop waiting.
 
 use crate::api::Status;
-use crate::failure::{Problem, RequestKind};
+use crate::failure::{Problem, Request, Retried};
+use crate::log::Logger;
 use crate::rules::retry::{Budget, Retrier};
 use crate::text::{capitalized, seconds};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The shortest pause between polls, when the operation has just started.
 pub const FIRST_PAUSE: Duration = Duration::from_millis(250);
@@ -76,6 +77,7 @@ fn wait_with(
         policy: retry,
         clock,
         log,
+        ..
     }: Retrier,
     poll: PollPolicy,
     &Followed { noun, id, what }: &Followed,
@@ -83,15 +85,11 @@ fn wait_with(
 ) -> End {
     let started = clock.now();
     let deadline = poll.max_wait.map(|limit| started + limit);
-    let mut budget = Budget::new(retry, RequestKind::Poll);
+    let mut budget = Budget::new(retry, Request::Poll);
     let mut last_good = started;
     loop {
-        let limit = match deadline {
-            Some(deadline) => deadline
-                .saturating_duration_since(clock.now())
-                .max(LAST_POLL),
-            None => Duration::MAX,
-        };
+        let left = |deadline: Instant| deadline.saturating_duration_since(clock.now());
+        let limit = deadline.map_or(Duration::MAX, |deadline| left(deadline).max(LAST_POLL));
         let failure = match ask(limit) {
             Ok(Status::InProgress) => {
                 budget.reset();
@@ -111,30 +109,54 @@ fn wait_with(
                 let pause = pause_before_next_poll(clock.now() - started, poll.loop_wait);
                 pause + clock.jitter(pause / 5)
             }
-            // A failure for good still ends as an error, deadline or not.
-            Some(problem) if past_deadline && problem.retried(RequestKind::Poll) => {
-                return End::StillRunning(Some(problem))
+            Some(problem) => {
+                let patient = clock.now() - last_good < poll.not_found_patience;
+                let step = Failed {
+                    past_deadline,
+                    patient,
+                    what,
+                };
+                match step.next(problem, &mut budget, log, retry.wait) {
+                    Ok(pause) => pause,
+                    Err(end) => return end,
+                }
             }
-            Some(problem @ Problem::NotFound(_))
-                if clock.now() - last_good < poll.not_found_patience =>
-            {
-                log.warning(&format!(
-                    "{what} failed: {problem}; pg-backup-api says so of operations that exist \
-                     when it is busy: not counted, polling again in {} s.",
-                    seconds(retry.wait)
-                ));
-                retry.wait
-            }
-            Some(problem) => match budget.step(log, what, &problem) {
-                Some(wait) => wait,
-                None => return End::Error(problem),
-            },
         };
-        let pause = match deadline {
-            Some(deadline) => pause.min(deadline.saturating_duration_since(clock.now())),
-            None => pause,
-        };
-        clock.sleep(pause);
+        clock.sleep(deadline.map_or(pause, |deadline| pause.min(left(deadline))));
+    }
+}
+
+/// A poll that failed, and where the wait stands.
+struct Failed<'a> {
+    past_deadline: bool,
+    /// The operation answered within `not_found_patience`.
+    patient: bool,
+    what: &'a str,
+}
+
+impl Failed<'_> {
+    /// The pause before the next poll, or how the wait ends.
+    fn next(
+        &self,
+        problem: Problem,
+        budget: &mut Budget,
+        log: &Logger,
+        wait: Duration,
+    ) -> Result<Duration, End> {
+        let (rule, what) = (problem.rule(Request::Poll), self.what);
+        // A failure for good still ends as an error, deadline or not.
+        if self.past_deadline && rule.retried != Retried::Never {
+            return Err(End::StillRunning(Some(problem)));
+        }
+        if rule.retried == Retried::Patiently && self.patient {
+            log.warning(&format!(
+                "{what} failed: {problem}; {}: not counted, polling again in {} s.",
+                rule.why,
+                seconds(wait)
+            ));
+            return Ok(wait);
+        }
+        budget.step(log, what, &problem).ok_or(End::Error(problem))
     }
 }
 
@@ -175,6 +197,7 @@ mod tests {
             policy: RETRY,
             clock,
             log,
+            goes_on: false,
         };
         let followed = Followed {
             noun: "recovery operation",
@@ -299,6 +322,7 @@ mod tests {
             policy: RETRY,
             clock: &clock,
             log: &log,
+            goes_on: false,
         };
         let followed = Followed {
             noun: "config switch operation",

@@ -3,7 +3,7 @@
 //! `Problem::retried`; this module only counts, logs and pauses.
 
 use crate::clock::Clock;
-use crate::failure::{Problem, RequestKind};
+use crate::failure::{Problem, Request};
 use crate::log::Logger;
 use crate::text::seconds;
 use std::time::Duration;
@@ -27,17 +27,17 @@ pub enum Next {
 /// good answer starts the count again.
 pub struct Budget {
     policy: RetryPolicy,
-    kind: RequestKind,
+    request: Request,
     failures: u32,
     /// The run goes on after this request gives up (`check`).
     goes_on: bool,
 }
 
 impl Budget {
-    pub fn new(policy: RetryPolicy, kind: RequestKind) -> Budget {
+    pub fn new(policy: RetryPolicy, request: Request) -> Budget {
         Budget {
             policy,
-            kind,
+            request,
             failures: 0,
             goes_on: false,
         }
@@ -75,7 +75,7 @@ impl Budget {
         pause: Duration,
         then: &str,
     ) -> Next {
-        if !problem.retried(self.kind) {
+        if !problem.retried(self.request) {
             log.error(&format!("{what} failed: {problem} (not retried)."));
             return Next::GiveUp;
         }
@@ -130,29 +130,30 @@ pub struct Retrier<'a> {
     pub policy: RetryPolicy,
     pub clock: &'a dyn Clock,
     pub log: &'a Logger,
+    /// The run goes on when a request gives up (`check`): running out of
+    /// attempts is not said to end it.
+    pub goes_on: bool,
 }
 
 impl Retrier<'_> {
+    /// For a run that goes on when a request gives up.
+    pub fn going_on(self) -> Self {
+        Retrier {
+            goes_on: true,
+            ..self
+        }
+    }
+
     /// Runs `attempt` until it succeeds, fails for good, or runs out of
     /// attempts; the error returned is the last one.
     pub fn call<T>(
         self,
+        request: Request,
         what: &str,
         mut attempt: impl FnMut() -> Result<T, Problem>,
     ) -> Result<T, Problem> {
-        let budget = Budget::new(self.policy, RequestKind::Other);
-        call_with(budget, self.clock, self.log, what, &mut attempt)
-    }
-
-    /// As `call`, for a run that goes on when this request gives up
-    /// (`check`): running out of attempts is not said to end the run.
-    pub fn call_going_on<T>(
-        self,
-        what: &str,
-        mut attempt: impl FnMut() -> Result<T, Problem>,
-    ) -> Result<T, Problem> {
-        let mut budget = Budget::new(self.policy, RequestKind::Other);
-        budget.goes_on = true;
+        let mut budget = Budget::new(self.policy, request);
+        budget.goes_on = self.goes_on;
         call_with(budget, self.clock, self.log, what, &mut attempt)
     }
 }
@@ -189,7 +190,13 @@ mod tests {
         what: &str,
         attempt: impl FnMut() -> Result<T, Problem>,
     ) -> Result<T, Problem> {
-        Retrier { policy, clock, log }.call(what, attempt)
+        Retrier {
+            policy,
+            clock,
+            log,
+            goes_on: false,
+        }
+        .call(Request::List, what, attempt)
     }
 
     const POLICY: RetryPolicy = RetryPolicy {

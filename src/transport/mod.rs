@@ -18,6 +18,7 @@ mod net;
 #[cfg(feature = "tls")]
 mod tls;
 
+use crate::clock;
 use crate::failure::Problem;
 use crate::text::seconds;
 use crate::url::{ApiUrl, Endpoint, Scheme};
@@ -170,7 +171,7 @@ impl Transport {
     /// As `send`, within `limit` when that is shorter than `--http-timeout`.
     pub fn send_within(&self, request: &Request, limit: Duration) -> Result<Response, Problem> {
         let timeout = self.timeout.min(limit);
-        self.connect_and_exchange(request, Instant::now() + timeout)
+        self.connect_and_exchange(request, clock::from_now(timeout))
             .map_err(|error| problem(error, timeout))
     }
 
@@ -323,26 +324,29 @@ pub(crate) fn problem(error: TransportError, timeout: Duration) -> Problem {
             problem(Phase::Send.failed(cause), timeout)
         )),
         (_, Cause::Closed) => Problem::Broken("closed before a complete answer".into()),
-        (_, Cause::Io(error)) => {
-            // "Connection refused (os error 111)" -> "connection refused"
-            let full = error.to_string();
-            let text = match full.find(" (os error") {
-                // ASCII only: Unicode case tables would cost kilobytes.
-                Some(at) => full[..at].to_ascii_lowercase(),
-                None => full,
-            };
-            match error.kind() {
-                K::ConnectionRefused
-                | K::HostUnreachable
-                | K::NetworkUnreachable
-                | K::AddrNotAvailable => Problem::Unreachable(text),
-                // std reports a failed name lookup with no more specific kind.
-                _ if text.contains("failed to lookup address") => Problem::Unreachable(text),
-                K::TimedOut | K::WouldBlock => Problem::Timeout(timeout),
-                K::InvalidData => Problem::Malformed(text),
-                _ => Problem::Broken(text),
-            }
+        (_, Cause::Io(error)) => io_problem(&error, timeout),
+    }
+}
+
+/// A failure of the socket, in the table's terms.
+fn io_problem(error: &io::Error, timeout: Duration) -> Problem {
+    use io::ErrorKind as K;
+    // "Connection refused (os error 111)" -> "connection refused"
+    let full = error.to_string();
+    let text = match full.find(" (os error") {
+        // ASCII only: Unicode case tables would cost kilobytes.
+        Some(at) => full[..at].to_ascii_lowercase(),
+        None => full,
+    };
+    match error.kind() {
+        K::ConnectionRefused | K::HostUnreachable | K::NetworkUnreachable | K::AddrNotAvailable => {
+            Problem::Unreachable(text)
         }
+        // std reports a failed name lookup with no more specific kind.
+        _ if text.contains("failed to lookup address") => Problem::Unreachable(text),
+        K::TimedOut | K::WouldBlock => Problem::Timeout(timeout),
+        K::InvalidData => Problem::Malformed(text),
+        _ => Problem::Broken(text),
     }
 }
 

@@ -2,6 +2,7 @@
 //! and a socket whose every read and write gets only the time left.
 
 use super::{Cause, Phase, TransportError};
+use crate::clock;
 use crate::url::ApiUrl;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
@@ -18,7 +19,7 @@ pub fn connect(url: &ApiUrl, deadline: Instant) -> Result<Deadlined, TransportEr
     let host = url.bare_host();
     let mut last_error = None;
     for address in resolve(host, url.port, deadline)? {
-        let left = deadline.saturating_duration_since(Instant::now());
+        let left = clock::left_until(deadline);
         if left.is_zero() {
             last_error = Some(timed_out());
             break;
@@ -55,13 +56,13 @@ fn resolve(host: &str, port: u16, deadline: Instant) -> Result<Vec<SocketAddr>, 
     });
     let answer = match lookup {
         Ok(_) => {
-            let left = deadline.saturating_duration_since(Instant::now());
+            let left = clock::left_until(deadline);
             receive
                 .recv_timeout(left)
                 .unwrap_or_else(|_| Err(timed_out()))
         }
         Err(_) => match (host, port).to_socket_addrs() {
-            _ if Instant::now() >= deadline => Err(timed_out()),
+            _ if clock::left_until(deadline).is_zero() => Err(timed_out()),
             answer => answer,
         },
     };
@@ -79,7 +80,7 @@ pub struct Deadlined {
 
 impl Deadlined {
     fn time_left(&self) -> io::Result<Duration> {
-        let left = self.deadline.saturating_duration_since(Instant::now());
+        let left = clock::left_until(self.deadline);
         match left.is_zero() {
             true => Err(timed_out()),
             false => Ok(left),

@@ -5,6 +5,7 @@
 
 use super::disk;
 use crate::api::Client;
+use crate::clock;
 use crate::failure::Problem;
 use crate::jobs::diagnose::Diagnose;
 use crate::log::Logger;
@@ -36,7 +37,7 @@ impl Stop {
     fn waited(&self, until: Instant) -> bool {
         let mut stopped = self.stopped.lock().unwrap_or_else(|p| p.into_inner());
         while !*stopped {
-            let left = until.saturating_duration_since(Instant::now());
+            let left = clock::left_until(until);
             if left.is_zero() {
                 return false;
             }
@@ -86,7 +87,7 @@ impl Watch<'_> {
     }
 
     fn run(&self, stop: &Stop) {
-        let start = Instant::now();
+        let start = clock::system_now();
         let dir = Path::new(self.data_directory);
         let look = || Seen {
             bytes: disk::bytes_under(dir),
@@ -106,7 +107,7 @@ impl Watch<'_> {
             let now = look();
             // The operation may have ended meanwhile: then the run's last
             // line is pg-backup-api's word, not a stale share.
-            if stop.waited(Instant::now()) {
+            if stop.waited(clock::system_now()) {
                 return;
             }
             let shown = named(self.data_directory, 200);
