@@ -204,3 +204,31 @@ fn readme_lists_the_same_exit_codes_as_the_exit_code_table() {
     in_code.dedup();
     assert_eq!(in_readme, in_code);
 }
+
+/// The command line's fuzz dictionary knows every subcommand and every
+/// option name (a new row is fuzzed, or this fails).
+#[test]
+fn the_fuzz_dictionary_knows_every_subcommand_and_option() {
+    use patroni_barman::cli::OPTIONS;
+    use patroni_barman::sub::Sub;
+    let dict = include_str!("../fuzz/dict/command_line.dict");
+    let words: Vec<&str> = dict
+        .lines()
+        .filter(|line| line.starts_with('"'))
+        .map(|line| line.trim_matches('"'))
+        .collect();
+    let known = |word: &str| {
+        words
+            .iter()
+            .any(|w| *w == word || w.strip_prefix(word).is_some_and(|rest| rest == "=" || rest == "\\x00"))
+    };
+    for sub in Sub::ALL {
+        assert!(known(sub.name()), "fuzz/dict/command_line.dict lacks {}", sub.name());
+    }
+    for spec in OPTIONS {
+        for name in spec.names {
+            let flag = format!("--{name}");
+            assert!(known(&flag), "fuzz/dict/command_line.dict lacks {flag}");
+        }
+    }
+}
