@@ -95,11 +95,12 @@ fn wrapped(first: &str, text: &str) -> String {
     out + &line + "\n"
 }
 
-/// `--name VALUE` as help shows it (`-h, --help` for help).
+/// `--name VALUE` as help shows it, after its letter if it has one
+/// (`-h, --help`).
 pub fn synopsis(spec: &Spec) -> String {
-    let name = match spec.names[0] {
-        "help" => "-h, --help".to_string(),
-        name => format!("--{name}"),
+    let name = match spec.short {
+        Some(letter) => format!("-{letter}, --{}", spec.names[0]),
+        None => format!("--{}", spec.names[0]),
     };
     match spec.takes {
         Takes::Nothing => name,

@@ -38,6 +38,8 @@ pub struct Spec {
     pub opt: Opt,
     /// The name, then its aliases (`--datadir`).
     pub names: &'static [&'static str],
+    /// Its one-letter name (`-h`), if any.
+    pub short: Option<char>,
     pub scope: Scope,
     pub takes: Takes,
     /// One for all, or per subcommand where they differ.
@@ -68,6 +70,21 @@ const SWITCH: &[Sub] = &[Sub::ConfigSwitch, Sub::Check];
 /// options.
 const POLLING: &[Sub] = &[Sub::Recover, Sub::ConfigSwitch, Sub::Check, Sub::Wait];
 
+/// What a row leaves out: a global option without a short name or default,
+/// required and unused nowhere. Every row gives its own `opt`,
+/// `names`, `takes` and `help`.
+const ROW: Spec = Spec {
+    opt: Opt::Help,
+    names: &[],
+    short: None,
+    scope: Scope::Global,
+    takes: Takes::Nothing,
+    default: DefaultValue::None,
+    required_in: &[],
+    unused_in: &[],
+    help: "",
+};
+
 /// Makes `Opt`, one variant per row in the rows' order, and `OPTIONS` from
 /// the rows: an option cannot exist without its row, and row i is variant
 /// i, so that `Opt::spec` indexes. The order is help's.
@@ -87,268 +104,219 @@ option_table! {
     Spec {
         opt: Opt::ApiUrl,
         names: &["api-url"],
-        scope: Scope::Global,
         takes: Takes::Text("URL"),
-        default: DefaultValue::None,
         required_in: ALL,
-        unused_in: &[],
         help: "pg-backup-api, e.g. http://127.0.0.1:7480 or\nhttps://barman:8443/pgbackup (the path is kept)",
+        ..ROW
     },
     Spec {
         opt: Opt::CaFile,
         names: &["ca-file"],
-        scope: Scope::Global,
         takes: Takes::Text("PEM"),
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
         help: "CAs to trust for https:// (default: SSL_CERT_FILE,\nthen the system bundle)",
+        ..ROW
     },
     Spec {
         opt: Opt::CertFile,
         names: &["cert-file"],
-        scope: Scope::Global,
         takes: Takes::Text("PEM"),
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
         help: "client certificate chain for https:// (may hold the key)",
+        ..ROW
     },
     Spec {
         opt: Opt::KeyFile,
         names: &["key-file"],
-        scope: Scope::Global,
         takes: Takes::Text("PEM"),
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
         help: "client key (PKCS#8, PKCS#1 or SEC1) for --cert-file",
+        ..ROW
     },
     Spec {
         opt: Opt::RetryWait,
         names: &["retry-wait"],
-        scope: Scope::Global,
         takes: Takes::Seconds(Least::Zero),
         default: DefaultValue::Is("2"),
-        required_in: &[],
-        unused_in: &[],
         help: "pause after a failed request, fractions allowed",
+        ..ROW
     },
     Spec {
         opt: Opt::MaxRetries,
         names: &["max-retries"],
-        scope: Scope::Global,
         takes: Takes::Count,
         default: DefaultValue::Is("5"),
-        required_in: &[],
-        unused_in: &[],
         help: "attempts per request before giving up (0 counts as 1)",
+        ..ROW
     },
     Spec {
         opt: Opt::HttpTimeout,
         names: &["http-timeout"],
-        scope: Scope::Global,
         takes: Takes::Seconds(Least::Millisecond),
         default: DefaultValue::Is("30"),
-        required_in: &[],
-        unused_in: &[],
         help: "deadline of each request, e.g. 30 or 2.5",
+        ..ROW
     },
     Spec {
         opt: Opt::MaxWait,
         names: &["max-wait"],
-        scope: Scope::Global,
         takes: Takes::Seconds(Least::AboveZero),
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
         help: "stop waiting for the operation after this long, once\nit exists: exit 5 (it goes on on the Barman host); a\npoll in flight gets what is left, at least 1 s; also\nbounds how long POSTs that collide are sent again\n[default: no limit]",
+        ..ROW
     },
     Spec {
         opt: Opt::LogFile,
         names: &["log-file"],
-        scope: Scope::Global,
         takes: Takes::Text("PATH"),
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
         help: "append log lines here instead of stderr",
+        ..ROW
     },
     Spec {
         opt: Opt::LogFormat,
         names: &["log-format"],
-        scope: Scope::Global,
         takes: Takes::Text("FORMAT"),
         default: DefaultValue::Is("plain"),
-        required_in: &[],
-        unused_in: &[],
         help: "plain (the Python tool's lines) or json (one object per\nline, with the keys of Patroni's JSON log)",
+        ..ROW
     },
     Spec {
         opt: Opt::MetricsFile,
         names: &["metrics-file"],
-        scope: Scope::Global,
         takes: Takes::Text("PATH"),
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
         help: "write how the run ended here at its end, for\nnode_exporter's textfile collector (a .prom file)",
+        ..ROW
     },
     Spec {
         opt: Opt::ApiPasswordFile,
         names: &["api-password-file"],
-        scope: Scope::Global,
         takes: Takes::Text("PATH"),
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
         help: "the password for --api-url's user, read from this file\n(its first line), so that no process list shows it",
+        ..ROW
     },
     Spec {
         opt: Opt::Help,
         names: &["help"],
-        scope: Scope::Global,
         takes: Takes::Nothing,
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
+        short: Some('h'),
         help: "print help",
+        ..ROW
     },
     Spec {
         opt: Opt::Version,
         names: &["version"],
-        scope: Scope::Global,
         takes: Takes::Nothing,
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
         help: "print the version",
+        ..ROW
     },
     Spec {
         opt: Opt::BarmanServer,
         names: &["barman-server"],
-        scope: Scope::Of(ALL),
         takes: Takes::Text("NAME"),
-        default: DefaultValue::None,
+        scope: Scope::Of(ALL),
         required_in: ALL,
-        unused_in: &[],
         help: "the Barman server",
+        ..ROW
     },
     Spec {
         opt: Opt::BackupId,
         names: &["backup-id"],
-        scope: Scope::Of(RECOVER),
         takes: Takes::Text("ID"),
+        scope: Scope::Of(RECOVER),
         // check proves `latest` only for a node given the options of recover.
         default: DefaultValue::PerSub(&[(Sub::Recover, "latest")]),
-        required_in: &[],
-        unused_in: &[],
         help: "backup id or alias (latest, oldest, ...)",
+        ..ROW
     },
     Spec {
         opt: Opt::SshCommand,
         names: &["ssh-command"],
-        scope: Scope::Of(RECOVER),
         takes: Takes::Text("CMD"),
-        default: DefaultValue::None,
+        scope: Scope::Of(RECOVER),
         required_in: &[Sub::Recover],
-        unused_in: &[],
         help: "how the Barman host reaches this one, e.g.\n\"ssh postgres@pg1\"",
+        ..ROW
     },
     Spec {
         opt: Opt::DataDirectory,
         names: &["data-directory", "datadir"],
-        scope: Scope::Of(RECOVER),
         takes: Takes::Text("DIR"),
-        default: DefaultValue::None,
+        scope: Scope::Of(RECOVER),
         required_in: &[Sub::Recover],
-        unused_in: &[],
         help: "where to restore (alias --datadir, as Patroni passes\nit)",
+        ..ROW
     },
     Spec {
         opt: Opt::RecordDir,
         names: &["record-dir"],
-        scope: Scope::Of(RECOVER),
         takes: Takes::Text("DIR"),
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
+        scope: Scope::Of(RECOVER),
         help: "where the record of the data directory's restore is\nkept [default: beside it, .NAME.patroni_barman in its\nparent]",
+        ..ROW
     },
     Spec {
         opt: Opt::ProgressInterval,
         names: &["progress-interval"],
-        scope: Scope::Of(RECOVER),
         takes: Takes::Seconds(Least::Zero),
+        scope: Scope::Of(RECOVER),
         default: DefaultValue::PerSub(&[(Sub::Recover, "60")]),
-        required_in: &[],
         unused_in: &[Sub::Check],
         help: "log the restore's progress on this host every SECS\n(the first line after half of it); 0: never",
+        ..ROW
     },
     Spec {
         opt: Opt::LoopWait,
         names: &["loop-wait"],
-        scope: Scope::Of(POLLING),
         takes: Takes::Seconds(Least::Millisecond),
+        scope: Scope::Of(POLLING),
         default: DefaultValue::PerSub(&[
             (Sub::Recover, "10"),
             (Sub::ConfigSwitch, "5"),
             (Sub::Check, "10"),
             (Sub::Wait, "10"),
         ]),
-        required_in: &[],
         unused_in: &[Sub::Check],
         help: "longest pause between polls, at least 0.001; the first\npoll comes at once, then one every max(0.25 s, age/12)",
+        ..ROW
     },
     Spec {
         opt: Opt::BarmanModel,
         names: &["barman-model"],
-        scope: Scope::Of(SWITCH),
         takes: Takes::Text("MODEL"),
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
+        scope: Scope::Of(SWITCH),
         help: "the config model to apply",
+        ..ROW
     },
     Spec {
         opt: Opt::Reset,
         names: &["reset"],
-        scope: Scope::Of(SWITCH),
         takes: Takes::Nothing,
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
+        scope: Scope::Of(SWITCH),
         help: "reset the server to its own configuration instead",
+        ..ROW
     },
     Spec {
         opt: Opt::SwitchWhen,
         names: &["switch-when"],
-        scope: Scope::Of(SWITCH),
         takes: Takes::Text("WHEN"),
-        default: DefaultValue::None,
+        scope: Scope::Of(SWITCH),
         required_in: &[Sub::ConfigSwitch],
-        unused_in: &[],
         help: "promoted: on primary/promoted (and master, Patroni < 4);\ndemoted: on replica/demoted; always: on any role",
+        ..ROW
     },
     Spec {
         opt: Opt::OperationId,
         names: &["operation-id"],
-        scope: Scope::Of(&[Sub::Wait]),
         takes: Takes::Text("ID"),
-        default: DefaultValue::None,
+        scope: Scope::Of(&[Sub::Wait]),
         required_in: &[Sub::Wait],
-        unused_in: &[],
         help: "the operation to follow, as the log named it",
+        ..ROW
     },
     Spec {
         opt: Opt::MaxDiagnose,
         names: &["max-diagnose"],
-        scope: Scope::Of(&[Sub::Check]),
         takes: Takes::Text("MIB"),
+        scope: Scope::Of(&[Sub::Check]),
         default: DefaultValue::Is("64"),
-        required_in: &[],
-        unused_in: &[],
         help: "the largest /diagnose answer read, in MiB: a few KB\nper backup",
+        ..ROW
     },
 }
 
@@ -440,7 +408,13 @@ mod tests {
         assert_eq!(names.len(), count, "a name twice");
         for spec in OPTIONS {
             assert_eq!(spec.opt.spec().names, spec.names);
+            assert!(!spec.names.is_empty() && !spec.help.is_empty());
         }
+        let mut letters: Vec<char> = OPTIONS.iter().filter_map(|s| s.short).collect();
+        let count = letters.len();
+        letters.sort();
+        letters.dedup();
+        assert_eq!(letters.len(), count, "a letter twice");
     }
 
     #[test]

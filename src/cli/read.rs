@@ -120,11 +120,15 @@ pub fn read(args: impl IntoIterator<Item = OsString>) -> Result<Typed, String> {
     while let Some(arg) = parser.next().map_err(|e| printable(&e.to_string()))? {
         let value_of_unknown = std::mem::take(&mut after_unknown);
         match arg {
-            Arg::Short('h') => typed.flags.push(Opt::Help),
-            Arg::Short(c) => typed.ignored.push(printable(&format!("-{c}"))),
+            Arg::Short(c) => match OPTIONS.iter().find(|spec| spec.short == Some(c)) {
+                Some(spec) if spec.applies_to(typed.sub) => {
+                    typed.read_option(spec, false, &mut parser)?;
+                }
+                _ => typed.ignored.push(printable(&format!("-{c}"))),
+            },
             Arg::Long(name) => {
                 let name = name.to_string();
-                after_unknown = typed.read_option(&name, &mut parser)?;
+                after_unknown = typed.read_long(&name, &mut parser)?;
             }
             Arg::Value(value) => {
                 let value = value
@@ -140,20 +144,32 @@ pub fn read(args: impl IntoIterator<Item = OsString>) -> Result<Typed, String> {
 impl Typed {
     /// Records `--name[=value]`; true when it is unknown and has no
     /// `=value`, so that the next word may be its value.
-    fn read_option(&mut self, name: &str, parser: &mut lexopt::Parser) -> Result<bool, String> {
+    fn read_long(&mut self, name: &str, parser: &mut lexopt::Parser) -> Result<bool, String> {
         let Some(spec) = resolve(name, self.sub)? else {
             // Drop the `=value`, if any, with the option.
             let bare = parser.optional_value().is_none();
             self.ignored.push(printable(&format!("--{name}")));
             return Ok(bare);
         };
+        self.read_option(spec, true, parser)?;
+        Ok(false)
+    }
+
+    /// Records a known option, given by its name (`long`) or its letter.
+    fn read_option(
+        &mut self,
+        spec: &Spec,
+        long: bool,
+        parser: &mut lexopt::Parser,
+    ) -> Result<(), String> {
         let flag = spec.opt.flag();
         if spec.takes == Takes::Nothing {
-            if parser.optional_value().is_some() {
+            // lexopt refuses `-h=x` itself, naming the option as typed.
+            if long && parser.optional_value().is_some() {
                 return Err(format!("{flag} takes no value"));
             }
             self.flags.push(spec.opt);
-            return Ok(false);
+            return Ok(());
         }
         let value = parser
             .value()
@@ -161,7 +177,7 @@ impl Typed {
             .into_string()
             .map_err(|_| format!("{flag} is not valid UTF-8"))?;
         self.values.push((spec.opt, value));
-        Ok(false)
+        Ok(())
     }
 
     /// Records a word that is not an option: the subcommand, one of its
