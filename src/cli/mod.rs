@@ -5,9 +5,10 @@
 //! `--scope=`, `--role=`, `--connstring=` and the user's keys.
 //!
 //! Every option is defined once, in `options::OPTIONS`. `parse` first
-//! records what was typed (`read::Typed`, keyed by `Opt`), then checks it
-//! and derives what the work code needs (`Command`), which holds no raw
-//! strings to check.
+//! records what was typed, each value read as its row says (`read::Typed`,
+//! asked by the row's `options::key`, which gives the value's type), then
+//! derives what the work code needs (`Command`), which holds no raw strings
+//! to check.
 
 mod help;
 mod man;
@@ -17,6 +18,7 @@ mod read;
 use crate::sub::Sub;
 pub use help::{help, shown_default, synopsis};
 pub use man::man_page;
+use options::{key, Choice};
 pub use options::{Opt, Scope, OPTIONS};
 
 use crate::log::Format;
@@ -165,6 +167,17 @@ pub enum SwitchWhen {
     Always,
 }
 
+impl Choice for SwitchWhen {
+    const ALL: &'static [SwitchWhen] = &[
+        SwitchWhen::Promoted,
+        SwitchWhen::Demoted,
+        SwitchWhen::Always,
+    ];
+    fn word(self) -> &'static str {
+        self.name()
+    }
+}
+
 impl SwitchWhen {
     pub fn name(self) -> &'static str {
         match self {
@@ -202,83 +215,70 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
 
 fn parse_typed(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String> {
     let typed = read::read(args)?;
-    if typed.flag(Opt::Help) {
+    if typed.flag(key::Help) {
         return Ok(Parsed::Print(help(typed.sub)));
     }
-    if typed.flag(Opt::Version) {
+    if typed.flag(key::Version) {
         return Ok(Parsed::Print(
             concat!("patroni_barman ", env!("CARGO_PKG_VERSION"), "\n").into(),
         ));
     }
-    let Some(sub) = typed.sub else {
-        return Ok(Parsed::NoSubcommand);
-    };
+    match typed.sub {
+        Some(sub) => Ok(Parsed::Run(Box::new(command(typed, sub)?))),
+        None => Ok(Parsed::NoSubcommand),
+    }
+}
+
+/// What the work code needs, checked in this order: the first problem is
+/// the one reported.
+fn command(typed: Typed, sub: Sub) -> Result<Command, String> {
     // The URL's own messages may quote part of it as typed.
-    let api_url = ApiUrl::parse(typed.required(Opt::ApiUrl)?)
+    let api_url = ApiUrl::parse(&typed.required(key::ApiUrl)?)
         .map_err(|why| printable(&format!("{} {why}", Opt::ApiUrl.flag())))?;
-    let seconds = |opt| typed.seconds(opt).map(Option::unwrap_or_default);
+    // These have a default in their row: they are never missing.
+    let seconds = |key| typed.get(key).map(Option::unwrap_or_default);
     let retry = RetryPolicy {
-        wait: seconds(Opt::RetryWait)?,
-        attempts: typed.count(Opt::MaxRetries)?,
+        wait: seconds(key::RetryWait)?,
+        attempts: typed.get(key::MaxRetries)?.unwrap_or_default(),
     };
     let poll = PollPolicy {
-        loop_wait: seconds(Opt::LoopWait)?,
-        max_wait: typed.seconds(Opt::MaxWait)?,
+        loop_wait: seconds(key::LoopWait)?,
+        max_wait: typed.get(key::MaxWait)?,
         not_found_patience: NOT_FOUND_PATIENCE,
     };
-    let http_timeout = seconds(Opt::HttpTimeout)?;
+    let http_timeout = seconds(key::HttpTimeout)?;
     let job = match sub {
         Sub::Recover => Job::Recover(recover(&typed)?),
         Sub::ConfigSwitch => Job::ConfigSwitch(config_switch(&typed)?),
         Sub::Check => Job::Check(check(&typed)?),
         Sub::Wait => Job::Wait(Wait {
-            server: no_argument(&typed, sub)?
-                .required(Opt::BarmanServer)?
-                .into(),
-            id: typed.required(Opt::OperationId)?.into(),
+            server: no_argument(&typed, sub)?.required(key::BarmanServer)?,
+            id: typed.required(key::OperationId)?,
         }),
     };
-    let path = |opt| typed.text(opt).map(PathBuf::from);
-    let log_format = match typed.text_or_default(Opt::LogFormat).unwrap_or_default() {
-        "plain" => Format::Plain,
-        "json" => Format::Json,
-        other => {
-            return Err(format!(
-                "{} must be plain or json, not {other:?}",
-                Opt::LogFormat.flag()
-            ))
-        }
-    };
-    let metrics_file = path(Opt::MetricsFile);
-    if metrics_file
-        .as_ref()
-        .is_some_and(|p| p.extension().map_or(true, |e| e != "prom"))
-    {
-        return Err(format!(
-            "{} must name a .prom file (node_exporter's textfile collector reads only those)",
-            Opt::MetricsFile.flag()
-        ));
-    }
-    Ok(Parsed::Run(Box::new(Command {
+    let log_format = typed.get(key::LogFormat)?.unwrap_or_default();
+    let metrics_file = typed.get(key::MetricsFile)?.map(PathBuf::from);
+    let path = |key| typed.text(key).map(PathBuf::from);
+    Ok(Command {
         api_url,
-        ca_file: path(Opt::CaFile),
-        cert_file: path(Opt::CertFile),
-        key_file: path(Opt::KeyFile),
+        ca_file: path(key::CaFile),
+        cert_file: path(key::CertFile),
+        key_file: path(key::KeyFile),
         retry,
         poll,
         http_timeout,
-        log_file: path(Opt::LogFile),
+        log_file: path(key::LogFile),
         log_format,
         metrics_file,
-        api_password_file: path(Opt::ApiPasswordFile),
+        api_password_file: path(key::ApiPasswordFile),
         ignored: typed.ignored,
         job,
-    })))
+    })
 }
 
 /// The change `--barman-model` or `--reset` asks for, if any.
 fn change(typed: &Typed) -> Result<Option<Change>, String> {
-    match (typed.text(Opt::BarmanModel), typed.flag(Opt::Reset)) {
+    match (typed.text(key::BarmanModel), typed.flag(key::Reset)) {
         (None, false) => Ok(None),
         (Some(_), true) => Err(format!(
             "{} and {} exclude each other",
@@ -288,15 +288,6 @@ fn change(typed: &Typed) -> Result<Option<Change>, String> {
         (Some(""), false) => Err(format!("{} must not be empty", Opt::BarmanModel.flag())),
         (Some(model), false) => Ok(Some(Change::Model(model.to_string()))),
         (None, true) => Ok(Some(Change::Reset)),
-    }
-}
-
-/// `--backup-id`, or `default`: never empty, which pg-backup-api would
-/// take for `last-failed`.
-fn backup_id(typed: &Typed, default: Option<&str>) -> Result<Option<String>, String> {
-    match typed.text(Opt::BackupId).or(default) {
-        Some("") => Err(format!("{} must not be empty", Opt::BackupId.flag())),
-        other => Ok(other.map(String::from)),
     }
 }
 
@@ -311,67 +302,45 @@ fn no_argument(typed: &Typed, sub: Sub) -> Result<&Typed, String> {
     }
 }
 
-fn switch_when(text: &str) -> Result<SwitchWhen, String> {
-    match text {
-        "promoted" => Ok(SwitchWhen::Promoted),
-        "demoted" => Ok(SwitchWhen::Demoted),
-        "always" => Ok(SwitchWhen::Always),
-        other => Err(format!(
-            "{} must be promoted, demoted or always, not {other:?}",
-            Opt::SwitchWhen.flag()
-        )),
-    }
-}
-
 fn check(typed: &Typed) -> Result<Check, String> {
     let change = change(typed)?;
-    let data_directory = typed.text(Opt::DataDirectory).map(String::from);
-    let ssh_command = typed.text(Opt::SshCommand).map(String::from);
+    let data_directory = typed.text(key::DataDirectory).map(String::from);
+    let ssh_command = typed.text(key::SshCommand).map(String::from);
+    // Given the options of recover, check proves the backup recover would
+    // restore.
     let recover_given = data_directory.is_some() || ssh_command.is_some();
-    let backup_id = backup_id(typed, recover_given.then_some("latest"))?;
+    let recovers = Opt::BackupId.spec().default_for(Sub::Recover);
+    let backup_id = match typed.get(key::BackupId)? {
+        None if recover_given => recovers.map(String::from),
+        id => id,
+    };
     Ok(Check {
-        server: no_argument(typed, Sub::Check)?
-            .required(Opt::BarmanServer)?
-            .to_string(),
+        server: no_argument(typed, Sub::Check)?.required(key::BarmanServer)?,
         change,
         backup_id,
         data_directory,
         ssh_command,
-        record_dir: typed.text(Opt::RecordDir).map(String::from),
-        switch_when: typed.text(Opt::SwitchWhen).map(switch_when).transpose()?,
-        max_diagnose: max_diagnose(typed.text_or_default(Opt::MaxDiagnose).unwrap_or_default())?,
+        record_dir: typed.text(key::RecordDir).map(String::from),
+        switch_when: typed.get(key::SwitchWhen)?,
+        max_diagnose: typed.get(key::MaxDiagnose)?.unwrap_or_default(),
     })
-}
-
-/// `--max-diagnose` in bytes: 1 to 4096 MiB.
-fn max_diagnose(text: &str) -> Result<usize, String> {
-    match text.trim().parse::<usize>() {
-        Ok(mib @ 1..=4096) => Ok(mib << 20),
-        _ => Err(format!(
-            "{} must be a whole number of MiB from 1 to 4096, not {text:?}",
-            Opt::MaxDiagnose.flag()
-        )),
-    }
 }
 
 fn recover(typed: &Typed) -> Result<Recover, String> {
     no_argument(typed, Sub::Recover)?;
     Ok(Recover {
-        server: typed.required(Opt::BarmanServer)?.to_string(),
-        backup_id: backup_id(typed, Some("latest"))?.unwrap_or_default(),
-        ssh_command: typed.required(Opt::SshCommand)?.to_string(),
-        data_directory: typed
-            .required(Opt::DataDirectory)
-            .map_err(|_| {
-                format!(
-                    "{} (or --{}) is required and must not be empty",
-                    Opt::DataDirectory.flag(),
-                    Opt::DataDirectory.spec().names[1]
-                )
-            })?
-            .to_string(),
-        record_dir: typed.text(Opt::RecordDir).map(String::from),
-        progress_interval: typed.seconds(Opt::ProgressInterval)?.unwrap_or_default(),
+        server: typed.required(key::BarmanServer)?,
+        backup_id: typed.get(key::BackupId)?.unwrap_or_default(),
+        ssh_command: typed.required(key::SshCommand)?,
+        data_directory: typed.required(key::DataDirectory).map_err(|_| {
+            format!(
+                "{} (or --{}) is required and must not be empty",
+                Opt::DataDirectory.flag(),
+                Opt::DataDirectory.spec().names[1]
+            )
+        })?,
+        record_dir: typed.text(key::RecordDir).map(String::from),
+        progress_interval: typed.get(key::ProgressInterval)?.unwrap_or_default(),
     })
 }
 
@@ -394,7 +363,7 @@ fn config_switch(typed: &Typed) -> Result<ConfigSwitch, String> {
             ROLES.join(", ")
         ));
     }
-    let switch_when = switch_when(typed.required(Opt::SwitchWhen)?)?;
+    let switch_when = typed.required(key::SwitchWhen)?;
     let change = change(typed).and_then(|change| {
         change.ok_or_else(|| {
             format!(
@@ -405,7 +374,7 @@ fn config_switch(typed: &Typed) -> Result<ConfigSwitch, String> {
         })
     });
     Ok(ConfigSwitch {
-        server: typed.required(Opt::BarmanServer)?.to_string(),
+        server: typed.required(key::BarmanServer)?,
         change,
         role: role.clone(),
         switch_when,

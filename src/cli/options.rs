@@ -1,8 +1,14 @@
 //! Every option, defined once: its names, where it applies, what value it
-//! takes, its default and its help line. `--help`, the man page and the test
-//! that README lists the same options are all made from `OPTIONS`.
+//! takes and how that is read and checked, its default and its help line.
+//! `--help`, the man page, the test that README lists the same options and
+//! the reading of values (`read.rs`, through `key`) are all made from
+//! `OPTIONS`.
 
+use super::SwitchWhen;
+use crate::log::Format;
 use crate::sub::Sub;
+use std::marker::PhantomData;
+use std::path::Path;
 
 /// The least value an option of seconds takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,14 +20,95 @@ pub enum Least {
     Millisecond,
 }
 
-/// What follows the option.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What follows the option, and what it is read as (`read.rs`); each kind
+/// has its type in `kind`, so that its `Key` gives a value of that type.
+#[derive(Clone, Copy, Debug)]
 pub enum Takes {
+    /// Nothing: a flag.
     Nothing,
     /// Any text, shown in help as this placeholder.
     Text(&'static str),
+    /// Text that the rule accepts; its `Err` follows the option's name.
+    Checked(&'static str, fn(&str) -> Result<(), &'static str>),
+    /// A number of seconds, fractions allowed: a `Duration`.
     Seconds(Least),
+    /// A whole number of attempts: a `u32`.
     Count,
+    /// A whole number of MiB from 1 to 4096: bytes, a `usize`.
+    Mebibytes,
+    /// One of the words of a `Choice`, given by `word::<T>`, shown in help
+    /// as this placeholder: a `T`.
+    Choice(&'static str, fn(usize) -> Option<&'static str>),
+}
+
+/// The kinds of `Takes` as types, for `Key`.
+pub mod kind {
+    use std::marker::PhantomData;
+
+    pub enum Nothing {}
+    pub enum Text {}
+    pub enum Checked {}
+    pub enum Seconds {}
+    pub enum Count {}
+    pub enum Mebibytes {}
+    pub struct Choice<T>(PhantomData<T>);
+}
+
+/// An option with the kind of value its row declares: `key` holds one per
+/// row, made from the row, so that no code can read an option as a kind it
+/// does not take (`read::Typed::get`).
+pub struct Key<K> {
+    pub opt: Opt,
+    kind: PhantomData<K>,
+}
+
+impl<K> Key<K> {
+    const fn new(opt: Opt) -> Key<K> {
+        Key {
+            opt,
+            kind: PhantomData,
+        }
+    }
+}
+
+/// A value of an option that takes one of a few words (`Takes::Choice`).
+pub trait Choice: Copy + 'static {
+    /// Every value, in the order help lists them.
+    const ALL: &'static [Self];
+    fn word(self) -> &'static str;
+}
+
+/// The word of `T`'s value `i`, for `Takes::Choice`.
+pub fn word<T: Choice>(i: usize) -> Option<&'static str> {
+    T::ALL.get(i).map(|value| value.word())
+}
+
+impl Choice for Format {
+    const ALL: &'static [Format] = &[Format::Plain, Format::Json];
+    fn word(self) -> &'static str {
+        match self {
+            Format::Plain => "plain",
+            Format::Json => "json",
+        }
+    }
+}
+
+/// `--backup-id`: pg-backup-api would take an empty one for `last-failed`.
+fn not_empty(text: &str) -> Result<(), &'static str> {
+    match text.is_empty() {
+        true => Err("must not be empty"),
+        false => Ok(()),
+    }
+}
+
+/// `--metrics-file`.
+fn prom_file(path: &str) -> Result<(), &'static str> {
+    match Path::new(path).extension().is_some_and(|e| e == "prom") {
+        true => Ok(()),
+        false => {
+            Err("must name a .prom file (node_exporter's textfile collector reads only those)")
+        }
+    }
 }
 
 /// Where an option may be given.
@@ -85,18 +172,43 @@ const ROW: Spec = Spec {
     help: "",
 };
 
-/// Makes `Opt`, one variant per row in the rows' order, and `OPTIONS` from
-/// the rows: an option cannot exist without its row, and row i is variant
-/// i, so that `Opt::spec` indexes. The order is help's.
+/// The type of a row's `Key`, from its `takes`: `kind::Seconds` for
+/// `Takes::Seconds(..)`, `kind::Choice<Format>` for `Takes::Choice(..,
+/// word::<Format>)`.
+macro_rules! kind {
+    (Choice($placeholder:literal, word::<$choice:ident>)) => { kind::Choice<$choice> };
+    ($kind:ident $($args:tt)?) => { kind::$kind };
+}
+
+/// Makes `Opt`, one variant per row in the rows' order, `OPTIONS` from the
+/// rows, and `key`: an option cannot exist without its row, and row i is
+/// variant i, so that `Opt::spec` indexes. The order is help's.
 macro_rules! option_table {
-    ($(Spec { opt: Opt::$opt:ident, $($field:tt)* }),* $(,)?) => {
+    ($(Spec {
+        opt: Opt::$opt:ident,
+        names: $names:expr,
+        takes: Takes::$kind:ident $(($($args:tt)*))?,
+        $($field:tt)*
+    }),* $(,)?) => {
         /// An option, by what it means: one per row of `OPTIONS`.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub enum Opt {
             $($opt),*
         }
 
-        pub const OPTIONS: &[Spec] = &[$(Spec { opt: Opt::$opt, $($field)* }),*];
+        pub const OPTIONS: &[Spec] = &[$(Spec {
+            opt: Opt::$opt,
+            names: $names,
+            takes: Takes::$kind $(($($args)*))?,
+            $($field)*
+        }),*];
+
+        /// Each option's `Key`, named as its `Opt`.
+        #[allow(non_upper_case_globals)]
+        pub mod key {
+            use super::*;
+            $(pub const $opt: Key<kind!($kind $(($($args)*))?)> = Key::new(Opt::$opt);)*
+        }
     };
 }
 
@@ -171,7 +283,7 @@ option_table! {
     Spec {
         opt: Opt::LogFormat,
         names: &["log-format"],
-        takes: Takes::Text("FORMAT"),
+        takes: Takes::Choice("FORMAT", word::<Format>),
         default: DefaultValue::Is("plain"),
         help: "plain (the Python tool's lines) or json (one object per\nline, with the keys of Patroni's JSON log)",
         ..ROW
@@ -179,7 +291,7 @@ option_table! {
     Spec {
         opt: Opt::MetricsFile,
         names: &["metrics-file"],
-        takes: Takes::Text("PATH"),
+        takes: Takes::Checked("PATH", prom_file),
         help: "write how the run ended here at its end, for\nnode_exporter's textfile collector (a .prom file)",
         ..ROW
     },
@@ -217,7 +329,7 @@ option_table! {
     Spec {
         opt: Opt::BackupId,
         names: &["backup-id"],
-        takes: Takes::Text("ID"),
+        takes: Takes::Checked("ID", not_empty),
         scope: Scope::Of(RECOVER),
         // check proves `latest` only for a node given the options of recover.
         default: DefaultValue::PerSub(&[(Sub::Recover, "latest")]),
@@ -294,7 +406,7 @@ option_table! {
     Spec {
         opt: Opt::SwitchWhen,
         names: &["switch-when"],
-        takes: Takes::Text("WHEN"),
+        takes: Takes::Choice("WHEN", word::<SwitchWhen>),
         scope: Scope::Of(SWITCH),
         required_in: &[Sub::ConfigSwitch],
         help: "promoted: on primary/promoted (and master, Patroni < 4);\ndemoted: on replica/demoted; always: on any role",
@@ -312,7 +424,7 @@ option_table! {
     Spec {
         opt: Opt::MaxDiagnose,
         names: &["max-diagnose"],
-        takes: Takes::Text("MIB"),
+        takes: Takes::Mebibytes,
         scope: Scope::Of(&[Sub::Check]),
         default: DefaultValue::Is("64"),
         help: "the largest /diagnose answer read, in MiB: a few KB\nper backup",
