@@ -1,5 +1,6 @@
 //! The command line's unit tests, from what is typed to the `Command`.
 
+use super::options::Takes;
 use super::*;
 use crate::sub::NAMES_LISTED;
 
@@ -28,14 +29,9 @@ fn the_python_tools_abbreviations_keep_their_meaning_beside_newer_options() {
 
 #[test]
 fn help_says_required_exactly_where_the_parser_requires_it() {
-    let least = [
-        (Sub::Recover, "--api-url http://b recover --barman-server s --ssh-command c --data-directory d"),
-        (Sub::ConfigSwitch, "--api-url http://b config-switch on_role_change primary c --barman-server s --reset --switch-when always"),
-        (Sub::Check, "--api-url http://b check --barman-server s"),
-        (Sub::Wait, "--api-url http://b wait --barman-server s --operation-id 1"),
-    ];
-    for (sub, words) in least {
-        command(words);
+    for sub in Sub::ALL {
+        let words = least(sub);
+        command(&words);
         for spec in OPTIONS.iter().filter(|spec| spec.required(Some(sub))) {
             let flag = format!("--{}", spec.names[0]);
             // The option and its value, two words, left out.
@@ -47,6 +43,44 @@ fn help_says_required_exactly_where_the_parser_requires_it() {
                 error.starts_with(&flag) && error.contains("required"),
                 "{error}"
             );
+        }
+    }
+}
+
+/// The shortest command line of `sub` that parses: a new subcommand does
+/// not build until it has one.
+fn least(sub: Sub) -> String {
+    let options = match sub {
+        Sub::Recover => "--barman-server s --ssh-command c --data-directory d",
+        Sub::ConfigSwitch => {
+            "on_role_change primary c --barman-server s --reset --switch-when always"
+        }
+        Sub::Check => "--barman-server s",
+        Sub::Wait => "--barman-server s --operation-id 1",
+    };
+    format!("--api-url http://b {} {options}", sub.name())
+}
+
+#[test]
+fn every_option_names_itself_when_its_value_is_missing_or_refused() {
+    for sub in Sub::ALL {
+        let words = least(sub);
+        let used = OPTIONS
+            .iter()
+            .filter(|spec| spec.applies_to(Some(sub)) && !spec.unused_in.contains(&sub));
+        for spec in used {
+            let flag = format!("--{}", spec.names[0]);
+            let (typed, refused) = match spec.takes {
+                Takes::Nothing => (format!("{flag}=x"), "takes no value"),
+                _ => (flag.clone(), "needs a value"),
+            };
+            let message = error(&format!("{words} {typed}"));
+            assert_eq!(message, format!("{flag} {refused}"));
+            // An empty value is refused by every kind but text.
+            if !matches!(spec.takes, Takes::Nothing | Takes::Text(_)) {
+                let message = error(&format!("{words} {flag}="));
+                assert!(message.starts_with(&format!("{flag} must ")), "{message}");
+            }
         }
     }
 }
@@ -182,7 +216,11 @@ fn waits_and_timeouts_fit_a_deadline() {
     // deadline ("overflow when adding duration to instant"), for
     // --max-wait after the operation was created.
     let base = "--api-url http://b recover --barman-server s --ssh-command c --datadir d";
-    for option in ["max-wait", "http-timeout", "loop-wait", "retry-wait"] {
+    let seconds = OPTIONS.iter().filter(|spec| {
+        matches!(spec.takes, Takes::Seconds(_)) && spec.applies_to(Some(Sub::Recover))
+    });
+    for spec in seconds {
+        let option = spec.names[0];
         for value in ["18446744073709551615", "1000000000"] {
             let message = error(&format!("{base} --{option} {value}"));
             let expected = format!("--{option} must be under 1000000000 seconds");
