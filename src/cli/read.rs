@@ -67,7 +67,7 @@ impl Kind for kind::Seconds {
 impl Kind for kind::Count {
     type Out = u32;
     fn out(_: &str, count: u64) -> u32 {
-        // Read as a u32.
+        // `number` read a u32: nothing is cut.
         count as u32
     }
 }
