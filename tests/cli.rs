@@ -6,11 +6,36 @@ use patroni_barman::sub::NAMES_LISTED;
 
 #[test]
 fn help_and_version_print_to_stdout_and_exit_0() {
-    run(&["--help"])
+    use patroni_barman::cli::{synopsis, Scope, OPTIONS};
+    use patroni_barman::sub::Sub;
+    let lists = |help: &str, spec| help.contains(&format!("\n  {}", synopsis(spec)));
+    let program = run(&["--help"]);
+    program
         .expect_code(0)
         .expect_stdout(&["Usage: patroni_barman --api-url URL"]);
-    run(&["config-switch", "--help"]).expect_stdout(&["--switch-when WHEN"]);
-    run(&["recover", "-h"]).expect_stdout(&["--data-directory DIR"]);
+    assert_eq!(run(&["-h"]).stdout, program.stdout);
+    for spec in OPTIONS.iter().filter(|spec| spec.scope == Scope::Global) {
+        assert!(lists(&program.stdout, spec), "{}", synopsis(spec));
+    }
+    // Each subcommand's help, by either name, lists every option of its own
+    // that it uses.
+    for sub in Sub::ALL {
+        let help = run(&[sub.name(), "--help"]);
+        help.expect_code(0);
+        assert_eq!(run(&[sub.name(), "-h"]).stdout, help.stdout);
+        let own = OPTIONS.iter().filter(|spec| {
+            matches!(spec.scope, Scope::Of(subs) if subs.contains(&sub))
+                && !spec.unused_in.contains(&sub)
+        });
+        for spec in own {
+            assert!(
+                lists(&help.stdout, spec),
+                "{}: {}",
+                sub.name(),
+                synopsis(spec)
+            );
+        }
+    }
     let ran = run(&["--version"]);
     assert_eq!(
         ran.stdout,

@@ -5,6 +5,7 @@
 
 mod common;
 use common::*;
+use patroni_barman::sub::Sub;
 
 fn switch(stub: &Stub, role: &str, extra: &[&str]) -> Ran {
     let mut args = vec!["--barman-model=main-pg1", "--switch-when=promoted"];
@@ -100,15 +101,21 @@ fn check_and_wait_stories() {
 
 #[test]
 fn usage_errors() {
-    // Every subcommand without its required options, and bad values.
-    for (name, args) in [
+    // Every subcommand without its required options (a new one does not
+    // build until it has its transcript), and bad values.
+    let bare = Sub::ALL.map(|sub| {
+        let name = match sub {
+            Sub::Recover => "usage-recover-bare",
+            Sub::ConfigSwitch => "usage-switch-bare",
+            Sub::Check => "usage-check-bare",
+            Sub::Wait => "usage-wait-bare",
+        };
+        (name, vec!["--api-url", "http://127.0.0.1:9", sub.name()])
+    });
+    let others = [
         (
             "usage-no-subcommand",
             vec!["--api-url", "http://127.0.0.1:9"],
-        ),
-        (
-            "usage-recover-bare",
-            vec!["--api-url", "http://127.0.0.1:9", "recover"],
         ),
         (
             "usage-bad-progress-interval",
@@ -122,22 +129,11 @@ fn usage_errors() {
             ],
         ),
         (
-            "usage-switch-bare",
-            vec!["--api-url", "http://127.0.0.1:9", "config-switch"],
-        ),
-        (
-            "usage-check-bare",
-            vec!["--api-url", "http://127.0.0.1:9", "check"],
-        ),
-        (
-            "usage-wait-bare",
-            vec!["--api-url", "http://127.0.0.1:9", "wait"],
-        ),
-        (
             "usage-unknown-subcommand",
             vec!["--api-url", "http://127.0.0.1:9", "list"],
         ),
-    ] {
+    ];
+    for (name, args) in bare.into_iter().chain(others) {
         expect_transcript(name, &run(&args), None);
     }
 }

@@ -95,18 +95,24 @@ fn wrapped(first: &str, text: &str) -> String {
     out + &line + "\n"
 }
 
-/// `--name VALUE` as help shows it (`-h, --help` for help).
+/// `--name VALUE` as help shows it, after its letter if it has one
+/// (`-h, --help`).
 pub fn synopsis(spec: &Spec) -> String {
-    let name = match spec.names[0] {
-        "help" => "-h, --help".to_string(),
-        name => format!("--{name}"),
+    let mut text = match spec.short {
+        Some(letter) => format!("-{letter}, "),
+        None => String::new(),
     };
-    match spec.takes {
-        Takes::Nothing => name,
-        Takes::Text(placeholder) => format!("{name} {placeholder}"),
-        Takes::Seconds(_) => format!("{name} SECS"),
-        Takes::Count => format!("{name} N"),
-    }
+    text = text + "--" + spec.names[0];
+    let placeholder = match spec.takes {
+        Takes::Nothing => return text,
+        Takes::Text(placeholder)
+        | Takes::Checked(placeholder, _)
+        | Takes::Choice(placeholder, _) => placeholder,
+        Takes::Seconds(_) => "SECS",
+        Takes::Count => "N",
+        Takes::Mebibytes => "MIB",
+    };
+    text + " " + placeholder
 }
 
 /// The default shown for `spec` in `sub`'s help.

@@ -1,8 +1,14 @@
 //! Every option, defined once: its names, where it applies, what value it
-//! takes, its default and its help line. `--help`, the man page and the test
-//! that README lists the same options are all made from `OPTIONS`.
+//! takes and how that is read and checked, its default and its help line.
+//! `--help`, the man page, the test that README lists the same options and
+//! the reading of values (`read.rs`, through `key`) are all made from
+//! `OPTIONS`.
 
+use super::SwitchWhen;
+use crate::log::Format;
 use crate::sub::Sub;
+use std::marker::PhantomData;
+use std::path::Path;
 
 /// The least value an option of seconds takes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,14 +20,95 @@ pub enum Least {
     Millisecond,
 }
 
-/// What follows the option.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What follows the option, and what it is read as (`read.rs`); each kind
+/// has its type in `kind`, so that its `Key` gives a value of that type.
+#[derive(Clone, Copy, Debug)]
 pub enum Takes {
+    /// Nothing: a flag.
     Nothing,
     /// Any text, shown in help as this placeholder.
     Text(&'static str),
+    /// Text that the rule accepts; its `Err` follows the option's name.
+    Checked(&'static str, fn(&str) -> Result<(), &'static str>),
+    /// A number of seconds, fractions allowed: a `Duration`.
     Seconds(Least),
+    /// A whole number of attempts: a `u32`.
     Count,
+    /// A whole number of MiB from 1 to 4096: bytes, a `usize`.
+    Mebibytes,
+    /// One of the words of a `Choice`, given by `word::<T>`, shown in help
+    /// as this placeholder: a `T`.
+    Choice(&'static str, fn(usize) -> Option<&'static str>),
+}
+
+/// The kinds of `Takes` as types, for `Key`.
+pub mod kind {
+    use std::marker::PhantomData;
+
+    pub enum Nothing {}
+    pub enum Text {}
+    pub enum Checked {}
+    pub enum Seconds {}
+    pub enum Count {}
+    pub enum Mebibytes {}
+    pub struct Choice<T>(PhantomData<T>);
+}
+
+/// An option with the kind of value its row declares: `key` holds one per
+/// row, made from the row, so that no code can read an option as a kind it
+/// does not take (`read::Typed::get`).
+pub struct Key<K> {
+    pub opt: Opt,
+    kind: PhantomData<K>,
+}
+
+impl<K> Key<K> {
+    const fn new(opt: Opt) -> Key<K> {
+        Key {
+            opt,
+            kind: PhantomData,
+        }
+    }
+}
+
+/// A value of an option that takes one of a few words (`Takes::Choice`).
+pub trait Choice: Copy + 'static {
+    /// Every value, in the order help lists them.
+    const ALL: &'static [Self];
+    fn word(self) -> &'static str;
+}
+
+/// The word of `T`'s value `i`, for `Takes::Choice`.
+pub fn word<T: Choice>(i: usize) -> Option<&'static str> {
+    T::ALL.get(i).map(|value| value.word())
+}
+
+impl Choice for Format {
+    const ALL: &'static [Format] = &[Format::Plain, Format::Json];
+    fn word(self) -> &'static str {
+        match self {
+            Format::Plain => "plain",
+            Format::Json => "json",
+        }
+    }
+}
+
+/// `--backup-id`: pg-backup-api would take an empty one for `last-failed`.
+fn not_empty(text: &str) -> Result<(), &'static str> {
+    match text.is_empty() {
+        true => Err("must not be empty"),
+        false => Ok(()),
+    }
+}
+
+/// `--metrics-file`.
+fn prom_file(path: &str) -> Result<(), &'static str> {
+    match Path::new(path).extension().is_some_and(|e| e == "prom") {
+        true => Ok(()),
+        false => {
+            Err("must name a .prom file (node_exporter's textfile collector reads only those)")
+        }
+    }
 }
 
 /// Where an option may be given.
@@ -38,6 +125,8 @@ pub struct Spec {
     pub opt: Opt,
     /// The name, then its aliases (`--datadir`).
     pub names: &'static [&'static str],
+    /// Its one-letter name (`-h`), if any.
+    pub short: Option<char>,
     pub scope: Scope,
     pub takes: Takes,
     /// One for all, or per subcommand where they differ.
@@ -68,18 +157,58 @@ const SWITCH: &[Sub] = &[Sub::ConfigSwitch, Sub::Check];
 /// options.
 const POLLING: &[Sub] = &[Sub::Recover, Sub::ConfigSwitch, Sub::Check, Sub::Wait];
 
-/// Makes `Opt`, one variant per row in the rows' order, and `OPTIONS` from
-/// the rows: an option cannot exist without its row, and row i is variant
-/// i, so that `Opt::spec` indexes. The order is help's.
+/// What a row leaves out: a global option without a short name or default,
+/// required and unused nowhere. Every row gives its own `opt`,
+/// `names`, `takes` and `help`.
+const ROW: Spec = Spec {
+    opt: Opt::Help,
+    names: &[],
+    short: None,
+    scope: Scope::Global,
+    takes: Takes::Nothing,
+    default: DefaultValue::None,
+    required_in: &[],
+    unused_in: &[],
+    help: "",
+};
+
+/// The type of a row's `Key`, from its `takes`: `kind::Seconds` for
+/// `Takes::Seconds(..)`, `kind::Choice<Format>` for `Takes::Choice(..,
+/// word::<Format>)`.
+macro_rules! kind {
+    (Choice($placeholder:literal, word::<$choice:ident>)) => { kind::Choice<$choice> };
+    ($kind:ident $($args:tt)?) => { kind::$kind };
+}
+
+/// Makes `Opt`, one variant per row in the rows' order, `OPTIONS` from the
+/// rows, and `key`: an option cannot exist without its row, and row i is
+/// variant i, so that `Opt::spec` indexes. The order is help's.
 macro_rules! option_table {
-    ($(Spec { opt: Opt::$opt:ident, $($field:tt)* }),* $(,)?) => {
+    ($(Spec {
+        opt: Opt::$opt:ident,
+        names: $names:expr,
+        takes: Takes::$kind:ident $(($($args:tt)*))?,
+        $($field:tt)*
+    }),* $(,)?) => {
         /// An option, by what it means: one per row of `OPTIONS`.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]
         pub enum Opt {
             $($opt),*
         }
 
-        pub const OPTIONS: &[Spec] = &[$(Spec { opt: Opt::$opt, $($field)* }),*];
+        pub const OPTIONS: &[Spec] = &[$(Spec {
+            opt: Opt::$opt,
+            names: $names,
+            takes: Takes::$kind $(($($args)*))?,
+            $($field)*
+        }),*];
+
+        /// Each option's `Key`, named as its `Opt`.
+        #[allow(non_upper_case_globals)]
+        pub mod key {
+            use super::*;
+            $(pub const $opt: Key<kind!($kind $(($($args)*))?)> = Key::new(Opt::$opt);)*
+        }
     };
 }
 
@@ -87,268 +216,219 @@ option_table! {
     Spec {
         opt: Opt::ApiUrl,
         names: &["api-url"],
-        scope: Scope::Global,
         takes: Takes::Text("URL"),
-        default: DefaultValue::None,
         required_in: ALL,
-        unused_in: &[],
         help: "pg-backup-api, e.g. http://127.0.0.1:7480 or\nhttps://barman:8443/pgbackup (the path is kept)",
+        ..ROW
     },
     Spec {
         opt: Opt::CaFile,
         names: &["ca-file"],
-        scope: Scope::Global,
         takes: Takes::Text("PEM"),
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
         help: "CAs to trust for https:// (default: SSL_CERT_FILE,\nthen the system bundle)",
+        ..ROW
     },
     Spec {
         opt: Opt::CertFile,
         names: &["cert-file"],
-        scope: Scope::Global,
         takes: Takes::Text("PEM"),
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
         help: "client certificate chain for https:// (may hold the key)",
+        ..ROW
     },
     Spec {
         opt: Opt::KeyFile,
         names: &["key-file"],
-        scope: Scope::Global,
         takes: Takes::Text("PEM"),
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
         help: "client key (PKCS#8, PKCS#1 or SEC1) for --cert-file",
+        ..ROW
     },
     Spec {
         opt: Opt::RetryWait,
         names: &["retry-wait"],
-        scope: Scope::Global,
         takes: Takes::Seconds(Least::Zero),
         default: DefaultValue::Is("2"),
-        required_in: &[],
-        unused_in: &[],
         help: "pause after a failed request, fractions allowed",
+        ..ROW
     },
     Spec {
         opt: Opt::MaxRetries,
         names: &["max-retries"],
-        scope: Scope::Global,
         takes: Takes::Count,
         default: DefaultValue::Is("5"),
-        required_in: &[],
-        unused_in: &[],
         help: "attempts per request before giving up (0 counts as 1)",
+        ..ROW
     },
     Spec {
         opt: Opt::HttpTimeout,
         names: &["http-timeout"],
-        scope: Scope::Global,
         takes: Takes::Seconds(Least::Millisecond),
         default: DefaultValue::Is("30"),
-        required_in: &[],
-        unused_in: &[],
         help: "deadline of each request, e.g. 30 or 2.5",
+        ..ROW
     },
     Spec {
         opt: Opt::MaxWait,
         names: &["max-wait"],
-        scope: Scope::Global,
         takes: Takes::Seconds(Least::AboveZero),
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
         help: "stop waiting for the operation after this long, once\nit exists: exit 5 (it goes on on the Barman host); a\npoll in flight gets what is left, at least 1 s; also\nbounds how long POSTs that collide are sent again\n[default: no limit]",
+        ..ROW
     },
     Spec {
         opt: Opt::LogFile,
         names: &["log-file"],
-        scope: Scope::Global,
         takes: Takes::Text("PATH"),
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
         help: "append log lines here instead of stderr",
+        ..ROW
     },
     Spec {
         opt: Opt::LogFormat,
         names: &["log-format"],
-        scope: Scope::Global,
-        takes: Takes::Text("FORMAT"),
+        takes: Takes::Choice("FORMAT", word::<Format>),
         default: DefaultValue::Is("plain"),
-        required_in: &[],
-        unused_in: &[],
         help: "plain (the Python tool's lines) or json (one object per\nline, with the keys of Patroni's JSON log)",
+        ..ROW
     },
     Spec {
         opt: Opt::MetricsFile,
         names: &["metrics-file"],
-        scope: Scope::Global,
-        takes: Takes::Text("PATH"),
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
+        takes: Takes::Checked("PATH", prom_file),
         help: "write how the run ended here at its end, for\nnode_exporter's textfile collector (a .prom file)",
+        ..ROW
     },
     Spec {
         opt: Opt::ApiPasswordFile,
         names: &["api-password-file"],
-        scope: Scope::Global,
         takes: Takes::Text("PATH"),
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
         help: "the password for --api-url's user, read from this file\n(its first line), so that no process list shows it",
+        ..ROW
     },
     Spec {
         opt: Opt::Help,
         names: &["help"],
-        scope: Scope::Global,
         takes: Takes::Nothing,
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
+        short: Some('h'),
         help: "print help",
+        ..ROW
     },
     Spec {
         opt: Opt::Version,
         names: &["version"],
-        scope: Scope::Global,
         takes: Takes::Nothing,
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
         help: "print the version",
+        ..ROW
     },
     Spec {
         opt: Opt::BarmanServer,
         names: &["barman-server"],
-        scope: Scope::Of(ALL),
         takes: Takes::Text("NAME"),
-        default: DefaultValue::None,
+        scope: Scope::Of(ALL),
         required_in: ALL,
-        unused_in: &[],
         help: "the Barman server",
+        ..ROW
     },
     Spec {
         opt: Opt::BackupId,
         names: &["backup-id"],
+        takes: Takes::Checked("ID", not_empty),
         scope: Scope::Of(RECOVER),
-        takes: Takes::Text("ID"),
         // check proves `latest` only for a node given the options of recover.
         default: DefaultValue::PerSub(&[(Sub::Recover, "latest")]),
-        required_in: &[],
-        unused_in: &[],
         help: "backup id or alias (latest, oldest, ...)",
+        ..ROW
     },
     Spec {
         opt: Opt::SshCommand,
         names: &["ssh-command"],
-        scope: Scope::Of(RECOVER),
         takes: Takes::Text("CMD"),
-        default: DefaultValue::None,
+        scope: Scope::Of(RECOVER),
         required_in: &[Sub::Recover],
-        unused_in: &[],
         help: "how the Barman host reaches this one, e.g.\n\"ssh postgres@pg1\"",
+        ..ROW
     },
     Spec {
         opt: Opt::DataDirectory,
         names: &["data-directory", "datadir"],
-        scope: Scope::Of(RECOVER),
         takes: Takes::Text("DIR"),
-        default: DefaultValue::None,
+        scope: Scope::Of(RECOVER),
         required_in: &[Sub::Recover],
-        unused_in: &[],
         help: "where to restore (alias --datadir, as Patroni passes\nit)",
+        ..ROW
     },
     Spec {
         opt: Opt::RecordDir,
         names: &["record-dir"],
-        scope: Scope::Of(RECOVER),
         takes: Takes::Text("DIR"),
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
+        scope: Scope::Of(RECOVER),
         help: "where the record of the data directory's restore is\nkept [default: beside it, .NAME.patroni_barman in its\nparent]",
+        ..ROW
     },
     Spec {
         opt: Opt::ProgressInterval,
         names: &["progress-interval"],
-        scope: Scope::Of(RECOVER),
         takes: Takes::Seconds(Least::Zero),
+        scope: Scope::Of(RECOVER),
         default: DefaultValue::PerSub(&[(Sub::Recover, "60")]),
-        required_in: &[],
         unused_in: &[Sub::Check],
         help: "log the restore's progress on this host every SECS\n(the first line after half of it); 0: never",
+        ..ROW
     },
     Spec {
         opt: Opt::LoopWait,
         names: &["loop-wait"],
-        scope: Scope::Of(POLLING),
         takes: Takes::Seconds(Least::Millisecond),
+        scope: Scope::Of(POLLING),
         default: DefaultValue::PerSub(&[
             (Sub::Recover, "10"),
             (Sub::ConfigSwitch, "5"),
             (Sub::Check, "10"),
             (Sub::Wait, "10"),
         ]),
-        required_in: &[],
         unused_in: &[Sub::Check],
         help: "longest pause between polls, at least 0.001; the first\npoll comes at once, then one every max(0.25 s, age/12)",
+        ..ROW
     },
     Spec {
         opt: Opt::BarmanModel,
         names: &["barman-model"],
-        scope: Scope::Of(SWITCH),
         takes: Takes::Text("MODEL"),
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
+        scope: Scope::Of(SWITCH),
         help: "the config model to apply",
+        ..ROW
     },
     Spec {
         opt: Opt::Reset,
         names: &["reset"],
-        scope: Scope::Of(SWITCH),
         takes: Takes::Nothing,
-        default: DefaultValue::None,
-        required_in: &[],
-        unused_in: &[],
+        scope: Scope::Of(SWITCH),
         help: "reset the server to its own configuration instead",
+        ..ROW
     },
     Spec {
         opt: Opt::SwitchWhen,
         names: &["switch-when"],
+        takes: Takes::Choice("WHEN", word::<SwitchWhen>),
         scope: Scope::Of(SWITCH),
-        takes: Takes::Text("WHEN"),
-        default: DefaultValue::None,
         required_in: &[Sub::ConfigSwitch],
-        unused_in: &[],
         help: "promoted: on primary/promoted (and master, Patroni < 4);\ndemoted: on replica/demoted; always: on any role",
+        ..ROW
     },
     Spec {
         opt: Opt::OperationId,
         names: &["operation-id"],
-        scope: Scope::Of(&[Sub::Wait]),
         takes: Takes::Text("ID"),
-        default: DefaultValue::None,
+        scope: Scope::Of(&[Sub::Wait]),
         required_in: &[Sub::Wait],
-        unused_in: &[],
         help: "the operation to follow, as the log named it",
+        ..ROW
     },
     Spec {
         opt: Opt::MaxDiagnose,
         names: &["max-diagnose"],
+        takes: Takes::Mebibytes,
         scope: Scope::Of(&[Sub::Check]),
-        takes: Takes::Text("MIB"),
         default: DefaultValue::Is("64"),
-        required_in: &[],
-        unused_in: &[],
         help: "the largest /diagnose answer read, in MiB: a few KB\nper backup",
+        ..ROW
     },
 }
 
@@ -425,38 +505,4 @@ impl Spec {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_option_has_one_row_and_names_are_unique() {
-        let mut names: Vec<&str> = OPTIONS
-            .iter()
-            .flat_map(|s| s.names.iter().copied())
-            .collect();
-        let count = names.len();
-        names.sort();
-        names.dedup();
-        assert_eq!(names.len(), count, "a name twice");
-        for spec in OPTIONS {
-            assert_eq!(spec.opt.spec().names, spec.names);
-        }
-    }
-
-    #[test]
-    fn per_subcommand_defaults_are_where_the_option_applies() {
-        for spec in OPTIONS {
-            if let DefaultValue::PerSub(values) = spec.default {
-                for (sub, _) in values {
-                    assert!(spec.applies_to(Some(*sub)), "{:?} {sub:?}", spec.opt);
-                }
-            }
-        }
-        assert_eq!(Opt::BackupId.spec().default_for(Sub::Check), None);
-        assert_eq!(Opt::LoopWait.spec().default_for(Sub::Recover), Some("10"));
-        assert_eq!(
-            Opt::LoopWait.spec().default_for(Sub::ConfigSwitch),
-            Some("5")
-        );
-    }
-}
+mod tests;

@@ -1,8 +1,10 @@
-//! What was typed, recorded with lexopt before any checking, and each value
-//! read as its option's kind (`options::Takes`), with the option's name in
-//! every error.
+//! What was typed, recorded with lexopt, each value read as its option's
+//! kind (`options::Takes`) where it is read, with the option's name in every
+//! error. An error waits in the value until it is asked for, so that the
+//! command line's problems are reported in one order, whatever order they
+//! were typed in.
 
-use super::options::{Least, Opt, Spec, Takes, OPTIONS, PYTHON_OPTIONS};
+use super::options::{kind, Choice, Key, Least, Opt, Spec, Takes, OPTIONS, PYTHON_OPTIONS};
 use crate::sub::Sub;
 use crate::text::{parse_seconds, printable};
 use lexopt::Arg;
@@ -14,36 +16,110 @@ use std::time::Duration;
 /// sum does not fit).
 pub const MAX_SECONDS: u64 = 1_000_000_000;
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Typed {
     pub sub: Option<Sub>,
-    /// Option values in order; the last one wins.
-    values: Vec<(Opt, String)>,
-    flags: Vec<Opt>,
+    /// Every option given, flags included, in order (the last value of an
+    /// option wins), then the defaults of those not given.
+    given: Vec<Given>,
     pub positionals: Vec<String>,
     /// Options given but not used, by name only: their values (a connstring,
     /// say) may hold secrets.
     pub ignored: Vec<String>,
 }
 
+/// An option's value as typed, and as read: every kind reads as a number
+/// (nanoseconds, attempts, bytes, a word's index) or as the text itself, and
+/// its `Kind` makes that number its type again.
+struct Given {
+    opt: Opt,
+    text: String,
+    read: Result<u64, String>,
+}
+
+/// The type of an option's value, from what it was read as.
+pub trait Kind {
+    type Out;
+    fn out(text: &str, number: u64) -> Self::Out;
+}
+
+impl Kind for kind::Text {
+    type Out = String;
+    fn out(text: &str, _: u64) -> String {
+        text.into()
+    }
+}
+
+impl Kind for kind::Checked {
+    type Out = String;
+    fn out(text: &str, _: u64) -> String {
+        text.into()
+    }
+}
+
+impl Kind for kind::Seconds {
+    type Out = Duration;
+    fn out(_: &str, nanos: u64) -> Duration {
+        Duration::from_nanos(nanos)
+    }
+}
+
+impl Kind for kind::Count {
+    type Out = u32;
+    fn out(_: &str, count: u64) -> u32 {
+        // `number` read a u32: nothing is cut.
+        count as u32
+    }
+}
+
+impl Kind for kind::Mebibytes {
+    type Out = usize;
+    fn out(_: &str, bytes: u64) -> usize {
+        bytes as usize
+    }
+}
+
+impl<T: Choice> Kind for kind::Choice<T> {
+    type Out = T;
+    fn out(_: &str, index: u64) -> T {
+        T::ALL[index as usize]
+    }
+}
+
 impl Typed {
-    pub fn text(&self, opt: Opt) -> Option<&str> {
-        let last = self.values.iter().rev().find(|(o, _)| *o == opt);
-        last.map(|(_, value)| value.as_str())
+    fn last(&self, opt: Opt) -> Option<&Given> {
+        self.given.iter().rev().find(|given| given.opt == opt)
     }
 
-    /// The value, or the option's default for this subcommand.
-    pub fn text_or_default(&self, opt: Opt) -> Option<&str> {
-        let default = self.sub.and_then(|sub| opt.spec().default_for(sub));
-        self.text(opt).or(default)
+    /// The value, or the option's default for this subcommand: `Err` when
+    /// it is not what the option takes.
+    pub fn get<K: Kind>(&self, key: Key<K>) -> Result<Option<K::Out>, String> {
+        let Some(given) = self.last(key.opt) else {
+            return Ok(None);
+        };
+        let number = given.read.clone()?;
+        Ok(Some(K::out(&given.text, number)))
     }
 
-    pub fn required(&self, opt: Opt) -> Result<&str, String> {
-        match self.text(opt) {
-            Some("") => Err(format!("{} must not be empty", opt.flag())),
-            Some(value) => Ok(value),
+    /// Text, which needs no check.
+    pub fn text(&self, key: Key<kind::Text>) -> Option<&str> {
+        self.last(key.opt).map(|given| given.text.as_str())
+    }
+
+    /// The value, which must be given, and not empty.
+    pub fn required<K: Kind>(&self, key: Key<K>) -> Result<K::Out, String> {
+        let given = self.present(key.opt)?;
+        let number = given.read.clone()?;
+        Ok(K::out(&given.text, number))
+    }
+
+    /// The last value of `opt`, which must be given, and not empty.
+    fn present(&self, opt: Opt) -> Result<&Given, String> {
+        let flag = opt.flag();
+        match self.last(opt) {
+            Some(given) if given.text.is_empty() => Err(format!("{flag} must not be empty")),
+            Some(given) => Ok(given),
             None => {
-                let flag = opt.flag();
                 let typo = self
                     .ignored
                     .iter()
@@ -58,56 +134,81 @@ impl Typed {
         }
     }
 
-    pub fn flag(&self, opt: Opt) -> bool {
-        self.flags.contains(&opt)
+    pub fn flag(&self, key: Key<kind::Nothing>) -> bool {
+        self.last(key.opt).is_some()
     }
 
-    /// A number of seconds like `2`, `0.05` or `1.5`, at least what the
-    /// option's row says; its default when not given.
-    pub fn seconds(&self, opt: Opt) -> Result<Option<Duration>, String> {
-        let Some(text) = self.text_or_default(opt) else {
-            return Ok(None);
+    /// Records `text` as the value of `spec`'s option, read as its kind.
+    fn record(&mut self, spec: &Spec, text: String) {
+        let flag = spec.opt.flag();
+        let read = match spec.takes {
+            Takes::Checked(_, rule) => rule(&text)
+                .map(|()| 0)
+                .map_err(|why| format!("{flag} {why}")),
+            takes => {
+                number(takes, &text).map_err(|what| format!("{flag} must be {what}, not {text:?}"))
+            }
         };
-        let Takes::Seconds(least) = opt.spec().takes else {
-            unreachable!("{opt:?} does not take seconds")
-        };
-        let kind = match least {
-            Least::Zero => "a number of seconds",
-            Least::AboveZero => "a number of seconds above 0",
-            Least::Millisecond => "a number of seconds, at least 0.001",
-        };
-        let name = opt.flag();
-        let bad = || format!("{name} must be {kind}, not {text:?}");
-        let secs = parse_seconds(text.trim()).ok_or_else(bad)?;
-        let too_small = match least {
-            Least::Zero => false,
-            Least::AboveZero => secs.is_zero(),
-            Least::Millisecond => secs < Duration::from_millis(1),
-        };
-        if too_small {
-            return Err(bad());
-        }
-        if secs.as_secs() >= MAX_SECONDS {
-            return Err(format!(
-                "{name} must be under {MAX_SECONDS} seconds (31 years), not {text:?}"
-            ));
-        }
-        Ok(Some(secs))
-    }
-
-    /// A whole number, its default when not given.
-    pub fn count(&self, opt: Opt) -> Result<u32, String> {
-        let text = self.text_or_default(opt).unwrap_or("0");
-        text.trim().parse::<u32>().map_err(|_| {
-            format!(
-                "{} must be a whole number of attempts, not {text:?}",
-                opt.flag()
-            )
-        })
+        let opt = spec.opt;
+        self.given.push(Given { opt, text, read });
     }
 }
 
-/// Records what was typed; the only checks are those lexopt makes.
+/// `text` read as a number of `takes`' kind, or what it must be instead.
+/// Text is read as itself: its number is 0.
+fn number(takes: Takes, text: &str) -> Result<u64, String> {
+    let trimmed = text.trim();
+    match takes {
+        Takes::Nothing | Takes::Text(_) | Takes::Checked(..) => Ok(0),
+        Takes::Seconds(least) => seconds(least, trimmed),
+        Takes::Count => match trimmed.parse::<u32>() {
+            Ok(count) => Ok(count.into()),
+            Err(_) => Err("a whole number of attempts".into()),
+        },
+        Takes::Mebibytes => match trimmed.parse::<u64>() {
+            Ok(mib @ 1..=4096) => Ok(mib << 20),
+            _ => Err("a whole number of MiB from 1 to 4096".into()),
+        },
+        Takes::Choice(_, word) => {
+            let words = || (0..).map_while(word);
+            match words().position(|word| word == text) {
+                Some(index) => Ok(index as u64),
+                // "a, b or c"
+                None => Err(words().enumerate().fold(String::new(), |list, (i, name)| {
+                    let sep = match (i, word(i + 1)) {
+                        (0, _) => "",
+                        (_, None) => " or ",
+                        _ => ", ",
+                    };
+                    list + sep + name
+                })),
+            }
+        }
+    }
+}
+
+/// A number of seconds like `2`, `0.05` or `1.5`, at least `least`, in
+/// nanoseconds.
+fn seconds(least: Least, text: &str) -> Result<u64, String> {
+    let (what, least) = match least {
+        Least::Zero => ("a number of seconds", Duration::ZERO),
+        Least::AboveZero => ("a number of seconds above 0", Duration::from_nanos(1)),
+        Least::Millisecond => (
+            "a number of seconds, at least 0.001",
+            Duration::from_millis(1),
+        ),
+    };
+    match parse_seconds(text) {
+        Some(secs) if secs < least => Err(what.into()),
+        // At most 10^18 nanoseconds.
+        Some(secs) if secs.as_secs() < MAX_SECONDS => Ok(secs.as_nanos() as u64),
+        Some(_) => Err(format!("under {MAX_SECONDS} seconds (31 years)")),
+        None => Err(what.into()),
+    }
+}
+
+/// Records what was typed, each value read as its kind, then the defaults
+/// of the options not given: only lexopt's errors are reported here.
 pub fn read(args: impl IntoIterator<Item = OsString>) -> Result<Typed, String> {
     let mut typed = Typed::default();
     let mut parser = lexopt::Parser::from_args(args);
@@ -120,11 +221,15 @@ pub fn read(args: impl IntoIterator<Item = OsString>) -> Result<Typed, String> {
     while let Some(arg) = parser.next().map_err(|e| printable(&e.to_string()))? {
         let value_of_unknown = std::mem::take(&mut after_unknown);
         match arg {
-            Arg::Short('h') => typed.flags.push(Opt::Help),
-            Arg::Short(c) => typed.ignored.push(printable(&format!("-{c}"))),
+            Arg::Short(c) => match OPTIONS.iter().find(|spec| spec.short == Some(c)) {
+                Some(spec) if spec.applies_to(typed.sub) => {
+                    typed.read_option(spec, false, &mut parser)?;
+                }
+                _ => typed.ignored.push(printable(&format!("-{c}"))),
+            },
             Arg::Long(name) => {
                 let name = name.to_string();
-                after_unknown = typed.read_option(&name, &mut parser)?;
+                after_unknown = typed.read_long(&name, &mut parser)?;
             }
             Arg::Value(value) => {
                 let value = value
@@ -134,34 +239,55 @@ pub fn read(args: impl IntoIterator<Item = OsString>) -> Result<Typed, String> {
             }
         }
     }
+    if let Some(sub) = typed.sub {
+        for spec in OPTIONS {
+            match spec.default_for(sub) {
+                Some(default) if typed.last(spec.opt).is_none() => {
+                    typed.record(spec, default.into());
+                }
+                _ => {}
+            }
+        }
+    }
     Ok(typed)
 }
 
 impl Typed {
     /// Records `--name[=value]`; true when it is unknown and has no
     /// `=value`, so that the next word may be its value.
-    fn read_option(&mut self, name: &str, parser: &mut lexopt::Parser) -> Result<bool, String> {
+    fn read_long(&mut self, name: &str, parser: &mut lexopt::Parser) -> Result<bool, String> {
         let Some(spec) = resolve(name, self.sub)? else {
             // Drop the `=value`, if any, with the option.
             let bare = parser.optional_value().is_none();
             self.ignored.push(printable(&format!("--{name}")));
             return Ok(bare);
         };
+        self.read_option(spec, true, parser)?;
+        Ok(false)
+    }
+
+    /// Records a known option, given by its name (`long`) or its letter.
+    fn read_option(
+        &mut self,
+        spec: &Spec,
+        long: bool,
+        parser: &mut lexopt::Parser,
+    ) -> Result<(), String> {
         let flag = spec.opt.flag();
-        if spec.takes == Takes::Nothing {
-            if parser.optional_value().is_some() {
+        let text = match spec.takes {
+            // lexopt refuses `-h=x` itself, naming the option as typed.
+            Takes::Nothing if long && parser.optional_value().is_some() => {
                 return Err(format!("{flag} takes no value"));
             }
-            self.flags.push(spec.opt);
-            return Ok(false);
-        }
-        let value = parser
-            .value()
-            .map_err(|_| format!("{flag} needs a value"))?
-            .into_string()
-            .map_err(|_| format!("{flag} is not valid UTF-8"))?;
-        self.values.push((spec.opt, value));
-        Ok(false)
+            Takes::Nothing => String::new(),
+            _ => parser
+                .value()
+                .map_err(|_| format!("{flag} needs a value"))?
+                .into_string()
+                .map_err(|_| format!("{flag} is not valid UTF-8"))?,
+        };
+        self.record(spec, text);
+        Ok(())
     }
 
     /// Records a word that is not an option: the subcommand, one of its
@@ -265,5 +391,124 @@ fn resolve(name: &str, sub: Option<Sub>) -> Result<Option<&'static Spec>, String
                 names.join(", --")
             ))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::options::key;
+    use crate::cli::SwitchWhen;
+    use crate::log::Format;
+    use std::fmt::Debug;
+
+    fn typed(words: &str) -> Typed {
+        read(words.split(' ').map(OsString::from)).unwrap()
+    }
+
+    /// The error of `--option value` after `sub`, read by `key`.
+    fn error<K: Kind>(sub: &str, option_and_value: &str, key: Key<K>) -> String
+    where
+        K::Out: Debug,
+    {
+        let typed = typed(&format!("{sub} {option_and_value}"));
+        typed.get(key).unwrap_err()
+    }
+
+    #[test]
+    fn each_kind_reads_its_value_as_its_type() {
+        let t = typed(
+            "check --retry-wait 0.5 --max-retries 3 --max-diagnose 2 --log-format json \
+             --switch-when demoted --backup-id b --metrics-file m.prom --record-dir r --reset",
+        );
+        assert_eq!(t.get(key::RetryWait), Ok(Some(Duration::from_millis(500))));
+        assert_eq!(t.get(key::MaxRetries), Ok(Some(3)));
+        assert_eq!(t.get(key::MaxDiagnose), Ok(Some(2 << 20)));
+        assert_eq!(t.get(key::LogFormat), Ok(Some(Format::Json)));
+        assert_eq!(t.get(key::SwitchWhen), Ok(Some(SwitchWhen::Demoted)));
+        assert_eq!(t.get(key::BackupId), Ok(Some("b".to_string())));
+        assert_eq!(t.get(key::MetricsFile), Ok(Some("m.prom".to_string())));
+        assert_eq!(t.text(key::RecordDir), Some("r"));
+        assert!(t.flag(key::Reset) && !t.flag(key::Help));
+        // Not given, and no default in check.
+        assert_eq!(t.get(key::MaxWait), Ok(None));
+        assert_eq!(t.text(key::SshCommand), None);
+    }
+
+    #[test]
+    fn each_kind_names_the_option_and_what_it_takes() {
+        let cases = [
+            (
+                error("recover", "--retry-wait x", key::RetryWait),
+                r#"--retry-wait must be a number of seconds, not "x""#,
+            ),
+            (
+                error("recover", "--max-wait 0", key::MaxWait),
+                r#"--max-wait must be a number of seconds above 0, not "0""#,
+            ),
+            (
+                error("recover", "--loop-wait 0.0009", key::LoopWait),
+                r#"--loop-wait must be a number of seconds, at least 0.001, not "0.0009""#,
+            ),
+            (
+                error("recover", "--http-timeout 1000000000", key::HttpTimeout),
+                r#"--http-timeout must be under 1000000000 seconds (31 years), not "1000000000""#,
+            ),
+            (
+                error("recover", "--max-retries -1", key::MaxRetries),
+                r#"--max-retries must be a whole number of attempts, not "-1""#,
+            ),
+            (
+                error("check", "--max-diagnose 4097", key::MaxDiagnose),
+                r#"--max-diagnose must be a whole number of MiB from 1 to 4096, not "4097""#,
+            ),
+            (
+                error("check", "--log-format xml", key::LogFormat),
+                r#"--log-format must be plain or json, not "xml""#,
+            ),
+            (
+                error("check", "--switch-when never", key::SwitchWhen),
+                r#"--switch-when must be promoted, demoted or always, not "never""#,
+            ),
+            (
+                error("check", "--backup-id=", key::BackupId),
+                "--backup-id must not be empty",
+            ),
+            (
+                error("check", "--metrics-file m.txt", key::MetricsFile),
+                "--metrics-file must name a .prom file (node_exporter's textfile collector reads only those)",
+            ),
+        ];
+        for (message, expected) in cases {
+            assert_eq!(message, expected);
+        }
+    }
+
+    #[test]
+    fn a_bad_value_waits_until_asked_for_and_the_last_one_wins() {
+        let t = typed("recover --max-retries x --retry-wait x --retry-wait 1");
+        assert!(t.get(key::MaxRetries).is_err());
+        assert_eq!(t.get(key::RetryWait), Ok(Some(Duration::from_secs(1))));
+    }
+
+    #[test]
+    fn every_default_reads_as_its_kind_where_it_applies() {
+        for sub in Sub::ALL {
+            let t = typed(sub.name());
+            for spec in OPTIONS.iter().filter(|spec| spec.applies_to(Some(sub))) {
+                let given = t.last(spec.opt);
+                let default = spec.default_for(sub);
+                assert_eq!(given.map(|given| given.text.as_str()), default);
+                assert_eq!(given.map(|given| given.read.is_ok()), default.map(|_| true));
+            }
+        }
+        assert_eq!(
+            typed("recover").get(key::BackupId),
+            Ok(Some("latest".into()))
+        );
+        assert_eq!(
+            typed("config-switch").get(key::LoopWait),
+            Ok(Some(Duration::from_secs(5)))
+        );
     }
 }
