@@ -243,12 +243,18 @@ fn the_fuzz_dictionary_knows_every_subcommand_and_option() {
         .map(|line| line.trim_matches('"'))
         .collect();
     let known = |word: &str| {
-        words
-            .iter()
-            .any(|w| *w == word || w.strip_prefix(word).is_some_and(|rest| rest == "=" || rest == "\\x00"))
+        words.iter().any(|w| {
+            *w == word
+                || w.strip_prefix(word)
+                    .is_some_and(|rest| rest == "=" || rest == "\\x00")
+        })
     };
     for sub in Sub::ALL {
-        assert!(known(sub.name()), "fuzz/dict/command_line.dict lacks {}", sub.name());
+        assert!(
+            known(sub.name()),
+            "fuzz/dict/command_line.dict lacks {}",
+            sub.name()
+        );
     }
     for spec in OPTIONS {
         for name in spec.names {
