@@ -7,8 +7,10 @@
 //! only what the caller keeps stays in memory. A hostile answer is bounded
 //! by `MAX_LIST` bytes and `--http-timeout`.
 
-use super::{loggable, one_line, parse_json, string_field, Listed};
+use super::answer::{loggable, missing, string_field, Listed};
+use super::json::parse_json;
 use crate::failure::Problem;
+use crate::text::one_line;
 use crate::transport::BodySink;
 use std::cell::RefCell;
 
@@ -98,7 +100,7 @@ impl<'a> ListScan<'a> {
                 "HTTP {status} with an empty body"
             ))),
             Place::End if scan.seen_list => Ok(scan.scanned),
-            Place::End => Err(super::missing("operations")),
+            Place::End => Err(missing("operations")),
             _ => Err(Problem::Malformed(format!(
                 "body is not JSON (cut short): {}",
                 quoted()
