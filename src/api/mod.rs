@@ -1,7 +1,7 @@
 //! The pg-backup-api client: which endpoint, which body. What the answers
 //! must look like is in src/api/answer.rs (an error page's words in
-//! src/api/html.rs), the bounds of their JSON in src/api/json.rs; the list
-//! of a server's operations is read as it arrives (src/api/list.rs).
+//! src/api/html.rs), the one scanner of their JSON in src/api/json.rs; the
+//! list of a server's operations is read as it arrives (src/api/list.rs).
 
 mod answer;
 mod html;
