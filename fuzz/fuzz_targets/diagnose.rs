@@ -1,5 +1,5 @@
-//! Bytes -> the walk of a `/diagnose` answer (src/jobs/diagnose.rs), then every
-//! question `check` asks of it.
+//! Bytes -> the walk of a `/diagnose` answer (src/jobs/diagnose.rs, with
+//! `Json` of src/api/json.rs), then every question `check` asks of it.
 //!
 //! Besides "never panics" (no recursion, so no depth can overflow the
 //! stack), it checks that what was read is consistent: a backup an alias

@@ -7,8 +7,10 @@
 //! only what the caller keeps stays in memory. A hostile answer is bounded
 //! by `MAX_LIST` bytes and `--http-timeout`.
 
-use super::{loggable, one_line, parse_json, string_field, Listed};
+use super::answer::{loggable, missing, string_field, Listed};
+use super::json::{parse_json, Lexeme, Lexer};
 use crate::failure::Problem;
+use crate::text::one_line;
 use crate::transport::BodySink;
 use std::cell::RefCell;
 
@@ -19,6 +21,10 @@ pub const MAX_LIST: usize = 256 << 20;
 const MAX_ENTRY: usize = 64 << 10;
 /// How much of the body's start a message quotes.
 const QUOTED: usize = 120;
+/// How deep the lexer is in a top-level value: inside the top-level `{`.
+const TOP: usize = 1;
+/// How deep it is in an entry: inside the list's `[` too.
+const LIST: usize = 2;
 
 /// How a list ended: how many entries it held, and how many of them were
 /// skipped (not `{"id", "type"}` objects with a visible id).
@@ -37,10 +43,8 @@ pub struct ListScan<'a> {
 #[derive(Default)]
 struct Scan {
     at: Place,
-    /// Nesting inside the value being skipped or the entry being read.
-    depth: usize,
-    in_string: bool,
-    escaped: bool,
+    /// What each byte of the body is: the same lexing as every JSON read.
+    lexer: Lexer,
     /// Right after `{` or `[`: the object or list may end at once.
     first: bool,
     /// Right after a `,` in the list: an entry must come.
@@ -54,6 +58,11 @@ struct Scan {
     /// Set once the body is refused: later bytes are not looked at.
     refused: Option<String>,
 }
+
+/// What each usable entry is shown to.
+type Keep<'k> = &'k mut dyn FnMut(Listed);
+/// How a byte was taken: `Err` says why the body is refused.
+type Stepped = Result<(), &'static str>;
 
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
 enum Place {
@@ -98,7 +107,7 @@ impl<'a> ListScan<'a> {
                 "HTTP {status} with an empty body"
             ))),
             Place::End if scan.seen_list => Ok(scan.scanned),
-            Place::End => Err(super::missing("operations")),
+            Place::End => Err(missing("operations")),
             _ => Err(Problem::Malformed(format!(
                 "body is not JSON (cut short): {}",
                 quoted()
@@ -115,7 +124,8 @@ impl BodySink for ListScan<'_> {
             if scan.head.len() < QUOTED {
                 scan.head.push(byte);
             }
-            if let Err(why) = scan.step(byte, &mut **self.keep.borrow_mut()) {
+            let lexeme = scan.lexer.step(byte);
+            if let Err(why) = scan.step(byte, lexeme, &mut **self.keep.borrow_mut()) {
                 let why = format!(
                     "body is not JSON ({why}): {}",
                     one_line(&String::from_utf8_lossy(&scan.head), QUOTED)
@@ -129,18 +139,23 @@ impl BodySink for ListScan<'_> {
 }
 
 impl Scan {
-    fn step(&mut self, byte: u8, keep: &mut dyn FnMut(Listed)) -> Result<(), &'static str> {
-        let space = byte.is_ascii_whitespace();
+    /// One byte of the body, and what the lexer says it is. Between the
+    /// top-level values the lexer is never in a string, so the byte says
+    /// which bracket or separator it is.
+    fn step(&mut self, byte: u8, lexeme: Lexeme, keep: Keep) -> Stepped {
         match self.at {
-            Place::Start | Place::End | Place::Colon if space => {}
-            Place::Key | Place::Value | Place::List | Place::Next if space => {}
+            Place::InKey if lexeme == Lexeme::EndQuote => self.at = Place::Colon,
+            // Only a key's first bytes are kept: a longer key is not `operations`.
+            Place::InKey if self.key.len() <= b"operations".len() => self.key.push(byte),
+            Place::InKey => {}
+            Place::Other | Place::Entry => return self.in_value(byte, lexeme, keep),
+            _ if lexeme == Lexeme::Space => {}
             Place::Start if byte == b'{' => (self.at, self.first) = (Place::Key, true),
             Place::Key if byte == b'"' => {
-                (self.at, self.escaped) = (Place::InKey, false);
+                self.at = Place::InKey;
                 self.key.clear();
             }
             Place::Key if byte == b'}' && self.first => self.at = Place::End,
-            Place::InKey => self.key_byte(byte),
             Place::Colon if byte == b':' => self.at = Place::Value,
             Place::Value if byte == b'[' && self.key == b"operations" => {
                 if self.seen_list {
@@ -150,81 +165,51 @@ impl Scan {
                 self.seen_list = true;
             }
             Place::Value if b",:]}".contains(&byte) => return Err("a key without a value"),
-            Place::Value => {
-                (self.at, self.depth, self.in_string) = (Place::Other, 0, false);
-                return self.step(byte, keep);
-            }
-            Place::Other => {
-                if self.value_ends(byte)? {
-                    self.at = Place::Next;
-                    return self.step(byte, keep);
-                }
-            }
+            Place::Value => self.at = Place::Other,
             Place::Next if byte == b',' => (self.at, self.first) = (Place::Key, false),
             Place::Next if byte == b'}' => self.at = Place::End,
             Place::List if byte == b']' && !self.comma => self.at = Place::Next,
             Place::List if byte == b',' && !self.first && !self.comma => self.comma = true,
             Place::List if self.first || self.comma => {
-                (self.at, self.depth, self.in_string) = (Place::Entry, 0, false);
+                self.at = Place::Entry;
                 self.entry.clear();
-                return self.step(byte, keep);
-            }
-            Place::Entry => {
-                if self.value_ends(byte)? {
-                    self.end_entry(keep)?;
-                    (self.at, self.first, self.comma) = (Place::List, false, false);
-                    return self.step(byte, keep);
-                }
-                if self.entry.len() <= MAX_ENTRY {
-                    self.entry.push(byte);
-                }
+                return self.step(byte, lexeme, keep);
             }
             _ => return Err("unexpected text"),
         }
         Ok(())
     }
 
-    /// A top-level key's byte. Only its first bytes are kept: a longer
-    /// key is not `operations`.
-    fn key_byte(&mut self, byte: u8) {
-        if self.escaped {
-            self.escaped = false;
-        } else if byte == b'\\' {
-            self.escaped = true;
-        } else if byte == b'"' {
-            self.at = Place::Colon;
-            return;
-        }
-        if self.key.len() <= b"operations".len() {
-            self.key.push(byte);
-        }
-    }
-
-    /// Whether `byte` is the first after a value (a `,` or a closing
-    /// bracket outside it); strings and nesting inside are followed.
-    fn value_ends(&mut self, byte: u8) -> Result<bool, &'static str> {
-        if self.in_string {
-            match byte {
-                _ if self.escaped => self.escaped = false,
-                b'\\' => self.escaped = true,
-                b'"' => self.in_string = false,
-                _ => {}
+    /// A byte in a top-level value (skipped) or in an entry (kept, up to
+    /// MAX_ENTRY): the value ends at a `,` beside it or at the bracket
+    /// that closes what holds it.
+    fn in_value(&mut self, byte: u8, lexeme: Lexeme, keep: Keep) -> Stepped {
+        let entry = self.at == Place::Entry;
+        let level = if entry { LIST } else { TOP };
+        let ended = match lexeme {
+            Lexeme::Comma => self.lexer.depth() == level,
+            Lexeme::Close => self.lexer.depth() < level,
+            _ => false,
+        };
+        if !ended {
+            if entry && self.entry.len() <= MAX_ENTRY {
+                self.entry.push(byte);
             }
-            return Ok(false);
+            return Ok(());
         }
-        match byte {
-            b'"' => (self.in_string, self.escaped) = (true, false),
-            b'{' | b'[' => self.depth += 1,
-            b',' | b'}' | b']' if self.depth == 0 => return Ok(true),
-            b'}' | b']' => self.depth -= 1,
-            _ => {}
+        if entry {
+            self.end_entry(keep)?;
+            (self.at, self.first, self.comma) = (Place::List, false, false);
+        } else {
+            self.at = Place::Next;
         }
-        Ok(false)
+        // The byte after a value is the next place's.
+        self.step(byte, lexeme, keep)
     }
 
     /// One entry read whole: kept when it is an operation this tool can
     /// follow, else counted as skipped.
-    fn end_entry(&mut self, keep: &mut dyn FnMut(Listed)) -> Result<(), &'static str> {
+    fn end_entry(&mut self, keep: Keep) -> Stepped {
         self.scanned.entries += 1;
         let usable = match self.entry.len() > MAX_ENTRY {
             true => None,

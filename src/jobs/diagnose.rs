@@ -1,10 +1,10 @@
 //! `GET /diagnose`: what `check` and `recover`'s progress lines need of
 //! `barman diagnose`, and nothing more. The answer grows with servers and
 //! backups (a few KB per backup, tens of MiB in all), so no tree of it is
-//! ever built: `Json` walks its text, and only the few fields used are
-//! copied out.
+//! ever built: `Json` (src/api/json.rs) walks its text, and only the few
+//! fields used are copied out.
 
-use miniserde::json;
+use crate::api::json::{member, Json};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Default)]
@@ -136,130 +136,6 @@ impl Model {
     }
 }
 
-/// The text of one JSON value. Walked without recursion, so that neither
-/// depth nor size can exhaust the stack; malformed text is `None`.
-#[derive(Clone, Copy, Debug)]
-struct Json<'a>(&'a str);
-
-impl<'a> Json<'a> {
-    /// An object's members, in order: key and value.
-    fn members(self) -> Option<Vec<(String, Json<'a>)>> {
-        let bytes = self.0.as_bytes();
-        if bytes.first() != Some(&b'{') {
-            return None;
-        }
-        let mut members = Vec::new();
-        let mut at = skip_space(bytes, 1);
-        if bytes.get(at) == Some(&b'}') {
-            return Some(members);
-        }
-        loop {
-            let key_end = skip_string(bytes, at)?;
-            let key = json::from_str::<String>(&self.0[at..key_end]).ok()?;
-            at = skip_space(bytes, key_end);
-            if bytes.get(at) != Some(&b':') {
-                return None;
-            }
-            let start = skip_space(bytes, at + 1);
-            let end = skip_value(bytes, start)?;
-            members.push((key, Json(&self.0[start..end])));
-            at = skip_space(bytes, end);
-            match bytes.get(at) {
-                Some(b',') => at = skip_space(bytes, at + 1),
-                Some(b'}') if at + 1 == bytes.len() => return Some(members),
-                _ => return None,
-            }
-        }
-    }
-
-    /// A string's text; `None` for any other value (`null` included).
-    fn string(self) -> Option<String> {
-        match self.0.starts_with('"') {
-            true => json::from_str(self.0).ok(),
-            false => None,
-        }
-    }
-
-    /// A whole number that fits in 64 bits; `None` for anything else.
-    fn number(self) -> Option<u64> {
-        self.0.parse().ok()
-    }
-
-    fn boolean(self) -> Option<bool> {
-        match self.0 {
-            "true" => Some(true),
-            "false" => Some(false),
-            _ => None,
-        }
-    }
-}
-
-/// The value of `key` among `members`: the last one, as JSON parsers do.
-fn member<'a>(members: &[(String, Json<'a>)], key: &str) -> Option<Json<'a>> {
-    members
-        .iter()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| *v)
-}
-
-fn skip_space(bytes: &[u8], mut at: usize) -> usize {
-    while bytes.get(at).is_some_and(|b| b" \t\r\n".contains(b)) {
-        at += 1;
-    }
-    at
-}
-
-/// The end of the string that starts at `at`.
-fn skip_string(bytes: &[u8], at: usize) -> Option<usize> {
-    if bytes.get(at) != Some(&b'"') {
-        return None;
-    }
-    let mut i = at + 1;
-    loop {
-        match bytes.get(i)? {
-            b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
-        }
-    }
-}
-
-/// The end of the value that starts at `at`: a string, an object or an
-/// array (brackets counted, strings skipped), or a bare literal.
-fn skip_value(bytes: &[u8], at: usize) -> Option<usize> {
-    match bytes.get(at)? {
-        b'"' => skip_string(bytes, at),
-        b'{' | b'[' => {
-            let (mut depth, mut i) = (0usize, at);
-            loop {
-                match bytes.get(i)? {
-                    b'"' => {
-                        i = skip_string(bytes, i)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth -= 1;
-                        if depth == 0 {
-                            return Some(i + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                i += 1;
-            }
-        }
-        _ => {
-            let end = bytes[at..]
-                .iter()
-                .position(|b| b",}] \t\r\n".contains(b))
-                .map_or(bytes.len(), |n| at + n);
-            (end > at).then_some(end)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,9 +212,16 @@ mod tests {
             r#"{"a": "open}"#,
             r#"{"a": [}"#,
             "",
+            // A bare value ends where the lexer says (src/api/json.rs): at
+            // a quote, bracket or colon too, then nothing fits.
+            r#"{"a": 1"b"}"#,
+            r#"{"a": x{}"#,
+            r#"{"a": :}"#,
         ] {
             assert!(Diagnose::parse(bad).is_none(), "{bad}");
         }
+        // White space is the lexer's: a form feed too, as in the list.
+        assert!(Diagnose::parse("{\x0c\"servers\":\x0c{}}").is_some());
         assert!(Diagnose::parse("{}").is_some());
         assert!(Diagnose::parse(r#" {"global": {"x": [1, {"y": "}"}]}} "#).is_some());
     }
