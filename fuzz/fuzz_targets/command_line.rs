@@ -1,4 +1,5 @@
-//! Any argument vector -> `cli::parse`. Arguments are the input split on NUL
+//! Any argument vector -> `cli::parse`, then the subcommand's own options
+//! (`jobs::Job::read`). Arguments are the input split on NUL
 //! bytes (which no real argument holds), taken as raw bytes so that non-UTF-8
 //! arguments are tried too.
 //!
@@ -10,6 +11,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use patroni_barman::cli::{self, Parsed};
+use patroni_barman::jobs::Job;
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
 use std::time::Instant;
@@ -22,10 +24,17 @@ fuzz_target!(|data: &[u8]| {
             .map(|arg| OsString::from_vec(arg.to_vec()))
             .collect(),
     };
-    let parsed = cli::parse(args.clone());
+    let read = |args| {
+        let parsed = cli::parse(args)?;
+        if let Parsed::Run(command) = &parsed {
+            Job::read(command)?;
+        }
+        Ok::<_, String>(parsed)
+    };
+    let parsed = read(args.clone());
     assert_eq!(
         format!("{parsed:?}"),
-        format!("{:?}", cli::parse(args)),
+        format!("{:?}", read(args)),
         "parsing twice gave two answers"
     );
     match parsed {

@@ -26,7 +26,7 @@ use crate::rules::poll::{PollPolicy, NOT_FOUND_PATIENCE};
 use crate::rules::retry::RetryPolicy;
 use crate::text::{printable, without_passwords};
 use crate::url::ApiUrl;
-use read::Typed;
+pub use read::Typed;
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -58,7 +58,10 @@ pub struct Command {
     /// Options given but not used, by name only: their values (a connstring,
     /// say) may hold secrets.
     pub ignored: Vec<String>,
-    pub job: Job,
+    pub sub: Sub,
+    /// What was typed, for the subcommand's own options: its job reads them
+    /// (`jobs::Job::read`), so that a new subcommand leaves this file alone.
+    pub options: Typed,
 }
 
 impl Command {
@@ -74,90 +77,6 @@ impl Command {
             .filter_map(|(opt, file)| Some((opt, file.as_ref()?)))
             .collect()
     }
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum Job {
-    Recover(Recover),
-    ConfigSwitch(ConfigSwitch),
-    Check(Check),
-    Wait(Wait),
-}
-
-impl Job {
-    pub fn sub(&self) -> Sub {
-        match self {
-            Job::Recover(_) => Sub::Recover,
-            Job::ConfigSwitch(_) => Sub::ConfigSwitch,
-            Job::Check(_) => Sub::Check,
-            Job::Wait(_) => Sub::Wait,
-        }
-    }
-
-    /// `--barman-server`, which every subcommand takes.
-    pub fn server(&self) -> &str {
-        match self {
-            Job::Recover(job) => &job.server,
-            Job::ConfigSwitch(job) => &job.server,
-            Job::Check(job) => &job.server,
-            Job::Wait(job) => &job.server,
-        }
-    }
-}
-
-/// `check`: what to prove about this node's Barman settings.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Check {
-    pub server: String,
-    /// The config switch to prove, when `--barman-model` or `--reset` is given.
-    pub change: Option<Change>,
-    /// The backup to prove: `--backup-id`, or `latest` when the options of
-    /// a recover (`--ssh-command`, `--data-directory`) are given.
-    pub backup_id: Option<String>,
-    pub data_directory: Option<String>,
-    pub ssh_command: Option<String>,
-    /// `--record-dir`: where recover keeps the record (src/jobs/recover/record.rs).
-    pub record_dir: Option<String>,
-    /// `--switch-when` of the node's callback, to warn about a hazard.
-    pub switch_when: Option<SwitchWhen>,
-    /// `--max-diagnose`, in bytes.
-    pub max_diagnose: usize,
-}
-
-/// `wait`: follow an operation that already exists.
-#[derive(Debug, PartialEq, Eq)]
-pub struct Wait {
-    pub server: String,
-    pub id: String,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub struct Recover {
-    pub server: String,
-    pub backup_id: String,
-    pub ssh_command: String,
-    pub data_directory: String,
-    /// `--record-dir`: where the restore's record goes instead of beside
-    /// the data directory (src/jobs/recover/record.rs).
-    pub record_dir: Option<String>,
-    /// `--progress-interval`: the pace of the progress lines; zero for none.
-    pub progress_interval: Duration,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub struct ConfigSwitch {
-    pub server: String,
-    /// The change to apply, or why `--barman-model`/`--reset` are invalid
-    /// (its own exit code, 4, as in the Python tool).
-    pub change: Result<Change, String>,
-    pub role: String,
-    pub switch_when: SwitchWhen,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum Change {
-    Model(String),
-    Reset,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,15 +116,6 @@ impl SwitchWhen {
         }
     }
 }
-
-const ROLES: &[&str] = &[
-    "primary",
-    "promoted",
-    "standby_leader",
-    "replica",
-    "demoted",
-    "master",
-];
 
 /// Parses the arguments after the program name.
 pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String> {
@@ -247,15 +157,6 @@ fn command(typed: Typed, sub: Sub) -> Result<Command, String> {
         not_found_patience: NOT_FOUND_PATIENCE,
     };
     let http_timeout = seconds(key::HttpTimeout)?;
-    let job = match sub {
-        Sub::Recover => Job::Recover(recover(&typed)?),
-        Sub::ConfigSwitch => Job::ConfigSwitch(config_switch(&typed)?),
-        Sub::Check => Job::Check(check(&typed)?),
-        Sub::Wait => Job::Wait(Wait {
-            server: no_argument(&typed, sub)?.required(key::BarmanServer)?,
-            id: typed.required(key::OperationId)?,
-        }),
-    };
     let log_format = typed.get(key::LogFormat)?.unwrap_or_default();
     let metrics_file = typed.get(key::MetricsFile)?.map(PathBuf::from);
     let path = |key| typed.text(key).map(PathBuf::from);
@@ -271,115 +172,8 @@ fn command(typed: Typed, sub: Sub) -> Result<Command, String> {
         log_format,
         metrics_file,
         api_password_file: path(key::ApiPasswordFile),
-        ignored: typed.ignored,
-        job,
+        ignored: typed.ignored.clone(),
+        sub,
+        options: typed,
     })
 }
-
-/// The change `--barman-model` or `--reset` asks for, if any.
-fn change(typed: &Typed) -> Result<Option<Change>, String> {
-    match (typed.text(key::BarmanModel), typed.flag(key::Reset)) {
-        (None, false) => Ok(None),
-        (Some(_), true) => Err(format!(
-            "{} and {} exclude each other",
-            Opt::BarmanModel.flag(),
-            Opt::Reset.flag()
-        )),
-        (Some(""), false) => Err(format!("{} must not be empty", Opt::BarmanModel.flag())),
-        (Some(model), false) => Ok(Some(Change::Model(model.to_string()))),
-        (None, true) => Ok(Some(Change::Reset)),
-    }
-}
-
-/// `typed`, after checking that `sub` got no positional argument.
-fn no_argument(typed: &Typed, sub: Sub) -> Result<&Typed, String> {
-    match typed.positionals.first() {
-        Some(extra) => Err(format!(
-            "{} takes no argument, but {extra:?} was given",
-            sub.name()
-        )),
-        None => Ok(typed),
-    }
-}
-
-fn check(typed: &Typed) -> Result<Check, String> {
-    let change = change(typed)?;
-    let data_directory = typed.text(key::DataDirectory).map(String::from);
-    let ssh_command = typed.text(key::SshCommand).map(String::from);
-    // Given the options of recover, check proves the backup recover would
-    // restore.
-    let recover_given = data_directory.is_some() || ssh_command.is_some();
-    let recovers = Opt::BackupId.spec().default_for(Sub::Recover);
-    let backup_id = match typed.get(key::BackupId)? {
-        None if recover_given => recovers.map(String::from),
-        id => id,
-    };
-    Ok(Check {
-        server: no_argument(typed, Sub::Check)?.required(key::BarmanServer)?,
-        change,
-        backup_id,
-        data_directory,
-        ssh_command,
-        record_dir: typed.text(key::RecordDir).map(String::from),
-        switch_when: typed.get(key::SwitchWhen)?,
-        max_diagnose: typed.get(key::MaxDiagnose)?.unwrap_or_default(),
-    })
-}
-
-fn recover(typed: &Typed) -> Result<Recover, String> {
-    no_argument(typed, Sub::Recover)?;
-    Ok(Recover {
-        server: typed.required(key::BarmanServer)?,
-        backup_id: typed.get(key::BackupId)?.unwrap_or_default(),
-        ssh_command: typed.required(key::SshCommand)?,
-        data_directory: typed.required(key::DataDirectory).map_err(|_| {
-            format!(
-                "{} (or --{}) is required and must not be empty",
-                Opt::DataDirectory.flag(),
-                Opt::DataDirectory.spec().names[1]
-            )
-        })?,
-        record_dir: typed.text(key::RecordDir).map(String::from),
-        progress_interval: typed.get(key::ProgressInterval)?.unwrap_or_default(),
-    })
-}
-
-fn config_switch(typed: &Typed) -> Result<ConfigSwitch, String> {
-    let [action, role, _cluster] = typed.positionals.as_slice() else {
-        return Err(format!(
-            "config-switch takes 3 arguments, ACTION ROLE CLUSTER (as Patroni's on_role_change passes them), \
-             but {} were given",
-            typed.positionals.len()
-        ));
-    };
-    if action != "on_role_change" {
-        return Err(format!(
-            "config-switch runs as the on_role_change callback, not {action:?}"
-        ));
-    }
-    if !ROLES.contains(&role.as_str()) {
-        return Err(format!(
-            "unknown role {role:?}: expected one of {}",
-            ROLES.join(", ")
-        ));
-    }
-    let switch_when = typed.required(key::SwitchWhen)?;
-    let change = change(typed).and_then(|change| {
-        change.ok_or_else(|| {
-            format!(
-                "one of {} or {} is required",
-                Opt::BarmanModel.flag(),
-                Opt::Reset.flag()
-            )
-        })
-    });
-    Ok(ConfigSwitch {
-        server: typed.required(key::BarmanServer)?,
-        change,
-        role: role.clone(),
-        switch_when,
-    })
-}
-
-#[cfg(test)]
-mod tests;

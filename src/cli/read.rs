@@ -16,7 +16,7 @@ use std::time::Duration;
 /// sum does not fit).
 pub const MAX_SECONDS: u64 = 1_000_000_000;
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Typed {
     pub sub: Option<Sub>,
     /// Every option given, flags included, in order (the last value of an
@@ -31,6 +31,7 @@ pub struct Typed {
 /// An option's value as typed, and as read: every kind reads as a number
 /// (nanoseconds, attempts, bytes, a word's index) or as the text itself, and
 /// its `Kind` makes that number its type again.
+#[derive(Debug)]
 struct Given {
     opt: Opt,
     text: String,
@@ -136,6 +137,17 @@ impl Typed {
 
     pub fn flag(&self, key: Key<kind::Nothing>) -> bool {
         self.last(key.opt).is_some()
+    }
+
+    /// `self`, after checking that `sub` got no positional argument.
+    pub fn without_arguments(&self, sub: Sub) -> Result<&Typed, String> {
+        match self.positionals.first() {
+            Some(extra) => Err(format!(
+                "{} takes no argument, but {extra:?} was given",
+                sub.name()
+            )),
+            None => Ok(self),
+        }
     }
 
     /// Records `text` as the value of `spec`'s option, read as its kind.

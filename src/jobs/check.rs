@@ -3,16 +3,66 @@
 //! in words; the log (stderr) has the requests and their retries. Nothing is
 //! created on the Barman host.
 
+use super::config_switch::{change, Change};
 use super::diagnose::{Diagnose, Server};
 use super::recover::{missing_directories, record};
 use super::session::Session;
-use crate::cli::{Change, Check, SwitchWhen};
+use crate::cli::options::key;
+use crate::cli::{Opt, SwitchWhen, Typed};
 use crate::failure::{Problem, Request};
 use crate::outcome::Outcome;
+use crate::sub::Sub;
 use crate::text::named;
 use std::cell::Cell;
 use std::io::Write;
 use std::path::Path;
+
+/// `check`: what to prove about this node's Barman settings.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Check {
+    pub server: String,
+    /// The config switch to prove, when `--barman-model` or `--reset` is given.
+    pub change: Option<Change>,
+    /// The backup to prove: `--backup-id`, or `latest` when the options of
+    /// a recover (`--ssh-command`, `--data-directory`) are given.
+    pub backup_id: Option<String>,
+    pub data_directory: Option<String>,
+    pub ssh_command: Option<String>,
+    /// `--record-dir`: where recover keeps the record (src/jobs/recover/record.rs).
+    pub record_dir: Option<String>,
+    /// `--switch-when` of the node's callback, to warn about a hazard.
+    pub switch_when: Option<SwitchWhen>,
+    /// `--max-diagnose`, in bytes.
+    pub max_diagnose: usize,
+}
+
+impl Check {
+    pub(super) fn read(typed: &Typed) -> Result<Check, String> {
+        let change = change(typed)?;
+        let data_directory = typed.text(key::DataDirectory).map(String::from);
+        let ssh_command = typed.text(key::SshCommand).map(String::from);
+        // Given the options of recover, check proves the backup recover would
+        // restore.
+        let recover_given = data_directory.is_some() || ssh_command.is_some();
+        let recovers = Opt::BackupId.spec().default_for(Sub::Recover);
+        let backup_id = match typed.get(key::BackupId)? {
+            None if recover_given => recovers.map(String::from),
+            id => id,
+        };
+        Ok(Check {
+            server: typed
+                .without_arguments(Sub::Check)?
+                .required(key::BarmanServer)?,
+            change,
+            backup_id,
+            data_directory,
+            ssh_command,
+            record_dir: typed.text(key::RecordDir).map(String::from),
+            switch_when: typed.get(key::SwitchWhen)?,
+            max_diagnose: typed.get(key::MaxDiagnose)?.unwrap_or_default(),
+        })
+    }
+}
 
 /// The lines printed, and whether a check failed.
 struct Report {

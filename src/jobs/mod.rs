@@ -1,4 +1,5 @@
-//! The jobs, one file each: recover, config-switch, check and wait. They
+//! The jobs, one file each: recover, config-switch, check and wait. Each
+//! file reads its subcommand's own options (`Job::read`) and runs it. They
 //! share the session (src/jobs/session.rs): the API client, the log, the
 //! retry and poll policies, and the steps every job is made of (check
 //! /status, create once, follow, report). Nothing outside this module sees
@@ -16,7 +17,7 @@ pub use diagnose::Diagnose;
 pub use recover::bytes_under;
 
 use crate::api::Client;
-use crate::cli::{Command, Job, Opt};
+use crate::cli::{Command, Opt};
 use crate::clock::Clock;
 use crate::log::Logger;
 use crate::metrics;
@@ -24,17 +25,64 @@ use crate::outcome::Outcome;
 use crate::secrets;
 use crate::signals;
 use crate::sub::Sub;
-use crate::text::capitalized;
+use crate::text::{capitalized, without_passwords};
 use crate::transport::{Transport, TransportConfig};
 use crate::url::Scheme;
 use session::Session;
 use std::path::Path;
 use std::time::SystemTime;
 
-/// Opens the log, starts watching for termination, prepares the transport
-/// and runs the job, then writes the metrics file. `Err` is a usage error
-/// (a certificate or password file cannot be used): nothing is sent.
+/// What a subcommand runs with, read by its file from what was typed. A new
+/// subcommand is its row (src/sub.rs), its file here, the arms below, and
+/// its rows of the exit-code table (src/outcome.rs).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Job {
+    Recover(recover::Recover),
+    ConfigSwitch(config_switch::ConfigSwitch),
+    Check(check::Check),
+    Wait(wait::Wait),
+}
+
+impl Job {
+    /// The job of `command`'s subcommand, or a usage error (nothing sent).
+    pub fn read(command: &Command) -> Result<Job, String> {
+        let typed = &command.options;
+        let job = match command.sub {
+            Sub::Recover => recover::Recover::read(typed).map(Job::Recover),
+            Sub::ConfigSwitch => config_switch::ConfigSwitch::read(typed).map(Job::ConfigSwitch),
+            Sub::Check => check::Check::read(typed).map(Job::Check),
+            Sub::Wait => wait::Wait::read(typed).map(Job::Wait),
+        };
+        // A URL typed where another option belongs is quoted in the error.
+        job.map_err(|why| without_passwords(&why))
+    }
+
+    /// `--barman-server`, which every subcommand takes.
+    fn server(&self) -> &str {
+        match self {
+            Job::Recover(job) => &job.server,
+            Job::ConfigSwitch(job) => &job.server,
+            Job::Check(job) => &job.server,
+            Job::Wait(job) => &job.server,
+        }
+    }
+
+    fn run(&self, session: &Session) -> Outcome {
+        match self {
+            Job::Recover(job) => recover::run(session, job),
+            Job::ConfigSwitch(job) => config_switch::run(session, job),
+            Job::Check(job) => check::run(session, job),
+            Job::Wait(job) => wait::run(session, job),
+        }
+    }
+}
+
+/// Reads the job's options, opens the log, starts watching for termination,
+/// prepares the transport and runs the job, then writes the metrics file.
+/// `Err` is a usage error (an option of the subcommand, or a certificate or
+/// password file that cannot be used): nothing is sent.
 pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
+    let job = Job::read(&command)?;
     let started = SystemTime::now();
     let log = match &command.log_file {
         Some(path) => Logger::to_file_or_stderr(path),
@@ -42,7 +90,7 @@ pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
     };
     // The signal thread logs too, until the process ends.
     let log: &'static Logger = Box::leak(Box::new(log.in_format(command.log_format)));
-    let (sub, server) = (command.job.sub(), command.job.server().to_string());
+    let (sub, server) = (command.sub, job.server().to_string());
     log.field("subcommand", sub.name());
     log.field("server", &server);
     if let Some(path) = command.metrics_file.clone() {
@@ -55,12 +103,12 @@ pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
     if let Err(why) = signals::watch(log) {
         log.warning(&format!("{}.", capitalized(&why)));
     }
-    let result = prepare_and_run(&command, clock, log);
+    let result = prepare_and_run(&command, &job, clock, log);
     // A usage error found here (a file that cannot be used) is a run that
     // ended 64: an alert must see it too. main words it, on stderr.
     let code = result.as_ref().map_or(Outcome::Usage, |o| *o).exit_code();
     if let Some(path) = &command.metrics_file {
-        let restored = match &command.job {
+        let restored = match &job {
             Job::Recover(job) => Some(bytes_under(Path::new(&job.data_directory))),
             _ => None,
         };
@@ -72,7 +120,12 @@ pub fn run(command: Command, clock: &dyn Clock) -> Result<Outcome, String> {
     result
 }
 
-fn prepare_and_run(command: &Command, clock: &dyn Clock, log: &Logger) -> Result<Outcome, String> {
+fn prepare_and_run(
+    command: &Command,
+    job: &Job,
+    clock: &dyn Clock,
+    log: &Logger,
+) -> Result<Outcome, String> {
     let api_url = match &command.api_password_file {
         Some(path) => secrets::with_password_from(&command.api_url, path)?,
         None => command.api_url.clone(),
@@ -125,12 +178,7 @@ fn prepare_and_run(command: &Command, clock: &dyn Clock, log: &Logger) -> Result
         command.poll,
         resume::command_base(&command.api_url, &tls_options),
     );
-    Ok(match &command.job {
-        Job::Recover(job) => recover::run(&session, job),
-        Job::ConfigSwitch(job) => config_switch::run(&session, job),
-        Job::Check(job) => check::run(&session, job),
-        Job::Wait(job) => wait::run(&session, job),
-    })
+    Ok(job.run(&session))
 }
 
 fn write_metrics(
@@ -152,3 +200,6 @@ fn write_metrics(
     };
     metrics::write(path, &run, log);
 }
+
+#[cfg(test)]
+mod tests;

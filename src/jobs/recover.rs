@@ -20,7 +20,8 @@ pub mod record;
 
 use super::session::{Session, Steps};
 use crate::api::{Kind, Listed, NewOperation, Status};
-use crate::cli::{Opt, Recover};
+use crate::cli::options::key;
+use crate::cli::{Opt, Typed};
 use crate::failure::{Hint, Request};
 use crate::log::Logger;
 use crate::outcome::Outcome;
@@ -36,6 +37,41 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 pub use disk::{bytes_under, missing_directories};
+
+/// `recover`'s options.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Recover {
+    pub server: String,
+    pub backup_id: String,
+    pub ssh_command: String,
+    pub data_directory: String,
+    /// `--record-dir`: where the restore's record goes instead of beside
+    /// the data directory (src/jobs/recover/record.rs).
+    pub record_dir: Option<String>,
+    /// `--progress-interval`: the pace of the progress lines; zero for none.
+    pub progress_interval: Duration,
+}
+
+impl Recover {
+    pub(super) fn read(typed: &Typed) -> Result<Recover, String> {
+        typed.without_arguments(Sub::Recover)?;
+        let data_directory = typed.required(key::DataDirectory).map_err(|_| {
+            format!(
+                "{} (or --{}) is required and must not be empty",
+                Opt::DataDirectory.flag(),
+                Opt::DataDirectory.spec().names[1]
+            )
+        });
+        Ok(Recover {
+            server: typed.required(key::BarmanServer)?,
+            backup_id: typed.get(key::BackupId)?.unwrap_or_default(),
+            ssh_command: typed.required(key::SshCommand)?,
+            data_directory: data_directory?,
+            record_dir: typed.text(key::RecordDir).map(String::from),
+            progress_interval: typed.get(key::ProgressInterval)?.unwrap_or_default(),
+        })
+    }
+}
 
 /// How often a run waiting for another's record tries the lock again.
 const LOCK_POLL: Duration = Duration::from_millis(250);

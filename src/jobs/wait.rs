@@ -3,11 +3,30 @@
 
 use super::session::{unknown_to_the_api, Session};
 use crate::api::{Kind, Listed};
-use crate::cli::Wait;
+use crate::cli::options::key;
+use crate::cli::Typed;
 use crate::failure::{Hint, Problem, Request};
 use crate::outcome::Outcome;
 use crate::rules::poll::End;
 use crate::sub::Sub;
+
+/// `wait`: follow an operation that already exists.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Wait {
+    pub server: String,
+    pub id: String,
+}
+
+impl Wait {
+    pub(super) fn read(typed: &Typed) -> Result<Wait, String> {
+        Ok(Wait {
+            server: typed
+                .without_arguments(Sub::Wait)?
+                .required(key::BarmanServer)?,
+            id: typed.required(key::OperationId)?,
+        })
+    }
+}
 
 /// Follows an operation left running, whose kind the list tells.
 pub(super) fn run(session: &Session, job: &Wait) -> Outcome {

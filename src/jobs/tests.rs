@@ -1,11 +1,30 @@
-//! The command line's unit tests, from what is typed to the `Command`.
+//! The command line's unit tests, from what is typed to the `Command` and
+//! the subcommand's `Job`.
 
-use super::options::Takes;
-use super::*;
-use crate::sub::NAMES_LISTED;
+use super::config_switch::{Change, ConfigSwitch, ROLES};
+use super::recover::Recover;
+use super::Job;
+use crate::cli::options::Takes;
+use crate::cli::{help, parse, Command, Parsed, SwitchWhen, OPTIONS};
+use crate::log::Format;
+use crate::rules::retry::RetryPolicy;
+use crate::sub::{Sub, NAMES_LISTED};
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
 
+/// What is typed, read as `main` reads it: the command line, then the
+/// subcommand's own options.
 fn parse_words(words: &str) -> Result<Parsed, String> {
-    parse(words.split(' ').map(OsString::from))
+    let parsed = parse(words.split(' ').map(OsString::from))?;
+    if let Parsed::Run(command) = &parsed {
+        Job::read(command)?;
+    }
+    Ok(parsed)
+}
+
+fn job(words: &str) -> Job {
+    Job::read(&command(words)).expect("a job")
 }
 
 #[test]
@@ -118,7 +137,7 @@ fn patroni_bootstrap_call_with_global_keys_after_the_subcommand() {
         "http://b:7480/pgbackup/status"
     );
     assert_eq!(
-        command.job,
+        Job::read(&command).unwrap(),
         Job::Recover(Recover {
             server: "main".into(),
             backup_id: "latest".into(),
@@ -147,7 +166,7 @@ fn callback_call_with_positionals_last_and_prefixes() {
         "--api http://b config-switch --barman-server main --barman-model m1 --switch-when promoted \
          --loop 0.05 --retry-w 0.01 --max-r 2 --max-wait 3.5 on_role_change master batman",
     );
-    let Job::ConfigSwitch(switch) = c.job else {
+    let Job::ConfigSwitch(switch) = Job::read(&c).unwrap() else {
         panic!()
     };
     assert_eq!(switch.change, Ok(Change::Model("m1".into())));
@@ -169,7 +188,7 @@ fn callback_call_with_positionals_last_and_prefixes() {
 #[test]
 fn model_and_reset_problems_are_kept_for_exit_code_4() {
     let base = "--api-url http://b config-switch on_role_change primary c --barman-server s --switch-when always";
-    let change = |extra: &str| match command(&format!("{base}{extra}")).job {
+    let change = |extra: &str| match job(&format!("{base}{extra}")) {
         Job::ConfigSwitch(switch) => switch.change,
         _ => panic!(),
     };
@@ -242,10 +261,14 @@ fn an_unknown_option_takes_the_next_word_only_when_no_argument_wants_it() {
     let switch = "--api-url http://b config-switch --barman-server s --reset --switch-when always";
     let c = command(&format!("{switch} on_role_change primary c --foo bar"));
     assert_eq!(c.ignored, vec!["--foo"]);
-    assert!(matches!(c.job, Job::ConfigSwitch(ConfigSwitch { ref role, .. }) if role == "primary"));
+    assert!(
+        matches!(Job::read(&c).unwrap(), Job::ConfigSwitch(ConfigSwitch { ref role, .. }) if role == "primary")
+    );
     // Before the three arguments, the word is the first of them.
     let c = command(&format!("{switch} --foo on_role_change primary c"));
-    assert!(matches!(c.job, Job::ConfigSwitch(ConfigSwitch { ref role, .. }) if role == "primary"));
+    assert!(
+        matches!(Job::read(&c).unwrap(), Job::ConfigSwitch(ConfigSwitch { ref role, .. }) if role == "primary")
+    );
     // With `=value`, the next word is not the option's.
     let message = error(
         "--api-url http://b recover --barman-server s --ssh-command c --datadir d --foo= bar",
