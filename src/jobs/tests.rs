@@ -347,3 +347,15 @@ fn every_error_names_what_is_wrong() {
         );
     }
 }
+
+#[test]
+fn the_options_every_job_uses_are_checked_before_the_subcommands_own() {
+    // recover lacks --ssh-command and --data-directory too.
+    let message = error("--api-url http://b --log-format xml recover --barman-server s");
+    assert!(
+        message.starts_with("--log-format must be plain or json"),
+        "{message}"
+    );
+    let message = error("--api-url http://b recover --barman-server s");
+    assert_eq!(message, "--ssh-command is required");
+}
