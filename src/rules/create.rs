@@ -161,10 +161,10 @@ impl Creation<'_, '_> {
             Ok(Err(now)) => self.known = now,
         }
         let then = "no operation of it in the server's list, so sending it again";
-        match self
+        let next = self
             .budget
-            .step_then(log, setting.post_what, &problem, pause, then)
-        {
+            .record_then(log, setting.post_what, &problem, pause, then);
+        match self.budget.pause_or_give_up(log, next) {
             Some(pause) => {
                 clock.sleep(pause);
                 None
@@ -217,9 +217,10 @@ impl Creation<'_, '_> {
         if own_job_maybe {
             let then = "one operation appeared meanwhile, perhaps this POST's own whose \
                         worker never started, so it counts; sending it again";
-            let counted = self
+            let next = self
                 .budget
-                .step_then(log, what, &problem, Duration::ZERO, then);
+                .record_then(log, what, &problem, Duration::ZERO, then);
+            let counted = self.budget.pause_or_give_up(log, next);
             if counted.is_none() {
                 name_left_behind(setting, &self.strangers);
                 return Some(Err(problem));

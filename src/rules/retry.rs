@@ -65,8 +65,9 @@ impl Budget {
     }
 
     /// Records a failed attempt at `what` ("GET http://..."), logs it, and
-    /// says whether to try again: `then`, after `pause`. Loops take `step`;
-    /// this is for the one that goes on after the last attempt (create.rs).
+    /// says whether to try again: `then`, after `pause`. Loops take `step`,
+    /// or this and `pause_or_give_up` for words of their own (create.rs);
+    /// alone, it is for a run that goes on after the last attempt.
     pub fn record_then(
         &mut self,
         log: &Logger,
@@ -100,19 +101,14 @@ impl Budget {
     /// gives the pause before the next attempt, or says why the run stops
     /// and gives `None`.
     pub fn step(&mut self, log: &Logger, what: &str, problem: &Problem) -> Option<Duration> {
-        self.step_then(log, what, problem, self.policy.wait, "retrying")
+        let next = self.record_then(log, what, problem, self.policy.wait, "retrying");
+        self.pause_or_give_up(log, next)
     }
 
-    /// As `step`, but what comes next is `then`, after `pause`.
-    pub fn step_then(
-        &mut self,
-        log: &Logger,
-        what: &str,
-        problem: &Problem,
-        pause: Duration,
-        then: &str,
-    ) -> Option<Duration> {
-        match self.record_then(log, what, problem, pause, then) {
+    /// After `record_then`: the pause it gave, or, when it gave up, the
+    /// line that says the retries ran out, and `None`.
+    pub fn pause_or_give_up(&self, log: &Logger, next: Next) -> Option<Duration> {
+        match next {
             Next::RetryAfter(pause) => Some(pause),
             Next::GiveUp => {
                 self.give_up(log);
