@@ -7,8 +7,8 @@
 //! Every option is defined once, in `options::OPTIONS`. `parse` first
 //! records what was typed, each value read as its row says (`read::Typed`,
 //! asked by the row's `options::key`, which gives the value's type), then
-//! derives what the work code needs (`Command`), which holds no raw strings
-//! to check.
+//! derives what every job needs (`Command`). The subcommand's own options
+//! are read from the same record by its job (`jobs::Job::read`), after these.
 
 mod help;
 mod man;
@@ -139,8 +139,9 @@ fn parse_typed(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Strin
     }
 }
 
-/// What the work code needs, checked in this order: the first problem is
-/// the one reported.
+/// What every job needs, checked in this order (the subcommand's own
+/// options come after, in `jobs::Job::read`): the first problem is the one
+/// reported.
 fn command(typed: Typed, sub: Sub) -> Result<Command, String> {
     // The URL's own messages may quote part of it as typed.
     let api_url = ApiUrl::parse(&typed.required(key::ApiUrl)?)
@@ -172,6 +173,7 @@ fn command(typed: Typed, sub: Sub) -> Result<Command, String> {
         log_format,
         metrics_file,
         api_password_file: path(key::ApiPasswordFile),
+        // A copy: a job's missing option still names the typo among them.
         ignored: typed.ignored.clone(),
         sub,
         options: typed,

@@ -31,11 +31,21 @@ pub struct Typed {
 /// An option's value as typed, and as read: every kind reads as a number
 /// (nanoseconds, attempts, bytes, a word's index) or as the text itself, and
 /// its `Kind` makes that number its type again.
-#[derive(Debug)]
 struct Given {
     opt: Opt,
     text: String,
     read: Result<u64, String>,
+}
+
+/// By the option only: the text may be a URL with its password, and a
+/// refusal may quote it.
+impl std::fmt::Debug for Given {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Given")
+            .field("opt", &self.opt)
+            .field("read", &self.read.is_ok())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The type of an option's value, from what it was read as.

@@ -55,18 +55,17 @@ pub struct Recover {
 impl Recover {
     pub(super) fn read(typed: &Typed) -> Result<Recover, String> {
         typed.without_arguments(Sub::Recover)?;
-        let data_directory = typed.required(key::DataDirectory).map_err(|_| {
-            format!(
-                "{} (or --{}) is required and must not be empty",
-                Opt::DataDirectory.flag(),
-                Opt::DataDirectory.spec().names[1]
-            )
-        });
         Ok(Recover {
             server: typed.required(key::BarmanServer)?,
             backup_id: typed.get(key::BackupId)?.unwrap_or_default(),
             ssh_command: typed.required(key::SshCommand)?,
-            data_directory: data_directory?,
+            data_directory: typed.required(key::DataDirectory).map_err(|_| {
+                format!(
+                    "{} (or --{}) is required and must not be empty",
+                    Opt::DataDirectory.flag(),
+                    Opt::DataDirectory.spec().names[1]
+                )
+            })?,
             record_dir: typed.text(key::RecordDir).map(String::from),
             progress_interval: typed.get(key::ProgressInterval)?.unwrap_or_default(),
         })

@@ -359,3 +359,23 @@ fn the_options_every_job_uses_are_checked_before_the_subcommands_own() {
     let message = error("--api-url http://b recover --barman-server s");
     assert_eq!(message, "--ssh-command is required");
 }
+
+#[test]
+fn a_subcommands_own_errors_hide_passwords_and_name_typos() {
+    let message = error("--api-url http://b recover --barman-server s --ssh-command c --datadir d http://u:S3cr3t@h");
+    assert!(message.contains("recover takes no argument"), "{message}");
+    assert!(!message.contains("S3cr3t"), "{message}");
+    let message = error("--api-url http://b recover --barman_server s --ssh-command c --datadir d");
+    assert!(
+        message.contains("did you mean --barman-server?"),
+        "{message}"
+    );
+}
+
+#[test]
+fn a_command_shows_no_password_typed_in_it() {
+    let c = command(
+        "--api-url http://u:S3cr3t@b recover --barman-server s --ssh-command c --datadir d",
+    );
+    assert!(!format!("{c:?}").contains("S3cr3t"));
+}
